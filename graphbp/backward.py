@@ -1,0 +1,172 @@
+"""The reference backward pass: Bishop PRML eqs. 5.53-5.56 on a networkx DAG.
+
+Nodes are visited in reverse topological order. For each node j,
+
+    δ_j = ∂E_n/∂a_j = h'(a_j) · Σ_{k ∈ S_j} w_kj δ_k   (+ the direct term if j is an output),
+
+where S_j = ``G.successors(j)``: a_j changes E only through the units it
+feeds, each first step j→k is a separate route, so the chain rule adds them
+(eq. 5.55). The sum below iterates ``G.successors(j)`` literally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import SOFTMAX
+from .exceptions import ShapeError
+from .forward import ForwardResult, per_sample, propagate, stack_outputs
+from .losses import check_loss, get_loss, output_columns
+from .network import Network, as_batch, read_network
+
+__all__ = ["BackpropResult", "backprop"]
+
+
+@dataclass(frozen=True)
+class BackpropResult(ForwardResult):
+    """What :func:`backprop` computed, beside the forward values.
+
+    Attributes
+    ----------
+    loss : float
+        E = Σ_n E_n (eq. 5.44).
+    sample_loss : numpy.ndarray or float
+        E_n for each sample (a float for one 1-D sample).
+    delta : dict
+        Node -> δ_j = ∂E_n/∂a_j per sample (for an input node, ∂E_n/∂x_i).
+    grad_weight : dict
+        Edge (i, j) -> ∂E/∂w_ji = Σ_n δ_j z_i (eq. 5.53).
+    grad_bias : dict
+        Non-input node j -> ∂E/∂b_j = Σ_n δ_j.
+    loss_name : str
+        The loss used.
+    """
+
+    loss: float = 0.0
+    sample_loss: np.ndarray | float = 0.0
+    delta: dict | None = None
+    grad_weight: dict | None = None
+    grad_bias: dict | None = None
+    loss_name: str = ""
+
+
+def _softmax_backward(unit, z, through):
+    """J^T g for a softmax group: ∂z_m/∂a_j = z_m (I_mj − z_j), so δ_j = z_j (g_j − Σ_m z_m g_m)."""
+    mean = sum(z[m] * through[m] for m in unit)
+    return {j: z[j] * (through[j] - mean) for j in unit}
+
+
+def backward_sweep(G, net: Network, a: dict, z: dict, direct: dict) -> dict:
+    """δ for every node, given the loss's direct ∂E_n/∂a_k of the outputs (eqs. 5.54-5.56)."""
+    weight = net.weight
+    zero = np.zeros_like(next(iter(a.values())))
+    delta = {}
+    for unit in reversed(net.units):
+        # eq. 5.55: a_j reaches E only through the units it feeds, S_j = G.successors(j).
+        through = {j: sum((G[j][k][weight] * delta[k] for k in G.successors(j)), zero) for j in unit}
+        if net.activation[unit[0]] == SOFTMAX:
+            backward = _softmax_backward(unit, z, through)
+            delta.update({j: direct[j] + backward[j] for j in unit})
+        else:
+            (j,) = unit
+            # eq. 5.56: δ_j = h'(a_j) Σ_k w_kj δ_k, plus the output's own term (eq. 5.54).
+            delta[j] = direct.get(j, 0.0) + net.activation[j].derivative(a[j]) * through[j]
+    return delta
+
+
+def loss_terms(net: Network, loss, a: dict, z: dict, T: np.ndarray) -> tuple[np.ndarray, dict]:
+    """E_n for each sample and the outputs' direct ∂E_n/∂a_k (a dict node -> array)."""
+    A, Y = stack_outputs(net, a), stack_outputs(net, z)
+    elementwise, groups = output_columns(net)
+    slope = np.ones_like(A)
+    for k in elementwise:
+        slope[:, k] = net.activation[net.outputs[k]].derivative(A[:, k])
+    direct = loss.output_delta(A, Y, T, slope, groups)
+    return loss.per_sample(A, Y, T, groups), {node: direct[:, k] for k, node in enumerate(net.outputs)}
+
+
+def prepare(G, x, t, loss, weight: str):
+    """Validate everything a backward pass reads; return the network, X, T, the loss and the 1-D flag."""
+    net = read_network(G, weight)
+    loss = get_loss(loss)
+    X, single = as_batch(x, net.inputs, "x")
+    if t is None:
+        raise ShapeError(f"targets t are required: one column per output node {list(net.outputs)}")
+    T, single_t = as_batch(t, net.outputs, "t")
+    if single != single_t or X.shape[0] != T.shape[0]:
+        raise ShapeError(
+            f"x has shape {np.shape(x)} but t has shape {np.shape(t)}: they must hold the same samples"
+        )
+    check_loss(loss, net, T)
+    return net, X, T, loss, single
+
+
+def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> BackpropResult:
+    """Error, every δ_j and every gradient of a network, by backpropagation.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The network (see :func:`graphbp.read_network` for the attributes read).
+    x : array_like
+        Inputs, shape (N, number of inputs); or 1-D for one sample, in which
+        case per-node values are plain floats.
+    t : array_like
+        Targets, shape (N, number of outputs), or 1-D with a 1-D `x`.
+    loss : str, default "sum_of_squares"
+        ``"sum_of_squares"`` (``"sse"``), ``"binary_cross_entropy"``
+        (``"bce"``, logistic outputs) or ``"cross_entropy"`` (``"ce"``,
+        softmax outputs).
+    weight : str, default "weight"
+        Edge attribute holding the weight w_ji.
+
+    Returns
+    -------
+    BackpropResult
+        ``loss``, ``a``, ``z``, ``delta``, ``grad_weight``, ``grad_bias``, ``y``...
+
+    Raises
+    ------
+    GraphBPError
+        An invalid network, `x`/`t` of the wrong shape or with NaN/inf, an
+        unknown loss, or a loss the outputs or targets do not fit.
+
+    Examples
+    --------
+    One tanh hidden unit between an input and a linear output:
+
+    >>> import networkx as nx
+    >>> G = nx.DiGraph()
+    >>> G.add_edge("x", "h", weight=0.5)
+    >>> G.add_edge("h", "y", weight=2.0)
+    >>> r = backprop(G, x=[0.0], t=[1.0])
+    >>> r.y, r.loss                      # a_h = 0, z_h = 0, y = 0, E = ½(0 − 1)²
+    (array([0.]), 0.5)
+    >>> r.delta["y"], r.delta["h"]       # δ_h = h'(0) · w_yh δ_y = 1 · 2 · (−1)
+    (-1.0, -2.0)
+    >>> r.grad_bias["h"], r.grad_weight[("x", "h")]   # Σ_n δ_h and Σ_n δ_h x (eq. 5.53)
+    (-2.0, -0.0)
+    """
+    net, X, T, loss, single = prepare(G, x, t, loss, weight)
+    a, z = propagate(G, net, X)
+    sample_loss, direct = loss_terms(net, loss, a, z, T)
+    delta = backward_sweep(G, net, a, z, direct)
+    # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i, and likewise ∂E/∂b_j = Σ_n δ_j.
+    grad_weight = {(i, j): float(np.dot(delta[j], z[i])) for i, j in G.edges}
+    grad_bias = {j: float(delta[j].sum()) for j in net.bias}
+    y = stack_outputs(net, z)
+    return BackpropResult(
+        inputs=net.inputs,
+        outputs=net.outputs,
+        a=per_sample(a, single),
+        z=per_sample(z, single),
+        y=y[0] if single else y,
+        loss=float(sample_loss.sum()),
+        sample_loss=float(sample_loss[0]) if single else sample_loss,
+        delta=per_sample(delta, single),
+        grad_weight=grad_weight,
+        grad_bias=grad_bias,
+        loss_name=loss.name,
+    )

@@ -1,0 +1,380 @@
+"""Reading and validating a network stored as a networkx DAG.
+
+Every pass starts here: :func:`read_network` checks the graph once, at the
+boundary, and returns a :class:`Network` (the validated reading: input and
+output order, a topological order, resolved activations and biases), so the
+passes themselves can stay as short as the equations they implement. The
+weights stay on the user's graph; nothing here is a copy the user must keep in
+sync.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from .activations import (
+    DEFAULT_HIDDEN_ACTIVATION,
+    DEFAULT_OUTPUT_ACTIVATION,
+    SOFTMAX,
+    get_activation,
+)
+from .exceptions import ActivationError, GraphStructureError, ParameterError, ShapeError
+
+__all__ = ["Network", "read_network", "describe", "as_batch"]
+
+
+@dataclass(frozen=True)
+class Network:
+    """The validated reading of a network graph (see :func:`read_network`).
+
+    Attributes
+    ----------
+    inputs, outputs : tuple
+        Input and output nodes; their order is the column order of ``x`` and ``t``.
+    order : tuple
+        Every node in a topological order in which the members of each softmax
+        group are adjacent.
+    units : tuple of tuple
+        `order` cut into the steps of a pass: a single node, or a whole softmax
+        group (its units are coupled, so they are computed together).
+    activation : dict
+        Node -> :class:`~graphbp.activations.Activation` (identity for inputs),
+        or the string ``"softmax"`` for members of a softmax group.
+    bias : dict
+        Non-input node -> float.
+    softmax_groups : tuple of tuple
+        Output nodes grouped by their ``softmax_group`` attribute.
+    dead_ends : tuple
+        Non-output nodes from which no output can be reached (their δ is 0).
+    weight : str
+        The edge attribute holding w_ji.
+    """
+
+    inputs: tuple
+    outputs: tuple
+    order: tuple
+    units: tuple
+    activation: dict
+    bias: dict
+    softmax_groups: tuple
+    dead_ends: tuple
+    weight: str = "weight"
+
+    @property
+    def hidden(self) -> tuple:
+        """Nodes that are neither inputs nor outputs, in topological order."""
+        io = set(self.inputs) | set(self.outputs)
+        return tuple(n for n in self.order if n not in io)
+
+
+def _node_list(G, key: str, default: list) -> list:
+    """``G.graph[key]`` checked against the graph, or `default`."""
+    if key not in G.graph or G.graph[key] is None:
+        return default
+    listed = G.graph[key]
+    if isinstance(listed, (str, bytes)) or not hasattr(listed, "__iter__"):
+        raise GraphStructureError(f'G.graph["{key}"] must be a list of nodes, got {listed!r}')
+    listed = list(listed)
+    for n in listed:
+        if n not in G:
+            raise GraphStructureError(f'G.graph["{key}"] names {n!r}, which is not a node of the graph')
+    seen = set()
+    for n in listed:
+        if n in seen:
+            raise GraphStructureError(f'G.graph["{key}"] lists node {n!r} twice')
+        seen.add(n)
+    return listed
+
+
+def _check_structure(G) -> None:
+    if not isinstance(G, nx.DiGraph):
+        raise GraphStructureError(f"a network must be a networkx DiGraph, got {type(G).__name__}")
+    if G.is_multigraph():
+        raise GraphStructureError(
+            "a network must be a DiGraph, not a MultiDiGraph: parallel edges would carry two weights "
+            "w_ji for one pair; merge them (sum the weights) first"
+        )
+    if G.number_of_nodes() == 0:
+        raise GraphStructureError("the graph is empty: a network needs at least one input and one output")
+    for n in nx.nodes_with_selfloops(G):
+        raise GraphStructureError(f"self-loop on node {n!r}: a feed-forward network has no edge ({n!r}, {n!r})")
+    try:
+        cycle = nx.find_cycle(G)
+    except nx.NetworkXNoCycle:
+        return
+    path = " -> ".join(repr(u) for u, _ in cycle) + f" -> {cycle[0][0]!r}"
+    raise GraphStructureError(f"the graph has a cycle, so it is not a feed-forward network: {path}")
+
+
+def _read_io(G) -> tuple[list, list]:
+    inputs = _node_list(G, "inputs", [n for n in G if G.in_degree(n) == 0])
+    outputs = _node_list(G, "outputs", [n for n in G if G.out_degree(n) == 0])
+    if not inputs:
+        raise GraphStructureError('the network has no inputs (no node without predecessors, and no G.graph["inputs"])')
+    if not outputs:
+        raise GraphStructureError('the network has no outputs (no node without successors, and no G.graph["outputs"])')
+    for n in inputs:
+        if G.in_degree(n):
+            first = next(iter(G.predecessors(n)))
+            raise GraphStructureError(f"input node {n!r} has incoming edges (e.g. from {first!r}); inputs take x only")
+    both = set(inputs) & set(outputs)
+    if both:
+        n = next(n for n in inputs if n in both)
+        raise GraphStructureError(f"node {n!r} is both an input and an output (an isolated node?)")
+    return inputs, outputs
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _check_parameters(G, inputs, weight: str) -> dict:
+    for i, j, data in G.edges(data=True):
+        if weight not in data:
+            raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute")
+        if not _finite_number(data[weight]):
+            raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {data[weight]!r}; it must be a finite number")
+    input_set = set(inputs)
+    bias = {}
+    for n, data in G.nodes(data=True):
+        if n in input_set:
+            if data.get("bias", 0) != 0 or data.get("activation", "identity") not in ("identity", None):
+                raise GraphStructureError(
+                    f"input node {n!r} carries a bias or activation; inputs pass x through unchanged"
+                )
+            continue
+        b = data.get("bias", 0.0)
+        if not _finite_number(b):
+            raise ParameterError(f"node {n!r} has bias {b!r}; it must be a finite number")
+        bias[n] = float(b)
+    return bias
+
+
+def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
+    input_set, output_set = set(inputs), set(outputs)
+    activation, groups = {}, {}
+    for n in G:
+        if n in input_set:
+            activation[n] = get_activation("identity")
+            continue
+        default = DEFAULT_OUTPUT_ACTIVATION if n in output_set else DEFAULT_HIDDEN_ACTIVATION
+        spec = G.nodes[n].get("activation", default)
+        if spec is None:
+            spec = default
+        if spec == SOFTMAX:
+            if n not in output_set:
+                raise ActivationError(f"node {n!r} is a hidden unit; softmax is supported on output nodes only")
+            groups.setdefault(G.nodes[n].get("softmax_group"), []).append(n)
+            activation[n] = SOFTMAX
+            continue
+        try:
+            activation[n] = get_activation(spec)
+        except ActivationError as err:
+            raise ActivationError(f"node {n!r}: {err}") from None
+    # A softmax group is listed in output order, so its columns are contiguous in y.
+    ordered = tuple(tuple(o for o in outputs if o in members) for members in groups.values())
+    return activation, ordered
+
+
+def _units_in_order(G, groups: tuple) -> tuple:
+    """Topological order of nodes, each softmax group contracted to one step."""
+    if not groups:
+        return tuple((n,) for n in nx.topological_sort(G))
+    step_of = {n: (n,) for n in G}
+    for group in groups:
+        for n in group:
+            step_of[n] = group
+    steps = nx.DiGraph()
+    steps.add_nodes_from(dict.fromkeys(step_of[n] for n in G))
+    steps.add_edges_from((step_of[u], step_of[v]) for u, v in G.edges if step_of[u] != step_of[v])
+    try:
+        return tuple(nx.topological_sort(steps))
+    except nx.NetworkXUnfeasible:
+        group = next(g for g in groups if any(m in nx.descendants(G, n) for n in g for m in g))
+        raise GraphStructureError(
+            f"softmax group {list(group)} has a member that feeds another member through the graph; "
+            "its units are coupled and must be computed together"
+        ) from None
+
+
+def _check_reachability(G, inputs, outputs, order) -> tuple:
+    reached = set(inputs)
+    for n in order:
+        if n not in reached and any(p in reached for p in G.predecessors(n)):
+            reached.add(n)
+    for n in outputs:
+        if n not in reached:
+            raise GraphStructureError(f"output node {n!r} is not reachable from any input")
+    output_set = set(outputs)
+    reaches_output = set(outputs)
+    for n in reversed(order):
+        if n not in reaches_output and any(s in reaches_output for s in G.successors(n)):
+            reaches_output.add(n)
+    return tuple(n for n in order if n not in reaches_output and n not in output_set)
+
+
+def read_network(G, weight: str = "weight") -> Network:
+    """Validate a network graph and return its :class:`Network` reading.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        Edge ``(i, j)`` carries the weight w_ji in attribute `weight`; non-input
+        nodes may carry ``activation`` (a name or an
+        :class:`~graphbp.activations.Activation`; default ``"identity"`` for
+        outputs, ``"tanh"`` for hidden units), ``bias`` (default 0) and, for
+        softmax outputs, ``softmax_group`` (default: one group).
+        ``G.graph["inputs"]``/``G.graph["outputs"]`` fix the inputs/outputs and
+        their order; otherwise they are the sources/sinks in node order.
+    weight : str, default "weight"
+        Edge attribute holding the weight.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    GraphStructureError
+        Not a DiGraph, a MultiDiGraph, empty, a self-loop, a cycle (shown), no
+        inputs or outputs, an input with incoming edges, a node that is both
+        input and output, an output no input reaches, or a softmax group whose
+        members feed each other.
+    ParameterError
+        A missing or non-finite weight or bias (the edge or node is named).
+    ActivationError
+        An unknown activation (the known ones are listed) or softmax on a hidden unit.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("x", "h", {"weight": 0.5}), ("h", "y", {"weight": -1.0})])
+    >>> net = read_network(G)
+    >>> net.inputs, net.outputs, net.activation["h"].name
+    (('x',), ('y',), 'tanh')
+    >>> G.add_edge("y", "x", weight=1.0)
+    >>> read_network(G)
+    Traceback (most recent call last):
+    ...
+    graphbp.exceptions.GraphStructureError: the graph has a cycle, so it is not a feed-forward network: 'x' -> 'h' -> 'y' -> 'x'
+    """
+    _check_structure(G)
+    inputs, outputs = _read_io(G)
+    bias = _check_parameters(G, inputs, weight)
+    activation, groups = _read_activations(G, inputs, outputs)
+    units = _units_in_order(G, groups)
+    order = tuple(n for unit in units for n in unit)
+    dead_ends = _check_reachability(G, inputs, outputs, order)
+    return Network(
+        inputs=tuple(inputs),
+        outputs=tuple(outputs),
+        order=order,
+        units=units,
+        activation=activation,
+        bias=bias,
+        softmax_groups=groups,
+        dead_ends=dead_ends,
+        weight=weight,
+    )
+
+
+def describe(G, weight: str = "weight") -> dict:
+    """Validate `G` and summarise it, reporting what is legal but worth knowing.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A network (see :func:`read_network`).
+    weight : str, default "weight"
+        Edge attribute holding the weight.
+
+    Returns
+    -------
+    dict
+        ``inputs``, ``outputs``, ``hidden`` (lists), ``nodes``, ``edges``,
+        ``depth`` (edges on the longest path), ``activations`` (name -> count),
+        ``softmax_groups``, ``dead_ends`` (nodes that reach no output; their
+        δ is 0), ``constant_units`` (non-input nodes without predecessors:
+        a_j = b_j) and ``outputs_feeding_others`` (outputs with successors).
+
+    Raises
+    ------
+    GraphBPError
+        As :func:`read_network`.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("x", "h", {"weight": 1.0}), ("h", "y", {"weight": 1.0}),
+    ...                 ("x", "dead", {"weight": 1.0})])
+    >>> G.graph["outputs"] = ["y"]
+    >>> info = describe(G)
+    >>> info["dead_ends"], info["depth"]
+    (['dead'], 2)
+    """
+    net = read_network(G, weight)
+    input_set = set(net.inputs)
+    counts: dict[str, int] = {}
+    for node, act in net.activation.items():
+        if node in input_set:
+            continue
+        name = act if act == SOFTMAX else act.name
+        counts[name] = counts.get(name, 0) + 1
+    return {
+        "inputs": list(net.inputs),
+        "outputs": list(net.outputs),
+        "hidden": list(net.hidden),
+        "nodes": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "depth": nx.dag_longest_path_length(G, weight=None),
+        "activations": counts,
+        "softmax_groups": [list(g) for g in net.softmax_groups],
+        "dead_ends": list(net.dead_ends),
+        "constant_units": [n for n in net.order if n not in input_set and G.in_degree(n) == 0],
+        "outputs_feeding_others": [n for n in net.outputs if G.out_degree(n)],
+    }
+
+
+def as_batch(values, nodes: tuple, name: str) -> tuple[np.ndarray, bool]:
+    """Check `values` (``x`` or ``t``) against `nodes` and return it as an (N, len(nodes)) float array.
+
+    A 1-D array is one sample; the flag returned says so, so results can be
+    given back as plain floats.
+
+    Raises
+    ------
+    ShapeError
+        Wrong shape, an empty batch, a non-numeric entry, or NaN/inf (the
+        sample and the node of the first bad entry are named).
+
+    Examples
+    --------
+    >>> batch, single = as_batch([1.0, 2.0], ("x1", "x2"), "x")
+    >>> batch.shape, single
+    ((1, 2), True)
+    """
+    try:
+        array = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{name} must be numeric, got {type(values).__name__}") from None
+    single = array.ndim == 1
+    if single:
+        array = array[None, :]
+    expected = len(nodes)
+    if array.ndim != 2 or array.shape[1] != expected:
+        shown = ", ".join(repr(n) for n in nodes)
+        raise ShapeError(
+            f"{name} has shape {np.shape(values)}; expected (N, {expected}) or ({expected},), "
+            f"one column per node of [{shown}]"
+        )
+    if array.shape[0] == 0:
+        raise ShapeError(f"{name} has shape {np.shape(values)}: an empty batch")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        n, k = map(int, np.argwhere(bad)[0])
+        raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
+    return array, single
