@@ -5,6 +5,7 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from .annotate import write_result
 from .activations import Activation, activation_names, get_activation, register_activation
 from .backward import BackpropResult, backprop
 from .exceptions import (
@@ -16,15 +17,20 @@ from .exceptions import (
     SerializationError,
     ShapeError,
 )
+from .examples import bishop_network, irregular_network
 from .forward import ForwardResult, forward
+from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
+from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
 
 __all__ = [
     "Activation",
     "ActivationError",
     "BackpropResult",
+    "CheckedValue",
     "ForwardResult",
+    "GradientCheck",
     "GraphBPError",
     "GraphStructureError",
     "Loss",
@@ -35,11 +41,19 @@ __all__ = [
     "ShapeError",
     "activation_names",
     "backprop",
+    "bishop_network",
+    "check_gradients",
     "describe",
     "forward",
     "get_activation",
     "get_loss",
+    "get_parameters",
+    "gradient_vector",
+    "irregular_network",
     "loss_names",
+    "parameter_keys",
     "read_network",
     "register_activation",
+    "set_parameters",
+    "write_result",
 ]
