@@ -74,6 +74,31 @@ def propagate(G, net: Network, X: np.ndarray, shift: dict | None = None) -> tupl
     return a, z
 
 
+def tangent_sweep(G, net: Network, a: dict, z: dict, seed: dict) -> dict:
+    """Forward-mode derivatives ȧ_k = Σ_{i ∈ predecessors(k)} w_ki h'(a_i) ȧ_i, plus seed[k].
+
+    The forward counterpart of :func:`graphbp.backward.backward_sweep`: the
+    same chain-rule sum over paths, accumulated over predecessors in
+    topological order instead of successors in reverse. With ``seed = {j: 1}``
+    it gives ∂a_k/∂a_j for every k; seeded on input nodes, ∂a_k/∂x_i.
+    Returns a dict node -> array (zeros where nothing flows).
+    """
+    weight = net.weight
+    zero = np.zeros_like(next(iter(a.values())))
+    a_dot, z_dot = {}, {}
+    for unit in net.units:
+        for k in unit:
+            a_dot[k] = seed.get(k, 0.0) + sum((G[i][k][weight] * z_dot[i] for i in G.predecessors(k)), zero)
+        if net.activation[unit[0]] == SOFTMAX:
+            # ż_m = Σ_j ∂z_m/∂a_j ȧ_j = z_m (ȧ_m − Σ_j z_j ȧ_j)
+            mean = sum(z[j] * a_dot[j] for j in unit)
+            z_dot.update({m: z[m] * (a_dot[m] - mean) for m in unit})
+        else:
+            (k,) = unit
+            z_dot[k] = net.activation[k].derivative(a[k]) * a_dot[k]
+    return a_dot
+
+
 def stack_outputs(net: Network, values: dict) -> np.ndarray:
     """The output nodes' arrays as the columns of an (N, K) matrix."""
     return np.column_stack([values[k] for k in net.outputs])
