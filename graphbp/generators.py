@@ -406,6 +406,8 @@ def _assign_roles(G: nx.DiGraph, inputs: list, outputs: list, activation, output
 
 def _layered_network(layer_sizes, activation, output_activation) -> tuple[nx.DiGraph, list[list[str]]]:
     """The unweighted fully connected layered network, and its layers of node names."""
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Iterable):
+        raise GraphStructureError(f"layer_sizes must be a sequence of layer sizes like [2, 3, 1], got {layer_sizes!r}")
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise GraphStructureError(f"layer_sizes needs at least 2 entries (inputs, outputs), got {sizes!r}")

@@ -335,3 +335,9 @@ def test_from_edges_errors(edges, roles, culprit):
     with pytest.raises(GraphStructureError, match=culprit):
         from_edges(edges, **roles)
 
+
+
+@pytest.mark.parametrize("bad", [3, "231", None])
+def test_layer_sizes_not_a_sequence(bad):
+    with pytest.raises(GraphStructureError, match="layer_sizes must be a sequence"):
+        mlp(bad)
