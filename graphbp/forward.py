@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .network import Network, as_batch, read_network
+from .network import Network, as_batch, check_finite, read_network
 
 __all__ = ["ForwardResult", "forward"]
 
@@ -129,8 +129,9 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     Raises
     ------
     GraphBPError
-        An invalid network (see :func:`graphbp.read_network`), or ``x`` of the
-        wrong shape or with NaN/inf (:class:`~graphbp.exceptions.ShapeError`).
+        An invalid network (see :func:`graphbp.read_network`), ``x`` of the
+        wrong shape or with NaN/inf (:class:`~graphbp.exceptions.ShapeError`),
+        or a pass that produced NaN/inf (:class:`~graphbp.exceptions.NumericalError`).
 
     Examples
     --------
@@ -148,5 +149,6 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     net = read_network(G, weight)
     X, single = as_batch(x, net.inputs, "x")
     a, z = propagate(G, net, X)
+    check_finite(net, z, "z")
     y = stack_outputs(net, z)
     return ForwardResult(net.inputs, net.outputs, per_sample(a, single), per_sample(z, single), y[0] if single else y)

@@ -22,9 +22,9 @@ from .activations import (
     SOFTMAX,
     get_activation,
 )
-from .exceptions import ActivationError, GraphStructureError, ParameterError, ShapeError
+from .exceptions import ActivationError, GraphStructureError, NumericalError, ParameterError, ShapeError
 
-__all__ = ["Network", "read_network", "describe", "as_batch"]
+__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Network:
         Input and output nodes; their order is the column order of ``x`` and ``t``.
     order : tuple
         Every node in a topological order in which the members of each softmax
-        group are adjacent.
+        group are adjacent; ties go to the node added to ``G`` first.
     units : tuple of tuple
         `order` cut into the steps of a pass: a single node, or a whole softmax
         group (its units are coupled, so they are computed together).
@@ -181,9 +181,14 @@ def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
 
 
 def _units_in_order(G, groups: tuple) -> tuple:
-    """Topological order of nodes, each softmax group contracted to one step."""
+    """Topological order of nodes, each softmax group contracted to one step.
+
+    Ties are broken by node insertion order, so the order depends on the
+    nodes and edges alone, not on the order the edges were added.
+    """
+    position = {n: k for k, n in enumerate(G)}
     if not groups:
-        return tuple((n,) for n in nx.topological_sort(G))
+        return tuple((n,) for n in nx.lexicographical_topological_sort(G, key=position.__getitem__))
     step_of = {n: (n,) for n in G}
     for group in groups:
         for n in group:
@@ -192,7 +197,7 @@ def _units_in_order(G, groups: tuple) -> tuple:
     steps.add_nodes_from(dict.fromkeys(step_of[n] for n in G))
     steps.add_edges_from((step_of[u], step_of[v]) for u, v in G.edges if step_of[u] != step_of[v])
     try:
-        return tuple(nx.topological_sort(steps))
+        return tuple(nx.lexicographical_topological_sort(steps, key=lambda step: position[step[0]]))
     except nx.NetworkXUnfeasible:
         group = next(g for g in groups if any(m in nx.descendants(G, n) for n in g for m in g))
         raise GraphStructureError(
@@ -378,3 +383,33 @@ def as_batch(values, nodes: tuple, name: str) -> tuple[np.ndarray, bool]:
         n, k = map(int, np.argwhere(bad)[0])
         raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
     return array, single
+
+
+def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -> None:
+    """Raise if any node's array in `values` (a, z or δ over the batch) holds NaN or inf.
+
+    Nodes are searched in topological order, or in reverse for backward
+    quantities, so the node named is where the bad value first appeared.
+
+    Raises
+    ------
+    NumericalError
+        Naming that node and the sample.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> net = read_network(nx.DiGraph([("x", "y", {"weight": 1.0})]))
+    >>> check_finite(net, {"x": np.array([1.0]), "y": np.array([np.inf])}, "z")
+    Traceback (most recent call last):
+    ...
+    graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
+    """
+    for node in reversed(net.order) if reverse else net.order:
+        bad = ~np.isfinite(values[node])
+        if bad.any():
+            n = int(np.flatnonzero(bad)[0])
+            raise NumericalError(
+                f"{name} of node {node!r} is {values[node][n]} in sample {n} "
+                "(an overflow, or an activation undefined there)"
+            )
