@@ -25,17 +25,22 @@ from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .io import from_json_data, read_json, to_json_data, write_json
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
-from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
+from .optimizers import Adam, GradientDescent
+from .params import get_parameters, gradient_vector, loss_and_grad, parameter_keys, set_parameters
+from .train import History, accuracy, train
 
 __all__ = [
     "Activation",
     "ActivationError",
+    "Adam",
     "BackpropResult",
     "CheckedValue",
     "ForwardResult",
     "GradientCheck",
+    "GradientDescent",
     "GraphBPError",
     "GraphStructureError",
+    "History",
     "Loss",
     "LossError",
     "Network",
@@ -43,6 +48,7 @@ __all__ = [
     "ParameterError",
     "SerializationError",
     "ShapeError",
+    "accuracy",
     "activation_names",
     "backprop",
     "bishop_network",
@@ -57,6 +63,7 @@ __all__ = [
     "gradient_vector",
     "initialize_weights",
     "irregular_network",
+    "loss_and_grad",
     "loss_names",
     "mlp",
     "parameter_keys",
@@ -67,6 +74,7 @@ __all__ = [
     "set_parameters",
     "skip_mlp",
     "to_json_data",
+    "train",
     "write_json",
     "write_result",
 ]

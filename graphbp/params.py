@@ -21,7 +21,7 @@ import numpy as np
 from .backward import backward_sweep, loss_terms, prepare
 from .exceptions import ShapeError
 from .forward import propagate
-from .network import read_network
+from .network import check_finite, read_network
 
 __all__ = ["parameter_keys", "get_parameters", "set_parameters", "gradient_vector", "loss_and_grad"]
 
@@ -148,8 +148,9 @@ def loss_and_grad(
     ------
     GraphBPError
         What :func:`graphbp.backprop` raises for the network, `x`, `t` and
-        `loss`; :class:`ShapeError` from the function for a θ of the wrong
-        length or with NaN/inf.
+        `loss`; from the function, :class:`ShapeError` for a θ of the wrong
+        length or with NaN/inf and :class:`NumericalError` (naming the node)
+        when θ makes a pass overflow.
 
     Examples
     --------
@@ -181,8 +182,10 @@ def loss_and_grad(
         current = replace(net, bias=dict(zip(units, theta[n_weights:].tolist())))
         rows = slice(None) if samples is None else samples
         a, z = propagate(private, current, X[rows])
+        check_finite(current, z, "z")
         sample_loss, direct = loss_terms(current, loss, a, z, T[rows])
         delta = backward_sweep(private, current, a, z, direct)
+        check_finite(current, delta, "delta", reverse=True)
         # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i and ∂E/∂b_j = Σ_n δ_j.
         grad = [np.dot(delta[j], z[i]) for i, j in edges] + [delta[j].sum() for j in units]
         return float(sample_loss.sum()), np.array(grad, dtype=float)

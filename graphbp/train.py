@@ -21,11 +21,10 @@ from tqdm.auto import tqdm
 
 from .exceptions import GraphBPError
 from .forward import forward
-from .network import read_network
 from .optimizers import Adam, GradientDescent, get_optimizer, optimizer_names
 from .params import get_parameters, loss_and_grad, set_parameters
 
-__all__ = ["History", "train", "accuracy", "SCIPY_METHODS"]
+__all__ = ["History", "train", "accuracy", "predict_classes", "target_classes", "SCIPY_METHODS"]
 
 #: scipy.optimize.minimize methods :func:`train` accepts (they use the gradient, Bishop §5.2.4).
 SCIPY_METHODS = ("BFGS", "CG", "L-BFGS-B")
@@ -325,11 +324,37 @@ def _scipy_loop(run: _Run, method: str, epochs, max_evaluations) -> None:
     set_parameters(run.G, result.x, run.weight)
 
 
-def accuracy(G, x, t, weight: str = "weight") -> float:
-    """Fraction of samples whose predicted class is the target class.
+def predict_classes(G, x, weight: str = "weight") -> np.ndarray:
+    """The class the network predicts for each sample of `x`, an int array of length N.
 
-    One output: class 1 where y ≥ 0.5 (targets 0/1). Several outputs: the
-    output with the largest y (one-hot targets).
+    One output: class 1 where y ≥ 0.5, else 0 (for 0/1 targets). Several
+    outputs: the index of the largest y (for one-hot targets).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("x", "y", {"weight": 1.0})])
+    >>> predict_classes(G, [[0.0], [1.0], [2.0]])
+    array([0, 1, 1])
+    """
+    return target_classes(np.atleast_2d(forward(G, x, weight).y))
+
+
+def target_classes(t) -> np.ndarray:
+    """Classes of 0/1 targets (one column) or one-hot targets (several columns); see :func:`predict_classes`.
+
+    Examples
+    --------
+    >>> target_classes([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    array([1, 0])
+    """
+    t = np.asarray(t, dtype=float)
+    t = t[:, None] if t.ndim == 1 else t
+    return (t[:, 0] >= 0.5).astype(int) if t.shape[1] == 1 else t.argmax(axis=1)
+
+
+def accuracy(G, x, t, weight: str = "weight") -> float:
+    """Fraction of samples whose predicted class (:func:`predict_classes`) is the target's.
 
     Examples
     --------
@@ -338,8 +363,4 @@ def accuracy(G, x, t, weight: str = "weight") -> float:
     >>> accuracy(G, [[0.0], [1.0], [2.0]], [[0.0], [1.0], [0.0]])
     0.6666666666666666
     """
-    y = np.atleast_2d(forward(G, x, weight).y)
-    t = np.asarray(t, dtype=float).reshape(y.shape)
-    if len(read_network(G, weight).outputs) == 1:
-        return float(np.mean((y[:, 0] >= 0.5) == (t[:, 0] >= 0.5)))
-    return float(np.mean(y.argmax(axis=1) == t.argmax(axis=1)))
+    return float(np.mean(predict_classes(G, x, weight) == target_classes(t)))
