@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..exceptions import GraphBPError
-from . import demo
+from . import demo, train
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo]
+COMMAND_MODULES = [demo, train]
 
 
 def build_parser() -> argparse.ArgumentParser:
