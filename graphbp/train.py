@@ -279,21 +279,23 @@ def _first_order_loop(run: _Run, step_rule, epochs, max_evaluations, batch_size,
     size = n_train if batch_size is None else min(batch_size, n_train)
     if run.record(theta):
         return
+    spent = False
     epoch = 0
-    while epochs is None or epoch < epochs:
+    while not spent and (epochs is None or epoch < epochs):
         # A whole-set step needs no shuffling; mini-batches get a fresh seeded order each epoch.
         order = run.train_rows if size == n_train else rng.permutation(run.train_rows)
         for start in range(0, n_train, size):
-            if max_evaluations is not None and run.evaluations >= max_evaluations:
-                run.message = f"used max_evaluations={max_evaluations} gradient evaluations"
-                return
             _, grad = run.objective(theta, order[start : start + size])
             run.evaluations += 1
             theta, state = step_rule.step(theta, grad, state)
+            spent = max_evaluations is not None and run.evaluations >= max_evaluations
+            if spent:
+                break
         epoch += 1
         if run.record(theta):
             return
-    run.message = f"ran {epochs} epochs"
+    # The last epoch may be partial when the budget ran out in its middle.
+    run.message = f"used max_evaluations={max_evaluations} gradient evaluations" if spent else f"ran {epochs} epochs"
 
 
 def _scipy_loop(run: _Run, method: str, epochs, max_evaluations) -> None:

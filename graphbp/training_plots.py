@@ -133,7 +133,7 @@ def plot_fit(G, x, t, ax=None, hidden: bool = True, resolution: int = 200, weigh
                 ls="--",
                 lw=1,
                 color=_POINT_COLOURS[(k + 1) % len(_POINT_COLOURS)],
-                label=f"hidden z_{node}" if k < 6 else None,
+                label=f"hidden unit {node}" if k < 6 else None,
             )[0]
     ax.set_xlabel("x")
     ax.set_ylabel("t, y")
