@@ -287,7 +287,8 @@ def _layout(L) -> dict:
     columns = {}
     for v, d in depth.items():
         columns.setdefault(d, []).append(v)
-    return {v: (d, (len(col) - 1) / 2 - r) for d, col in columns.items() for r, v in enumerate(col)}
+    # alternate columns up and down a little, so an edge that skips a column does not run through it
+    return {v: (d, (len(col) - 1) / 2 - r + 0.4 * (-1) ** d) for d, col in columns.items() for r, v in enumerate(col)}
 
 
 def draw_linearized(L, ax=None, pos: dict | None = None, highlight=None) -> dict:
