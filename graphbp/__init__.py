@@ -18,11 +18,21 @@ from .exceptions import (
     SerializationError,
     ShapeError,
 )
+from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
 from .examples import bishop_network, irregular_network
 from .forward import ForwardResult, forward
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
 from .gradcheck import CheckedValue, GradientCheck, check_gradients
+from .hessian import (
+    HessianComparison,
+    compare_hessians,
+    diagonal_hessian,
+    hessian,
+    hvp,
+    outer_product_hessian,
+)
 from .io import from_json_data, read_json, to_json_data, write_json
+from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
 from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
@@ -32,10 +42,12 @@ __all__ = [
     "ActivationError",
     "BackpropResult",
     "CheckedValue",
+    "Elimination",
     "ForwardResult",
     "GradientCheck",
     "GraphBPError",
     "GraphStructureError",
+    "HessianComparison",
     "Loss",
     "LossError",
     "Network",
@@ -47,7 +59,13 @@ __all__ = [
     "backprop",
     "bishop_network",
     "check_gradients",
+    "compare_hessians",
     "describe",
+    "diagonal_hessian",
+    "draw_elimination",
+    "draw_linearized",
+    "eliminate",
+    "elimination_costs",
     "forward",
     "from_edges",
     "from_json_data",
@@ -55,10 +73,15 @@ __all__ = [
     "get_loss",
     "get_parameters",
     "gradient_vector",
+    "hessian",
+    "hvp",
     "initialize_weights",
     "irregular_network",
+    "jacobian",
+    "linearized_graph",
     "loss_names",
     "mlp",
+    "outer_product_hessian",
     "parameter_keys",
     "random_dag",
     "read_json",

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..exceptions import GraphBPError
-from . import demo
+from . import demo, derivatives
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo]
+COMMAND_MODULES = [demo, derivatives]
 
 
 def build_parser() -> argparse.ArgumentParser:
