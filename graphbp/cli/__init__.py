@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..exceptions import GraphBPError
-from . import demo
+from . import backprop, check, demo, draw, explain
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo]
+COMMAND_MODULES = [demo, backprop, explain, check, draw]
 
 
 def build_parser() -> argparse.ArgumentParser:
