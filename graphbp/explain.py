@@ -92,13 +92,16 @@ def direct_terms(G, net: Network, a: dict, z: dict, delta: dict) -> dict:
 def latex_name(node: Hashable) -> str:
     r"""A node name as upright mathtext, special characters escaped.
 
+    Valid for both LaTeX and matplotlib's mathtext; ``#`` and ``&``, which the
+    two cannot both typeset escaped, become the look-alikes ♯ and ∧.
+
     Examples
     --------
     >>> latex_name("h_1"), latex_name((0, 1))
     ('\\mathrm{h\\_1}', '\\mathrm{(0,\\ 1)}')
     """
     escapes = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}", "$": r"\$",
-               "#": r"\#", "%": r"\%", "&": r"\&", "~": r"\sim ", " ": r"\ "}
+               "#": r"\sharp ", "%": r"\%", "&": r"\wedge ", "~": r"\sim ", " ": r"\ "}
     return r"\mathrm{" + "".join(escapes.get(c, c) for c in str(node)) + "}"
 
 
