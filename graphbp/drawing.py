@@ -23,8 +23,8 @@ MAX_LABELLED_NODES = 40
 HIGHLIGHT_COLOR = "#e08000"
 _ARC = "arc3,rad={rad}"
 _SHORT_BEND = 0.06
-_BEND_CHOICES = (_SHORT_BEND, -_SHORT_BEND, 0.15, -0.15, 0.3, -0.3, 0.45, -0.45)
-_CLEARANCE = 0.3  # in layout units: a column is 1 wide, rows 1 apart
+_BEND_OFFSETS = (0.35, 0.7, 1.1)  # how far an arc's control point may move off the chord, layout units
+_CLEARANCE = 0.45  # in layout units: a column is 1 wide, rows 1 apart
 _LABEL_DROP = 0.3  # where the value label under a node sits, in layout units
 _QUANTITY_SYMBOL = {"delta": "δ", "a": "a", "z": "z"}
 
@@ -159,9 +159,12 @@ def _bends(positions, edgelist) -> dict:
             curve = (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t**2 * end
             return np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2))
 
-        scores = {rad: clearance(rad) for rad in _BEND_CHOICES}
-        bends[(i, j)] = next((rad for rad in _BEND_CHOICES if scores[rad] >= _CLEARANCE),
-                             max(scores, key=scores.get))
+        # rad is relative to the chord; the offsets tried are absolute, so long edges do not swing wide.
+        length = float(np.hypot(*chord))
+        choices = [_SHORT_BEND, -_SHORT_BEND] + [side * offset / length for offset in _BEND_OFFSETS for side in (1, -1)]
+        scores = {rad: clearance(rad) for rad in choices}
+        bends[(i, j)] = round(next((rad for rad in choices if scores[rad] >= _CLEARANCE),
+                                   max(scores, key=scores.get)), 3)
     return bends
 
 
@@ -329,7 +332,7 @@ def draw(
         for bend, edges in _by_bend(positions, edgelist).items():
             drawn["edge_labels"].update(nx.draw_networkx_edge_labels(
                 G, positions, edge_labels={e: number_format.format(edge_value[e]) for e in edges},
-                font_size=7, label_pos=0.5, connectionstyle=_ARC.format(rad=bend), ax=ax,
+                font_size=7, label_pos=0.7, connectionstyle=_ARC.format(rad=bend), ax=ax,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
             ))
     outline = ["black" if n == highlight else HIGHLIGHT_COLOR if highlight is not None and
