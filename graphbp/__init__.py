@@ -5,6 +5,7 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from .animation import animate_backward
 from .annotate import write_result
 from .activations import Activation, activation_names, get_activation, register_activation
 from .backward import BackpropResult, backprop
@@ -17,13 +18,17 @@ from .exceptions import (
     SerializationError,
     ShapeError,
 )
+from .drawing import draw, draw_paths, layout
 from .examples import bishop_network, irregular_network
+from .explain import Explanation, explain
 from .forward import ForwardResult, forward
+from .gallery import write_gallery
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
 from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .io import from_json_data, read_json, to_json_data, write_json
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
+from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
 from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
 
 __all__ = [
@@ -31,6 +36,8 @@ __all__ = [
     "ActivationError",
     "BackpropResult",
     "CheckedValue",
+    "Explanation",
+    "ForwardMode",
     "ForwardResult",
     "GradientCheck",
     "GraphBPError",
@@ -39,14 +46,21 @@ __all__ = [
     "LossError",
     "Network",
     "ParameterError",
+    "PathSum",
     "SerializationError",
     "ShapeError",
     "activation_names",
+    "animate_backward",
     "backprop",
     "bishop_network",
     "check_gradients",
+    "count_paths",
     "describe",
+    "draw",
+    "draw_paths",
+    "explain",
     "forward",
+    "forward_mode",
     "from_edges",
     "from_json_data",
     "get_activation",
@@ -55,9 +69,11 @@ __all__ = [
     "gradient_vector",
     "initialize_weights",
     "irregular_network",
+    "layout",
     "loss_names",
     "mlp",
     "parameter_keys",
+    "path_sum",
     "random_dag",
     "read_json",
     "read_network",
@@ -65,6 +81,7 @@ __all__ = [
     "set_parameters",
     "skip_mlp",
     "to_json_data",
+    "write_gallery",
     "write_json",
     "write_result",
 ]
