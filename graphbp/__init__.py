@@ -5,6 +5,7 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from .animation import animate_backward
 from .annotate import write_result
 from .activations import Activation, activation_names, get_activation, register_activation
 from .backward import BackpropResult, backprop
@@ -19,8 +20,11 @@ from .exceptions import (
     ShapeError,
 )
 from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
+from .drawing import draw, draw_paths, layout
 from .examples import bishop_network, irregular_network
+from .explain import Explanation, explain
 from .forward import ForwardResult, forward
+from .gallery import write_gallery
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
 from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .hessian import (
@@ -35,6 +39,7 @@ from .io import from_json_data, read_json, to_json_data, write_json
 from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
+from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
 from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
 
 __all__ = [
@@ -43,6 +48,8 @@ __all__ = [
     "BackpropResult",
     "CheckedValue",
     "Elimination",
+    "Explanation",
+    "ForwardMode",
     "ForwardResult",
     "GradientCheck",
     "GraphBPError",
@@ -53,20 +60,27 @@ __all__ = [
     "Network",
     "NumericalError",
     "ParameterError",
+    "PathSum",
     "SerializationError",
     "ShapeError",
     "activation_names",
+    "animate_backward",
     "backprop",
     "bishop_network",
     "check_gradients",
     "compare_hessians",
+    "count_paths",
     "describe",
     "diagonal_hessian",
+    "draw",
     "draw_elimination",
     "draw_linearized",
+    "draw_paths",
     "eliminate",
     "elimination_costs",
+    "explain",
     "forward",
+    "forward_mode",
     "from_edges",
     "from_json_data",
     "get_activation",
@@ -78,11 +92,13 @@ __all__ = [
     "initialize_weights",
     "irregular_network",
     "jacobian",
+    "layout",
     "linearized_graph",
     "loss_names",
     "mlp",
     "outer_product_hessian",
     "parameter_keys",
+    "path_sum",
     "random_dag",
     "read_json",
     "read_network",
@@ -90,6 +106,7 @@ __all__ = [
     "set_parameters",
     "skip_mlp",
     "to_json_data",
+    "write_gallery",
     "write_json",
     "write_result",
 ]

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..exceptions import GraphBPError
-from . import demo, derivatives
+from . import backprop, check, demo, derivatives, draw, explain
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo, derivatives]
+COMMAND_MODULES = [demo, backprop, explain, check, draw, derivatives]
 
 
 def build_parser() -> argparse.ArgumentParser:
