@@ -89,14 +89,18 @@ def tangent_sweep(G, net: Network, a: dict, z: dict, seed: dict) -> dict:
     for unit in net.units:
         for k in unit:
             a_dot[k] = seed.get(k, 0.0) + sum((G[i][k][weight] * z_dot[i] for i in G.predecessors(k)), zero)
-        if net.activation[unit[0]] == SOFTMAX:
-            # ż_m = Σ_j ∂z_m/∂a_j ȧ_j = z_m (ȧ_m − Σ_j z_j ȧ_j)
-            mean = sum(z[j] * a_dot[j] for j in unit)
-            z_dot.update({m: z[m] * (a_dot[m] - mean) for m in unit})
-        else:
-            (k,) = unit
-            z_dot[k] = net.activation[k].derivative(a[k]) * a_dot[k]
+        z_dot.update(activation_tangent(net, unit, a, z, a_dot))
     return a_dot
+
+
+def activation_tangent(net: Network, unit: tuple, a: dict, z: dict, a_dot: dict) -> dict:
+    """ż_m = Σ_j ∂z_m/∂a_j ȧ_j for the nodes of one unit: h'(a_k) ȧ_k, or a softmax group's Jacobian times ȧ."""
+    if net.activation[unit[0]] == SOFTMAX:
+        # ż_m = Σ_j z_m (I_mj − z_j) ȧ_j = z_m (ȧ_m − Σ_j z_j ȧ_j)
+        mean = sum(z[j] * a_dot[j] for j in unit)
+        return {m: z[m] * (a_dot[m] - mean) for m in unit}
+    (k,) = unit
+    return {k: net.activation[k].derivative(a[k]) * a_dot[k]}
 
 
 def stack_outputs(net: Network, values: dict) -> np.ndarray:

@@ -1,0 +1,144 @@
+"""``graphbp jacobian FILE`` and ``graphbp hessian FILE``: the matrix, its spectrum, a heat-map.
+
+FILE is a network saved by :func:`graphbp.io.write_json`. ``--x`` (and for the
+Hessian ``--t``) is one sample as comma-separated numbers, or a ``.npy``/``.csv``
+file of rows (the Hessian sums over them; the Jacobian uses row ``--sample``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..exceptions import GraphBPError, ShapeError
+from ..forward import forward
+from ..hessian import hessian
+from ..io import read_json
+from ..jacobian import MODES, jacobian
+from ..losses import loss_names
+from ..params import parameter_keys
+
+
+def read_values(text: str, name: str) -> np.ndarray:
+    """`text` as numbers: a .npy/.csv file of rows, or one comma-separated sample."""
+    try:
+        if text.endswith(".npy"):
+            return np.load(text)
+        if text.endswith(".csv"):
+            return np.loadtxt(text, delimiter=",", ndmin=2)
+        return np.array([float(v) for v in text.split(",")])
+    except ValueError as err:
+        raise ShapeError(f"--{name} {text!r} is not numbers: {err}") from None
+
+
+def save_matrix(matrix: np.ndarray, path: str) -> None:
+    if path.endswith(".npy"):
+        np.save(path, matrix)
+    elif path.endswith(".csv"):
+        np.savetxt(path, matrix, delimiter=",")
+    else:
+        raise GraphBPError(f"--save {path!r}: use a .npy or .csv file name")
+
+
+def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=None, title: str = "") -> dict:
+    """A matrix as a heat-map on a symmetric colour scale; returns ``{"image": AxesImage, "ticks": labels}``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> drawn = draw_heatmap(np.array([[1.0, -2.0]]), ["y"], ["a", "b"])
+    >>> drawn["image"].get_array().tolist(), [t.get_text() for t in drawn["ticks"]]
+    ([[1.0, -2.0]], ['a', 'b'])
+    >>> plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+
+    ax = plt.gca() if ax is None else ax
+    limit = float(np.abs(matrix).max()) or 1.0
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title(title, fontsize=10)
+    return {"image": image, "ticks": ax.get_xticklabels()}
+
+
+def parameter_labels(G, weight: str = "weight") -> list[str]:
+    """``w[i→j]`` and ``b[j]`` for each entry of the parameter vector."""
+    return [f"w[{key[0]}→{key[1]}]" if kind == "weight" else f"b[{key}]" for kind, key in parameter_keys(G, weight)]
+
+
+def report(matrix, rows, columns, args, title: str, symmetric: bool = False) -> None:
+    """Print the matrix and its spectrum; save it and its heat-map if asked."""
+    with np.printoptions(precision=6, suppress=True, linewidth=150):
+        print(f"{title}, {matrix.shape[0]} x {matrix.shape[1]}")
+        print(f"rows: {', '.join(rows)}\ncolumns: {', '.join(columns)}")
+        print(matrix)
+        if symmetric:
+            # eigvalsh reads one triangle: report how far H is from symmetric instead of hiding it
+            asymmetry = np.abs(matrix - matrix.T).max()
+            print(f"eigenvalues (max |H - H^T| = {asymmetry:.1e}):", np.linalg.eigvalsh((matrix + matrix.T) / 2))
+        elif matrix.shape[0] == matrix.shape[1]:
+            print("eigenvalues:", np.linalg.eigvals(matrix))
+        print("singular values:", np.linalg.svd(matrix, compute_uv=False))
+    if args.save:
+        save_matrix(matrix, args.save)
+    if args.figure:
+        import matplotlib.pyplot as plt
+
+        size = max(4.0, 0.28 * max(matrix.shape) + 2.5)
+        fig, ax = plt.subplots(figsize=(size, size))
+        draw_heatmap(matrix, rows, columns, ax=ax, title=title)
+        fig.tight_layout()
+        fig.savefig(args.figure, dpi=100)
+        plt.close(fig)
+        print(f"heat-map written to {args.figure}")
+
+
+def _network_and_x(args):
+    G = read_json(args.file)
+    inputs = G.graph.get("inputs") or [n for n in G if G.in_degree(n) == 0]
+    x = np.zeros(len(inputs)) if args.x is None else read_values(args.x, "x")
+    return G, x
+
+
+def run_jacobian(args) -> int:
+    G, x = _network_and_x(args)
+    rows = np.atleast_2d(x)
+    if not 0 <= args.sample < rows.shape[0]:
+        raise ShapeError(f"--sample {args.sample} is outside the {rows.shape[0]} rows of --x")
+    x = rows[args.sample]
+    J = jacobian(G, x, mode=args.mode)
+    result = forward(G, x)
+    report(J, [str(k) for k in result.outputs], [str(i) for i in result.inputs], args, "Jacobian dy/dx")
+    return 0
+
+
+def run_hessian(args) -> int:
+    G, x = _network_and_x(args)
+    t = read_values(args.t, "t")
+    H = hessian(G, x, t, loss=args.loss)
+    labels = parameter_labels(G)
+    report(H, labels, labels, args, f"Hessian of E ({args.loss})", symmetric=True)
+    return 0
+
+
+def _common(parser) -> None:
+    parser.add_argument("file", help="network saved by graphbp.io.write_json")
+    parser.add_argument("--x", help="inputs: comma-separated numbers, or a .npy/.csv file of rows (default: zeros)")
+    parser.add_argument("--save", help="write the matrix to a .npy or .csv file")
+    parser.add_argument("--figure", help="write a heat-map PNG")
+
+
+def register(subparsers) -> None:
+    jac = subparsers.add_parser("jacobian", help="the input-output Jacobian dy/dx at one sample",
+                                description=__doc__)
+    _common(jac)
+    jac.add_argument("--mode", choices=MODES, default="auto", help="sweeps per output (reverse) or per input (forward)")
+    jac.add_argument("--sample", type=int, default=0, help="row of --x to use when it has several")
+    jac.set_defaults(run=run_jacobian)
+    hes = subparsers.add_parser("hessian", help="the exact Hessian of E over all weights and biases",
+                                description=__doc__)
+    _common(hes)
+    hes.add_argument("--t", required=True, help="targets, like --x")
+    hes.add_argument("--loss", default="sum_of_squares", choices=loss_names())
+    hes.set_defaults(run=run_hessian)
