@@ -19,8 +19,9 @@ import numpy as np
 from scipy.optimize import minimize
 from tqdm.auto import tqdm
 
-from .exceptions import GraphBPError
+from .exceptions import GraphBPError, ShapeError
 from .forward import forward
+from .network import as_batch
 from .optimizers import Adam, GradientDescent, get_optimizer, optimizer_names
 from .params import get_parameters, loss_and_grad, set_parameters
 
@@ -32,7 +33,7 @@ SCIPY_METHODS = ("BFGS", "CG", "L-BFGS-B")
 _DEFAULT_EPOCHS = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # arrays inside: compare histories field by field
 class History:
     """What :func:`train` recorded, one entry per epoch; entry 0 is the network before training.
 
@@ -343,12 +344,16 @@ def predict_classes(G, x, weight: str = "weight") -> np.ndarray:
 
 
 def target_classes(t) -> np.ndarray:
-    """Classes of 0/1 targets (one column) or one-hot targets (several columns); see :func:`predict_classes`.
+    """Classes of targets of shape (N, 1) (0/1) or (N, K) (one-hot); see :func:`predict_classes`.
+
+    A 1-D `t` is read as one column of N 0/1 targets.
 
     Examples
     --------
     >>> target_classes([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     array([1, 0])
+    >>> target_classes([1.0, 0.0, 1.0])
+    array([1, 0, 1])
     """
     t = np.asarray(t, dtype=float)
     t = t[:, None] if t.ndim == 1 else t
@@ -358,6 +363,14 @@ def target_classes(t) -> np.ndarray:
 def accuracy(G, x, t, weight: str = "weight") -> float:
     """Fraction of samples whose predicted class (:func:`predict_classes`) is the target's.
 
+    `x` and `t` are shaped as for :func:`graphbp.backprop` (a 1-D pair is one sample).
+
+    Raises
+    ------
+    GraphBPError
+        What :func:`graphbp.forward` raises; :class:`ShapeError` for a `t`
+        that does not fit the outputs or the samples of `x`.
+
     Examples
     --------
     >>> import networkx as nx
@@ -365,4 +378,9 @@ def accuracy(G, x, t, weight: str = "weight") -> float:
     >>> accuracy(G, [[0.0], [1.0], [2.0]], [[0.0], [1.0], [0.0]])
     0.6666666666666666
     """
-    return float(np.mean(predict_classes(G, x, weight) == target_classes(t)))
+    result = forward(G, x, weight)
+    y = np.atleast_2d(result.y)
+    T, _ = as_batch(t, result.outputs, "t")
+    if T.shape[0] != y.shape[0]:
+        raise ShapeError(f"x has {y.shape[0]} samples but t has {T.shape[0]}")
+    return float(np.mean(target_classes(y) == target_classes(T)))

@@ -342,3 +342,15 @@ def test_moons_with_adam_mini_batches_and_validation():
                     seed=0, progress=False)
     assert accuracy(G, x, t) >= 0.97
     assert history.validation_loss[-1] < history.validation_loss[0] / 5
+
+
+def test_accuracy_on_one_sample_and_bad_targets():
+    G = mlp([2, 3, 2], output_activation="softmax", seed=0)
+    x = np.array([0.5, -1.0])
+    predicted = int(np.argmax(forward(G, x).y))
+    assert accuracy(G, x, np.eye(2)[predicted]) == 1.0
+    assert accuracy(G, x, np.eye(2)[1 - predicted]) == 0.0
+    with pytest.raises(ShapeError, match="x has 2 samples but t has 3"):
+        accuracy(G, np.zeros((2, 2)), np.eye(2)[[0, 1, 0]])
+    with pytest.raises(ShapeError, match="t"):
+        accuracy(G, np.zeros((2, 2)), np.zeros((2, 3)))
