@@ -181,13 +181,10 @@ def train(
     validation_rows, train_rows = np.sort(shuffled[:n_validation]), np.sort(shuffled[n_validation:])
     if train_rows.size == 0:
         raise GraphBPError(f"validation_split={validation_split} leaves no training sample out of {n_samples}")
-    mean_objective = _mean_objective(total)
-    run = _Run(G, weight, mean_objective, train_rows, validation_rows, callback, progress, epochs)
 
-    if isinstance(optimizer, str) and optimizer.upper() in SCIPY_METHODS:
-        name = optimizer.upper()
-        run.optimizer = name
-        _scipy_loop(run, name, epochs, max_evaluations)
+    scipy_method = isinstance(optimizer, str) and optimizer.upper() in SCIPY_METHODS
+    if scipy_method:
+        step_rule, name = None, optimizer.upper()
     else:
         step_rule = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
         if not (hasattr(step_rule, "init") and hasattr(step_rule, "step")):
@@ -195,8 +192,16 @@ def train(
                 f"optimizer must be one of {', '.join(optimizer_names())}, a scipy method "
                 f"({', '.join(SCIPY_METHODS)}), or an object with init and step; got {optimizer!r}"
             )
-        run.optimizer = repr(step_rule)
-        _first_order_loop(run, step_rule, epochs, max_evaluations, batch_size, rng)
+        name = repr(step_rule)
+    run = _Run(G, weight, _mean_objective(total), train_rows, validation_rows, callback, progress, epochs)
+    run.optimizer = name
+    try:
+        if scipy_method:
+            _scipy_loop(run, name, epochs, max_evaluations)
+        else:
+            _first_order_loop(run, step_rule, epochs, max_evaluations, batch_size, rng)
+    finally:
+        run.bar.close()
     return run.history()
 
 
@@ -210,14 +215,20 @@ def _check_counts(epochs, max_evaluations, batch_size):
 
 
 def _mean_objective(total: Callable) -> Callable:
-    """(1/|B|) Σ_{n∈B} E_n and its gradient, remembering the last answer (steps and records share it)."""
+    """(1/|B|) Σ_{n∈B} E_n and its gradient, remembering the last two answers.
+
+    A record scores θ on the training and validation rows; the next whole-set
+    step (or scipy's last evaluation before it) asks for the same training
+    answer again.
+    """
     last = {}
 
     def mean_objective(theta: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
         key = (np.asarray(theta, dtype=float).tobytes(), rows.tobytes())
         if key not in last:
             error, grad = total(theta, rows)
-            last.clear()
+            if len(last) == 2:
+                last.pop(next(iter(last)))
             last[key] = (error / len(rows), grad / len(rows))
         return last[key]
 
@@ -259,7 +270,6 @@ class _Run:
         return stop
 
     def history(self) -> History:
-        self.bar.close()
         column = {name: np.array([r[name] for r in self.records], dtype=float) for name in self.records[0]}
         return History(
             epoch=np.arange(len(self.records)),
