@@ -159,6 +159,7 @@ def test_train_command_random_dag_and_saved_network(tmp_path):
     "options, message",
     [
         (["--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
+        (["--dataset", "xor", "--samples", "8"], "xor has exactly 4 samples"),
         (["--epochs", "0"], "argument --epochs: expected a positive int, got '0'"),
         (["--layers", "2,3,1"], "--layers 2,3,1: this data set needs 1 inputs first and 1 outputs last"),
         (["--layers", "1,x,1"], "--layers takes comma-separated ints"),

@@ -127,6 +127,8 @@ def write_figures(G, x, t, history, folder: Path, title: str) -> list[Path]:
 
 def run(args) -> int:
     make_data, loss, output_activation, _ = DATASETS[args.dataset]
+    if args.dataset == "xor" and args.samples is not None:
+        raise GraphBPError("xor has exactly 4 samples; leave out --samples")
     x, t = make_data(args.samples, args.seed)
     G = build_network(args, x, t, output_activation)
     optimizer = choose_optimizer(args)
