@@ -42,7 +42,7 @@ from .network import Network, describe, read_network
 from .optimizers import Adam, GradientDescent
 from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
 from .params import get_parameters, gradient_vector, loss_and_grad, parameter_keys, set_parameters
-from .train import History, accuracy, train
+from .training import History, accuracy, train
 
 __all__ = [
     "Activation",

@@ -12,7 +12,7 @@ import numpy as np
 from .exceptions import ShapeError
 from .forward import forward
 from .network import read_network
-from .train import History, predict_classes, target_classes
+from .training import History, predict_classes, target_classes
 
 __all__ = ["plot_loss", "plot_fit", "plot_decision_regions"]
 
@@ -143,7 +143,7 @@ def plot_fit(G, x, t, ax=None, hidden: bool = True, resolution: int = 200, weigh
 def plot_decision_regions(G, x, t, ax=None, resolution: int = 150, weight: str = "weight") -> dict:
     """The class a two-input classifier predicts over the plane, with the data on top.
 
-    Classes as in :func:`graphbp.train.predict_classes`: one output
+    Classes as in :func:`graphbp.training.predict_classes`: one output
     thresholded at 0.5, or the largest of several outputs.
 
     Parameters

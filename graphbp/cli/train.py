@@ -24,7 +24,7 @@ from ..generators import mlp, random_dag
 from ..io import read_json, write_json
 from ..network import read_network
 from ..optimizers import get_optimizer, optimizer_names
-from ..train import SCIPY_METHODS, accuracy, train
+from ..training import SCIPY_METHODS, accuracy, train
 
 # dataset -> (generator of (x, t) from n and seed, loss, output activation, default layer sizes)
 DATASETS = {
