@@ -1,27 +1,20 @@
-"""Train the networks of tests/test_train.py, print what they reach and how long it takes, draw the figures.
+"""Train the networks of the README's training figures, print what they reach and how long it takes.
 
-Prints, per task, the final mean loss (and MSE or accuracy), the gradient evaluations and the
-seconds; how many of several seeds succeed (XOR, spiral); L-BFGS-B against plain gradient descent
-for the same budget of gradient evaluations. Writes figures/bishop_fig53.png and
-figures/decision_regions.png (README, "Train it").
+Prints, per task (the tasks of graphbp.gallery), the final mean loss (and MSE or accuracy), the
+gradient evaluations and the seconds; how many of several seeds succeed (XOR, spiral); L-BFGS-B
+against plain gradient descent for the same budget of gradient evaluations. The figures themselves
+are drawn by ``graphbp demo`` (graphbp.gallery).
 
     python benchmarks/training.py             # about a minute on 2 cores
 """
 
 import time
-from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from graphbp import Adam, GradientDescent, accuracy, forward, from_edges, mlp, random_dag, train  # noqa: E402
-from graphbp.datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, circles, spiral, two_moons, xor  # noqa: E402
-from graphbp.training_plots import plot_decision_regions, plot_fit  # noqa: E402
-
-FIGURES = Path(__file__).resolve().parents[1] / "figures"
+from graphbp import GradientDescent, accuracy, forward, from_edges, mlp, random_dag, train
+from graphbp.datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, spiral, xor
+from graphbp.gallery import FIG53_TRAINING, classification_tasks
 
 
 def timed_train(G, x, t, **options):
@@ -36,50 +29,18 @@ def report(task, G, history, seconds, score):
 
 
 def figure_5_3() -> None:
-    fig, axes = plt.subplots(2, 2, figsize=(9, 7), sharex=True)
-    titles = {"square": "$t = x^2$", "sin": "$t = \\sin(x)$", "abs": "$t = |x|$", "heaviside": "$t = H(x)$"}
-    for ax, kind in zip(axes.ravel(), BISHOP_FIG53_FUNCTIONS):
+    for kind in BISHOP_FIG53_FUNCTIONS:
         x, t = bishop_fig53(kind, n=50, seed=0)
         G = mlp([1, 3, 1], seed=0)
-        history, seconds = timed_train(G, x, t, optimizer="L-BFGS-B", epochs=1000)
+        history, seconds = timed_train(G, x, t, **FIG53_TRAINING)
         mse = float(np.mean((forward(G, x).y - t) ** 2))
         report(f"Fig. 5.3 {kind:9} 1-3-1 tanh, L-BFGS-B", G, history, seconds, f"MSE {mse:.2e}")
-        plot_fit(G, x, t, ax=ax)
-        ax.set_title(f"{titles[kind]}   (training MSE {mse:.1e})", fontsize=10)
-        if kind in ("square", "sin"):
-            ax.set_xlabel("")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
-    fig.suptitle("Bishop PRML Figure 5.3: a 1-3-1 tanh network fitted to 50 points; dashed: the 3 hidden units",
-                 fontsize=10)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(FIGURES / "bishop_fig53.png", dpi=80)
-    plt.close(fig)
 
 
 def decision_regions() -> None:
-    # Adam with mini-batches stops at smooth boundaries; L-BFGS-B drives the moons and circles to
-    # zero loss with needlessly sharp ones.
-    adam = {"optimizer": Adam(0.02), "epochs": 200, "batch_size": 20, "seed": 0}
-    tasks = [
-        ("two moons, 2-8-1 tanh/logistic, Adam", two_moons(200, seed=0),
-         mlp([2, 8, 1], output_activation="logistic", seed=0), "bce", adam),
-        ("circles, 2-8-1 tanh/logistic, Adam", circles(200, seed=0),
-         mlp([2, 8, 1], output_activation="logistic", seed=0), "bce", adam),
-        ("spiral, Watts-Strogatz DAG of 30 units,\nsoftmax, L-BFGS-B", spiral(300, seed=0),
-         random_dag(30, "watts_strogatz", n_outputs=3, output_activation="softmax", seed=9), "ce",
-         {"optimizer": "L-BFGS-B", "epochs": 400}),
-    ]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
-    for ax, (name, (x, t), G, loss, options) in zip(axes, tasks):
+    for name, (x, t), G, loss, options in classification_tasks():
         history, seconds = timed_train(G, x, t, loss=loss, **options)
-        score = accuracy(G, x, t)
-        report(name.replace("\n", " "), G, history, seconds, f"accuracy {score:.1%}")
-        plot_decision_regions(G, x, t, ax=ax)
-        ax.set_title(f"{name}\ntraining accuracy {score:.1%}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(FIGURES / "decision_regions.png", dpi=80)
-    plt.close(fig)
+        report(name.replace("\n", " "), G, history, seconds, f"accuracy {accuracy(G, x, t):.1%}")
 
 
 def seeds() -> None:

@@ -20,7 +20,7 @@ from .exceptions import (
     ShapeError,
 )
 from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
-from .drawing import draw, draw_paths, layout
+from .drawing import draw, draw_heatmap, draw_paths, layout
 from .examples import bishop_network, irregular_network
 from .explain import Explanation, explain
 from .forward import ForwardResult, forward
@@ -41,7 +41,14 @@ from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
 from .optimizers import Adam, GradientDescent
 from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
-from .params import get_parameters, gradient_vector, loss_and_grad, parameter_keys, set_parameters
+from .params import (
+    get_parameters,
+    gradient_vector,
+    loss_and_grad,
+    parameter_keys,
+    parameter_labels,
+    set_parameters,
+)
 from .training import History, accuracy, train
 
 __all__ = [
@@ -79,6 +86,7 @@ __all__ = [
     "describe",
     "diagonal_hessian",
     "draw",
+    "draw_heatmap",
     "draw_elimination",
     "draw_linearized",
     "draw_paths",
@@ -105,6 +113,7 @@ __all__ = [
     "mlp",
     "outer_product_hessian",
     "parameter_keys",
+    "parameter_labels",
     "path_sum",
     "random_dag",
     "read_json",

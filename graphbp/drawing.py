@@ -16,7 +16,7 @@ from .exceptions import GraphBPError, GraphStructureError
 from .explain import explain, sample_values
 from .network import read_network
 
-__all__ = ["layout", "draw", "draw_paths", "figure_for"]
+__all__ = ["layout", "draw", "draw_paths", "draw_heatmap", "figure_for"]
 
 # Above this many nodes, names and value labels are left out: they would overlap into mush.
 MAX_LABELLED_NODES = 40
@@ -481,3 +481,42 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
                                bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": HIGHLIGHT_COLOR})
     drawn["path_sum"] = summed
     return drawn
+
+
+def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=None, title: str = "") -> dict:
+    """A matrix as a heat-map on a symmetric colour scale; returns ``{"image": AxesImage, "ticks": labels}``.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        A 2-D array (a Jacobian, a Hessian).
+    rows, columns : list of str
+        Tick labels.
+    ax : matplotlib Axes, optional
+        Where to draw (default: the current axes).
+    title : str, optional
+
+    Returns
+    -------
+    dict
+        ``"image"``: the AxesImage; ``"ticks"``: the column tick labels.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> drawn = draw_heatmap(np.array([[1.0, -2.0]]), ["y"], ["a", "b"], ax=ax)
+    >>> drawn["image"].get_array().tolist(), [t.get_text() for t in drawn["ticks"]]
+    ([[1.0, -2.0]], ['a', 'b'])
+    >>> plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+
+    ax = plt.gca() if ax is None else ax
+    limit = float(np.abs(matrix).max()) or 1.0
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title(title, fontsize=10)
+    return {"image": image, "ticks": ax.get_xticklabels()}

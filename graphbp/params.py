@@ -23,7 +23,14 @@ from .exceptions import ShapeError
 from .forward import propagate
 from .network import check_finite, read_network
 
-__all__ = ["parameter_keys", "get_parameters", "set_parameters", "gradient_vector", "loss_and_grad"]
+__all__ = [
+    "parameter_keys",
+    "parameter_labels",
+    "get_parameters",
+    "set_parameters",
+    "gradient_vector",
+    "loss_and_grad",
+]
 
 
 def parameter_keys(G, weight: str = "weight") -> list[tuple]:
@@ -203,3 +210,15 @@ def _checked_vector(theta, keys: list) -> np.ndarray:
         kind, key = keys[bad[0]]
         raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
     return theta
+
+
+def parameter_labels(G, weight: str = "weight") -> list[str]:
+    """Readable names ``w[i→j]`` and ``b[j]`` for each entry of the parameter vector.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> parameter_labels(nx.DiGraph([("x", "y", {"weight": 1.0})]))
+    ['w[x→y]', 'b[y]']
+    """
+    return [f"w[{key[0]}→{key[1]}]" if kind == "weight" else f"b[{key}]" for kind, key in parameter_keys(G, weight)]

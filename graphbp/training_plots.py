@@ -1,4 +1,5 @@
-"""Figures of training: loss curves, 1-D fits with their hidden units (Bishop's Figure 5.3), decision regions.
+"""Figures of training: loss curves, 1-D fits with their hidden units (Bishop's Figure 5.3), decision regions,
+and the network's δ before and after training.
 
 Each function draws on `ax` (default: the current axes), imports matplotlib
 only when called, and returns what it drew, so tests and users can reach the
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backward import backprop
 from .exceptions import ShapeError
 from .forward import forward
 from .network import read_network
 from .training import History, predict_classes, target_classes
 
-__all__ = ["plot_loss", "plot_fit", "plot_decision_regions"]
+__all__ = ["plot_loss", "plot_fit", "plot_decision_regions", "plot_deltas_before_after"]
 
 # Light fills for the regions and strong colours for the points of each class.
 _REGION_COLOURS = ["#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9d9"]
@@ -211,4 +213,62 @@ def plot_decision_regions(G, x, t, ax=None, resolution: int = 150, weight: str =
     ax.set_xlabel(f"input {net.inputs[0]}")
     ax.set_ylabel(f"input {net.inputs[1]}")
     ax.set_aspect("equal")
+    return drawn
+
+
+def plot_deltas_before_after(
+    before, after, x, t, loss="sum_of_squares", sample: int = 0, axes=None, weight: str = "weight"
+) -> dict:
+    """The same network drawn twice, every node coloured and labelled by its δ for one sample.
+
+    Both panels share one layout and one colour scale, so the δ that training
+    drove towards zero show as colours fading out.
+
+    Parameters
+    ----------
+    before, after : networkx.DiGraph
+        The network before training (e.g. a ``copy.deepcopy`` taken first) and after.
+    x, t : array_like
+        The data; `sample` picks the row whose δ are drawn.
+    loss : str, default "sum_of_squares"
+    sample : int, default 0
+    axes : pair of matplotlib Axes, optional
+        Default: a new figure with two panels.
+
+    Returns
+    -------
+    dict
+        ``"before"`` and ``"after"``: what :func:`graphbp.draw` drew on each
+        panel; ``"results"``: the two :class:`~graphbp.BackpropResult`.
+
+    Examples
+    --------
+    >>> import copy
+    >>> import matplotlib.pyplot as plt
+    >>> from graphbp import mlp, train
+    >>> from graphbp.datasets import xor
+    >>> x, t = xor(signed=True)
+    >>> G = mlp([2, 2, 1], seed=1)
+    >>> start = copy.deepcopy(G)
+    >>> _ = train(G, x, t, optimizer="L-BFGS-B", epochs=200, progress=False)
+    >>> drawn = plot_deltas_before_after(start, G, x, t, sample=1)
+    >>> bool(abs(drawn["results"][1].delta["y1"][1]) < abs(drawn["results"][0].delta["y1"][1]))
+    True
+    >>> plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+
+    from .drawing import draw, layout
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    results = [backprop(G, x, t, loss=loss, weight=weight) for G in (before, after)]
+    vmax = max(float(np.max(np.abs(np.atleast_2d(np.column_stack(list(r.delta.values())))[sample]))) for r in results)
+    pos = layout(before, weight=weight)
+    drawn = {}
+    for name, G, result, ax in zip(("before", "after"), (before, after), results, axes):
+        drawn[name] = draw(G, result, sample=sample, ax=ax, pos=pos, vmax=vmax or 1.0, colorbar=name == "after",
+                           edge_values="weight", weight=weight)
+        ax.set_title(f"{name} training: E = {result.loss:.4g}; δ for sample {sample}", fontsize=9)
+    drawn["results"] = results
     return drawn

@@ -83,7 +83,8 @@ def test_demo_writes_the_gallery(tmp_path):
     assert "S_h1 = G.successors('h1')" in run.stdout and "delta" in run.stdout
     written = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert written == sorted(["bishop_deltas.png", "bishop_highlight.png", "irregular_dag.png", "path_sum.png",
-                              "randwire.png", "backward_sweep.gif"])
+                              "randwire.png", "backward_sweep.gif", "bishop_fig53.png", "decision_regions.png",
+                              "training_deltas.png", "hessian_heatmap.png", "elimination.png"])
 
 
 @pytest.mark.parametrize("command", ["demo", "backprop", "explain", "check", "draw"])

@@ -15,7 +15,8 @@ from ..hessian import hessian
 from ..io import read_json
 from ..jacobian import MODES, jacobian
 from ..losses import loss_names
-from ..params import parameter_keys
+from ..drawing import draw_heatmap
+from ..params import parameter_labels
 
 
 def read_values(text: str, name: str) -> np.ndarray:
@@ -37,34 +38,6 @@ def save_matrix(matrix: np.ndarray, path: str) -> None:
         np.savetxt(path, matrix, delimiter=",")
     else:
         raise GraphBPError(f"--save {path!r}: use a .npy or .csv file name")
-
-
-def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=None, title: str = "") -> dict:
-    """A matrix as a heat-map on a symmetric colour scale; returns ``{"image": AxesImage, "ticks": labels}``.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> drawn = draw_heatmap(np.array([[1.0, -2.0]]), ["y"], ["a", "b"])
-    >>> drawn["image"].get_array().tolist(), [t.get_text() for t in drawn["ticks"]]
-    ([[1.0, -2.0]], ['a', 'b'])
-    >>> plt.close("all")
-    """
-    import matplotlib.pyplot as plt
-
-    ax = plt.gca() if ax is None else ax
-    limit = float(np.abs(matrix).max()) or 1.0
-    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_title(title, fontsize=10)
-    return {"image": image, "ticks": ax.get_xticklabels()}
-
-
-def parameter_labels(G, weight: str = "weight") -> list[str]:
-    """``w[i→j]`` and ``b[j]`` for each entry of the parameter vector."""
-    return [f"w[{key[0]}→{key[1]}]" if kind == "weight" else f"b[{key}]" for kind, key in parameter_keys(G, weight)]
 
 
 def report(matrix, rows, columns, args, title: str, symmetric: bool = False) -> None:

@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import time
@@ -99,12 +100,18 @@ def write_history(history, folder: Path, summary: dict) -> None:
     (folder / "history.json").write_text(json.dumps({**summary, "epochs": rows}, indent=1), encoding="utf-8")
 
 
-def write_figures(G, x, t, history, folder: Path, title: str) -> list[Path]:
+def write_figures(G, start, x, t, loss, history, folder: Path, title: str) -> list[Path]:
     import matplotlib.pyplot as plt
 
-    from ..training_plots import plot_decision_regions, plot_fit, plot_loss
+    from ..training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit, plot_loss
 
     written = []
+    if G.number_of_nodes() <= 60:
+        figure, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        plot_deltas_before_after(start, G, x, t, loss=loss, axes=axes)
+        written.append(folder / "deltas_before_after.png")
+        figure.savefig(written[-1], dpi=100, bbox_inches="tight")
+        plt.close(figure)
     figure, ax = plt.subplots(figsize=(6, 4.5))
     plot_loss(history, ax=ax)
     written.append(folder / "loss.png")
@@ -133,6 +140,7 @@ def run(args) -> int:
     G = build_network(args, x, t, output_activation)
     optimizer = choose_optimizer(args)
     loss = args.loss or loss
+    untrained = copy.deepcopy(G)
     start = time.perf_counter()
     history = train(
         G, x, t, loss, optimizer, epochs=args.epochs, max_evaluations=args.max_evaluations,
@@ -151,7 +159,7 @@ def run(args) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     write_json(G, folder / "network.json")
     write_history(history, folder, summary)
-    figures = write_figures(G, x, t, history, folder, f"{args.dataset}: {history.optimizer.split('(')[0]}")
+    figures = write_figures(G, untrained, x, t, loss, history, folder, f"{args.dataset}: {history.optimizer.split('(')[0]}")
     scores = f"final mean loss {summary['final_loss']:.4g}" + (
         f", training accuracy {summary['accuracy']:.1%}" if "accuracy" in summary else ""
     )
