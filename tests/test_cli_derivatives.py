@@ -36,10 +36,9 @@ def test_jacobian_saves_the_matrix_and_a_heatmap(network, tmp_path):
 
 def test_hessian_over_a_batch_file(network, tmp_path):
     X, T = np.array([[0.5, -1.0], [0.2, 0.3]]), np.array([[1.0, 0.0], [0.0, 1.0]])
-    np.save(tmp_path / "x.npy", X)
-    np.savetxt(tmp_path / "t.csv", T, delimiter=",")
+    np.savez(tmp_path / "data.npz", x=X, t=T)
     out = tmp_path / "H.npy"
-    done = run("hessian", str(network), "--x", str(tmp_path / "x.npy"), "--t", str(tmp_path / "t.csv"), "--save", str(out))
+    done = run("hessian", str(network), "--data", str(tmp_path / "data.npz"), "--save", str(out))
     assert done.returncode == 0, done.stderr
     np.testing.assert_allclose(np.load(out), hessian(irregular_network(), X, T), atol=1e-14)
     assert "w[x1→h1]" in done.stdout and "max |H - H^T|" in done.stdout
@@ -48,7 +47,7 @@ def test_hessian_over_a_batch_file(network, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["hessian", "{net}", "--x", "0.5,a", "--t", "1,0"], "--x '0.5,a' is not numbers"),
+        (["hessian", "{net}", "--x", "0.5,a", "--t", "1,0"], "--x must be numbers separated by commas"),
         (["hessian", "{net}", "--x", "0.5", "--t", "1,0"], "x has shape"),
         (["hessian", "{net}", "--t", "1,0", "--save", "H.txt"], "use a .npy or .csv"),
         (["jacobian", "{net}", "--x", "0.5,1", "--sample", "3"], "--sample 3 is outside"),

@@ -1,34 +1,21 @@
 """``graphbp jacobian FILE`` and ``graphbp hessian FILE``: the matrix, its spectrum, a heat-map.
 
-FILE is a network saved by :func:`graphbp.io.write_json`. ``--x`` (and for the
-Hessian ``--t``) is one sample as comma-separated numbers, or a ``.npy``/``.csv``
-file of rows (the Hessian sums over them; the Jacobian uses row ``--sample``).
+FILE is a network saved by :func:`graphbp.io.write_json`; samples come from
+``--x``/``--t``, ``--data`` or seeded random ones, as for ``graphbp backprop``.
+The Hessian sums over the samples; the Jacobian uses sample ``--sample``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..drawing import draw_heatmap
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import forward
 from ..hessian import hessian
-from ..io import read_json
 from ..jacobian import MODES, jacobian
-from ..losses import loss_names
-from ..drawing import draw_heatmap
 from ..params import parameter_labels
-
-
-def read_values(text: str, name: str) -> np.ndarray:
-    """`text` as numbers: a .npy/.csv file of rows, or one comma-separated sample."""
-    try:
-        if text.endswith(".npy"):
-            return np.load(text)
-        if text.endswith(".csv"):
-            return np.loadtxt(text, delimiter=",", ndmin=2)
-        return np.array([float(v) for v in text.split(",")])
-    except ValueError as err:
-        raise ShapeError(f"--{name} {text!r} is not numbers: {err}") from None
+from ._network_input import add_network_arguments, load
 
 
 def save_matrix(matrix: np.ndarray, path: str) -> None:
@@ -67,15 +54,8 @@ def report(matrix, rows, columns, args, title: str, symmetric: bool = False) -> 
         print(f"heat-map written to {args.figure}")
 
 
-def _network_and_x(args):
-    G = read_json(args.file)
-    inputs = G.graph.get("inputs") or [n for n in G if G.in_degree(n) == 0]
-    x = np.zeros(len(inputs)) if args.x is None else read_values(args.x, "x")
-    return G, x
-
-
 def run_jacobian(args) -> int:
-    G, x = _network_and_x(args)
+    G, x, _ = load(args)
     rows = np.atleast_2d(x)
     if not 0 <= args.sample < rows.shape[0]:
         raise ShapeError(f"--sample {args.sample} is outside the {rows.shape[0]} rows of --x")
@@ -87,17 +67,15 @@ def run_jacobian(args) -> int:
 
 
 def run_hessian(args) -> int:
-    G, x = _network_and_x(args)
-    t = read_values(args.t, "t")
+    G, x, t = load(args)
     H = hessian(G, x, t, loss=args.loss)
     labels = parameter_labels(G)
     report(H, labels, labels, args, f"Hessian of E ({args.loss})", symmetric=True)
     return 0
 
 
-def _common(parser) -> None:
-    parser.add_argument("file", help="network saved by graphbp.io.write_json")
-    parser.add_argument("--x", help="inputs: comma-separated numbers, or a .npy/.csv file of rows (default: zeros)")
+def _outputs(parser) -> None:
+    add_network_arguments(parser)
     parser.add_argument("--save", help="write the matrix to a .npy or .csv file")
     parser.add_argument("--figure", help="write a heat-map PNG")
 
@@ -105,13 +83,11 @@ def _common(parser) -> None:
 def register(subparsers) -> None:
     jac = subparsers.add_parser("jacobian", help="the input-output Jacobian dy/dx at one sample",
                                 description=__doc__)
-    _common(jac)
+    _outputs(jac)
     jac.add_argument("--mode", choices=MODES, default="auto", help="sweeps per output (reverse) or per input (forward)")
     jac.add_argument("--sample", type=int, default=0, help="row of --x to use when it has several")
     jac.set_defaults(run=run_jacobian)
     hes = subparsers.add_parser("hessian", help="the exact Hessian of E over all weights and biases",
                                 description=__doc__)
-    _common(hes)
-    hes.add_argument("--t", required=True, help="targets, like --x")
-    hes.add_argument("--loss", default="sum_of_squares", choices=loss_names())
+    _outputs(hes)
     hes.set_defaults(run=run_hessian)
