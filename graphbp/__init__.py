@@ -8,6 +8,7 @@ eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 from .annotate import write_result
 from .activations import Activation, activation_names, get_activation, register_activation
 from .backward import BackpropResult, backprop
+from .compiled import CompiledNetwork, compile
 from .exceptions import (
     ActivationError,
     GraphBPError,
@@ -29,6 +30,7 @@ __all__ = [
     "ActivationError",
     "BackpropResult",
     "CheckedValue",
+    "CompiledNetwork",
     "ForwardResult",
     "GradientCheck",
     "GraphBPError",
@@ -43,6 +45,7 @@ __all__ = [
     "backprop",
     "bishop_network",
     "check_gradients",
+    "compile",
     "describe",
     "forward",
     "get_activation",
