@@ -20,7 +20,9 @@ from .exceptions import (
 )
 from .examples import bishop_network, irregular_network
 from .forward import ForwardResult, forward
+from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
 from .gradcheck import CheckedValue, GradientCheck, check_gradients
+from .io import from_json_data, read_json, to_json_data, write_json
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
 from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
@@ -48,15 +50,24 @@ __all__ = [
     "compile",
     "describe",
     "forward",
+    "from_edges",
+    "from_json_data",
     "get_activation",
     "get_loss",
     "get_parameters",
     "gradient_vector",
+    "initialize_weights",
     "irregular_network",
     "loss_names",
+    "mlp",
     "parameter_keys",
+    "random_dag",
+    "read_json",
     "read_network",
     "register_activation",
     "set_parameters",
+    "skip_mlp",
+    "to_json_data",
+    "write_json",
     "write_result",
 ]

@@ -82,18 +82,18 @@ def initialize_weights(
     >>> G.edges["x1", "y1"]["weight"] = 0.5
     >>> G = initialize_weights(G, seed=0)
     >>> G.edges["x1", "y1"]["weight"], round(G.edges["x2", "y1"]["weight"], 4)
-    (0.5, 0.0893)
+    (0.5, 0.0889)
     """
     if not G.is_directed() or G.is_multigraph():
         raise GraphStructureError(f"a network is an nx.DiGraph, got {type(G).__name__}")
+    fan_in = dict(G.in_degree)
     missing = [
-        (data, G.in_degree(j)) for _, j, data in G.edges(data=True) if overwrite or data.get(weight) is None
+        (data, fan_in[j]) for _, j, data in G.edges(data=True) if overwrite or data.get(weight) is None
     ]
-    if missing:
-        fan_in = np.array([fan for _, fan in missing], dtype=float)
-        draws = np.random.default_rng(seed).standard_normal(len(missing)) / np.sqrt(fan_in)
-        for (data, _), value in zip(missing, draws.tolist()):
-            data[weight] = value
+    scale = np.sqrt([fan for _, fan in missing])
+    draws = np.random.default_rng(seed).standard_normal(len(missing)) / scale
+    for (data, _), value in zip(missing, draws.tolist()):
+        data[weight] = value
     return G
 
 
@@ -194,11 +194,7 @@ def skip_mlp(
     G, layers = _layered_network(layer_sizes, activation, output_activation)
     rng = np.random.default_rng(seed)
     candidates = [
-        (u, v)
-        for lower, layer in enumerate(layers)
-        for upper in layers[lower + 2 :]
-        for u in layer
-        for v in upper
+        (u, v) for index, layer in enumerate(layers) for later in layers[index + 2 :] for u in layer for v in later
     ]
     G.add_edges_from(itertools.compress(candidates, rng.random(len(candidates)) < p_skip))
     return initialize_weights(G, seed=rng)
@@ -273,23 +269,21 @@ def random_dag(
     _check_range("n_outputs", n_outputs, 1)
     _check_activations(activation, output_activation)
     if kind not in _RANDOM_GRAPHS:
-        raise GraphStructureError(f"unknown random graph kind {kind!r}; known: {', '.join(sorted(_RANDOM_GRAPHS))}")
+        known = ", ".join(sorted(_RANDOM_GRAPHS))
+        raise GraphStructureError(f"unknown random graph kind {kind!r}; known: {known}")
     generator, defaults = _RANDOM_GRAPHS[kind]
     chosen = defaults(n)
     unknown = params.keys() - chosen.keys()
     if unknown:
-        raise GraphStructureError(
-            f"{kind} takes parameters {', '.join(chosen)}; got unknown {', '.join(map(repr, sorted(unknown)))}"
-        )
+        names = ", ".join(map(repr, sorted(unknown)))
+        raise GraphStructureError(f"{kind} takes parameters {', '.join(chosen)}; got unknown {names}")
     chosen.update(params)
     limits = {"p": (0, 1), "k": (0, n - 1), "m": (1, n - 1)}
     for name, value in chosen.items():
         _check_range(f"{kind} parameter {name} for n={n}", value, *limits[name], integer=name != "p")
 
-    rng = np.random.default_rng(seed)
-    undirected = generator(n, **chosen, seed=rng)
-    inputs = [f"x{i}" for i in range(1, n_inputs + 1)]
-    outputs = [f"y{i}" for i in range(1, n_outputs + 1)]
+    undirected = generator(n, **chosen, seed=seed)
+    inputs, outputs = _numbered("x", n_inputs), _numbered("y", n_outputs)
     # Oriented low -> high, a node is a source when it has no lower neighbour, a sink when
     # it has no higher one; an isolated node is both.
     sources = [v for v in range(n) if min(undirected[v], default=v) >= v]
@@ -300,7 +294,7 @@ def random_dag(
     G.add_edges_from(itertools.product(inputs, sources))
     G.add_edges_from(itertools.product(sinks, outputs))
     _assign_roles(G, inputs, outputs, activation, output_activation)
-    return initialize_weights(G, seed=rng)
+    return initialize_weights(G, seed=seed)
 
 
 def from_edges(
@@ -372,11 +366,16 @@ def from_edges(
                 raise GraphStructureError(f"{role} {v!r} is not a node of the edges")
     for v in inputs:
         if G.pred[v]:
-            raise GraphStructureError(f"input {v!r} has predecessors {list(G.pred[v])}; an input is fed by x only")
+            raise GraphStructureError(f"input {v!r} has predecessors {list(G.pred[v])}; only x feeds an input")
         if v in outputs:
             raise GraphStructureError(f"node {v!r} is listed as both an input and an output")
     _assign_roles(G, inputs, outputs, activation, output_activation)
     return initialize_weights(G, seed=seed)
+
+
+def _numbered(prefix: str, count: int) -> list[str]:
+    """Bishop's 1-based unit names: ``prefix1 .. prefix{count}``."""
+    return [f"{prefix}{i}" for i in range(1, count + 1)]
 
 
 def _check_range(name: str, value, low, high=math.inf, *, integer: bool = True):
@@ -384,7 +383,8 @@ def _check_range(name: str, value, low, high=math.inf, *, integer: bool = True):
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
         bounds = f"in [{low}, {high}]" if high != math.inf else f">= {low}"
-        raise GraphStructureError(f"{name} must be {'an int' if integer else 'a number'} {bounds}, got {value!r}")
+        what = "an int" if integer else "a number"
+        raise GraphStructureError(f"{name} must be {what} {bounds}, got {value!r}")
 
 
 def _check_activations(activation, output_activation) -> None:
@@ -406,17 +406,16 @@ def _assign_roles(G: nx.DiGraph, inputs: list, outputs: list, activation, output
 
 def _layered_network(layer_sizes, activation, output_activation) -> tuple[nx.DiGraph, list[list[str]]]:
     """The unweighted fully connected layered network, and its layers of node names."""
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Iterable):
+        raise GraphStructureError(f"layer_sizes must be a sequence of layer sizes like [2, 3, 1], got {layer_sizes!r}")
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise GraphStructureError(f"layer_sizes needs at least 2 entries (inputs, outputs), got {sizes!r}")
     for index, size in enumerate(sizes):
         _check_range(f"layer_sizes[{index}]", size, 1)
     _check_activations(activation, output_activation)
-    layers = [
-        [f"x{i}" for i in range(1, sizes[0] + 1)],
-        *([f"h{layer}_{i}" for i in range(1, size + 1)] for layer, size in enumerate(sizes[1:-1], start=1)),
-        [f"y{i}" for i in range(1, sizes[-1] + 1)],
-    ]
+    hidden = [_numbered(f"h{layer}_", size) for layer, size in enumerate(sizes[1:-1], start=1)]
+    layers = [_numbered("x", sizes[0]), *hidden, _numbered("y", sizes[-1])]
     G = nx.DiGraph()
     G.add_nodes_from(itertools.chain.from_iterable(layers))
     G.add_edges_from((u, v) for lower, upper in itertools.pairwise(layers) for u in lower for v in upper)

@@ -37,7 +37,7 @@ class Network:
         Input and output nodes; their order is the column order of ``x`` and ``t``.
     order : tuple
         Every node in a topological order in which the members of each softmax
-        group are adjacent.
+        group are adjacent; ties go to the node added to ``G`` first.
     units : tuple of tuple
         `order` cut into the steps of a pass: a single node, or a whole softmax
         group (its units are coupled, so they are computed together).
@@ -181,9 +181,14 @@ def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
 
 
 def _units_in_order(G, groups: tuple) -> tuple:
-    """Topological order of nodes, each softmax group contracted to one step."""
+    """Topological order of nodes, each softmax group contracted to one step.
+
+    Ties are broken by node insertion order, so the order depends on the
+    nodes and edges alone, not on the order the edges were added.
+    """
+    position = {n: k for k, n in enumerate(G)}
     if not groups:
-        return tuple((n,) for n in nx.topological_sort(G))
+        return tuple((n,) for n in nx.lexicographical_topological_sort(G, key=position.__getitem__))
     step_of = {n: (n,) for n in G}
     for group in groups:
         for n in group:
@@ -192,7 +197,7 @@ def _units_in_order(G, groups: tuple) -> tuple:
     steps.add_nodes_from(dict.fromkeys(step_of[n] for n in G))
     steps.add_edges_from((step_of[u], step_of[v]) for u, v in G.edges if step_of[u] != step_of[v])
     try:
-        return tuple(nx.topological_sort(steps))
+        return tuple(nx.lexicographical_topological_sort(steps, key=lambda step: position[step[0]]))
     except nx.NetworkXUnfeasible:
         group = next(g for g in groups if any(m in nx.descendants(G, n) for n in g for m in g))
         raise GraphStructureError(

@@ -2,10 +2,12 @@
 
 The order (:func:`parameter_keys`) is: first every weight w_ji, grouped by
 the unit j they feed, units in the network's topological order
-(:attr:`graphbp.Network.order`) and, within a unit, predecessors i in
-``G.predecessors(j)`` order; then every bias b_j, units in the same order.
-It depends only on the graph's structure and insertion order, never on the
-values, so a vector from one call can be written back after another.
+(:attr:`graphbp.Network.order`) and, within a unit, predecessors i in the
+order of ``G.nodes``; then every bias b_j, units in the same order. It
+depends only on the graph's nodes, edges and node insertion order, never on
+the values or on the order edges were added, so it survives ``G.copy()`` and
+a save/load round trip, and a vector from one call can be written back after
+another.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ def parameter_keys(G, weight: str = "weight") -> list[tuple]:
     [('weight', ('x1', 'h')), ('weight', ('x2', 'h')), ('weight', ('h', 'y')), ('bias', 'h'), ('bias', 'y')]
     """
     net = read_network(G, weight)
+    position = {node: k for k, node in enumerate(G)}
     units = [j for j in net.order if j in net.bias]
-    edges = [("weight", (i, j)) for j in units for i in G.predecessors(j)]
+    edges = [("weight", (i, j)) for j in units for i in sorted(G.predecessors(j), key=position.__getitem__)]
     return edges + [("bias", j) for j in units]
 
 

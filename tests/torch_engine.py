@@ -110,7 +110,7 @@ def torch_backprop(torch, G, X, T, loss="sse", weight="weight"):
         return np.zeros(tensor.shape) if tensor.grad is None else tensor.grad.detach().numpy().copy()
 
     return {
-        "loss": float(E),
+        "loss": E.item(),
         "delta": {n: grad_of(a[n]) for n in G},
         "grad_weight": {e: float(grad_of(w)) for e, w in params["weight"].items()},
         "grad_bias": {n: float(grad_of(b)) for n, b in params["bias"].items()},
