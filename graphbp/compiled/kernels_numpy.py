@@ -77,8 +77,9 @@ class _Level:
         ]
 
     def load(self, weight: np.ndarray) -> None:
-        self.forward_matrix.data[:] = weight[self.forward_ids]
-        self.backward_matrix.data[:] = weight[self.backward_ids]
+        # New data arrays, so the matrices take the engine's dtype (float32 stays float32).
+        self.forward_matrix.data = weight[self.forward_ids]
+        self.backward_matrix.data = weight[self.backward_ids]
 
 
 class LevelKernels:

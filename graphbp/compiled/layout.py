@@ -3,9 +3,9 @@
 Nodes are numbered by their position in :attr:`graphbp.Network.order` (a
 topological order with softmax groups adjacent). The edges are stored twice:
 
-* by target, as CSR over predecessors (``pred_ptr``, ``pred_index``): edge
-  ``e`` of node ``j`` is its ``e - pred_ptr[j]``-th predecessor in
-  ``G.predecessors(j)`` order. This is exactly the weight part of the
+* by target, as CSR over predecessors (``pred_ptr``, ``pred_index``): the
+  edges ``pred_ptr[j]:pred_ptr[j+1]`` of node ``j`` list its predecessors in
+  ``G.nodes`` order. This is exactly the weight part of the
   parameter vector of :func:`graphbp.parameter_keys`, so ``weight[e]`` is
   θ_e and the forward sum of eq. 5.48 reads it in order;
 * by source, as CSR over successors (``succ_ptr``, ``succ_index``) in
@@ -116,7 +116,9 @@ def build_layout(G, net: Network) -> Layout:
     """Number the nodes of a validated network and build its CSR arrays (one pass over the edges)."""
     position = {node: p for p, node in enumerate(net.order)}
     pred, succ = G.pred, G.succ
-    edges = [(i, j) for j in net.order for i in pred[j]]
+    # Within a unit, predecessors in G.nodes order: the order of graphbp.parameter_keys.
+    node_rank = {node: k for k, node in enumerate(G)}
+    edges = [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
     edge_index = {edge: e for e, edge in enumerate(edges)}
     degree_in = np.fromiter((len(pred[j]) for j in net.order), dtype=np.int64, count=len(position))
     degree_out = np.fromiter((len(succ[j]) for j in net.order), dtype=np.int64, count=len(position))
