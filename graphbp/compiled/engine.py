@@ -17,7 +17,7 @@ from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
 from ..network import as_batch, read_network
 from .kernels_numpy import LevelKernels
-from .layout import build_layout, read_values
+from .layout import build_layout, read_values, write_values
 
 __all__ = ["CompiledNetwork", "compile_network", "ArrayMapping", "numba_available"]
 
@@ -158,12 +158,8 @@ class CompiledNetwork:
 
     def write_back(self):
         """Write the current weights and biases into the graph's attributes; returns the graph."""
-        G, n_edges = self.graph, self.layout.n_edges
-        for (i, j), value in zip(self.layout.edges, self._theta[:n_edges].tolist()):
-            G.adj[i][j][self.weight] = value
-        for node, value in zip(self._bias_index, self._theta[n_edges:].tolist()):
-            G.nodes[node]["bias"] = value
-        return G
+        write_values(self.graph, self.layout, self.weight, self._theta)
+        return self.graph
 
     # -- passes -------------------------------------------------------------------------------
 

@@ -18,24 +18,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from .layout import INPUT, SOFTMAX_CODE, Layout
+from .layout import INPUT, SOFTMAX_CODE, Layout, unit_levels
 
 __all__ = ["LevelKernels"]
 
 # Elements of a temporary (edges x batch) block when summing Σ_n δ_j z_i edge by edge.
 _GRADIENT_BLOCK = 1 << 20
-
-
-def _unit_levels(layout: Layout) -> np.ndarray:
-    """Level of each unit: 0 without predecessors, else one more than its deepest predecessor."""
-    node_level = np.zeros(layout.n_nodes, dtype=np.int64)
-    unit_level = np.zeros(len(layout.unit_code), dtype=np.int64)
-    ptr, pred_ptr, pred_index = layout.unit_ptr, layout.pred_ptr, layout.pred_index
-    for u in range(len(unit_level)):
-        sources = pred_index[pred_ptr[ptr[u]] : pred_ptr[ptr[u + 1]]]
-        unit_level[u] = node_level[sources].max() + 1 if sources.size else 0
-        node_level[ptr[u] : ptr[u + 1]] = unit_level[u]
-    return unit_level
 
 
 def _rows_matrix(rows, ptr, index, ids_of, n_nodes):
@@ -87,7 +75,7 @@ class LevelKernels:
 
     def __init__(self, layout: Layout):
         self.layout = layout
-        levels = _unit_levels(layout)
+        levels = unit_levels(layout)
         by_level = np.argsort(levels, kind="stable")
         bounds = np.searchsorted(levels[by_level], np.arange(levels.max() + 2))
         self.levels = [_Level(layout, by_level[bounds[L] : bounds[L + 1]]) for L in range(levels.max() + 1)]

@@ -27,7 +27,7 @@ from ..activations import SOFTMAX, get_activation
 from ..exceptions import GraphStructureError, ParameterError
 from ..network import Network
 
-__all__ = ["Layout", "build_layout", "read_values", "ACTIVATION_CODES", "INPUT", "CUSTOM", "SOFTMAX_CODE"]
+__all__ = ["Layout", "build_layout", "read_values", "write_values", "unit_levels", "ACTIVATION_CODES", "INPUT", "CUSTOM", "SOFTMAX_CODE"]
 
 # Codes understood by the kernels. The built-in Activation objects are captured
 # here, so a user's re-registered "tanh" is a CUSTOM activation, never the kernel's.
@@ -189,6 +189,27 @@ def read_values(G, layout: Layout, weight: str) -> tuple[np.ndarray, np.ndarray]
         node = next(order[p] for p in layout.bias_rows if not _finite(G.nodes[order[p]].get("bias", 0.0)))
         raise ParameterError(f"node {node!r} has bias {G.nodes[node].get('bias')!r}; it must be a finite number")
     return weights, biases
+
+
+def unit_levels(layout: Layout) -> np.ndarray:
+    """Level of each unit: 0 without predecessors, else one more than its deepest predecessor."""
+    node_level = np.zeros(layout.n_nodes, dtype=np.int64)
+    unit_level = np.zeros(len(layout.unit_code), dtype=np.int64)
+    ptr, pred_ptr, pred_index = layout.unit_ptr, layout.pred_ptr, layout.pred_index
+    for u in range(len(unit_level)):
+        sources = pred_index[pred_ptr[ptr[u]] : pred_ptr[ptr[u + 1]]]
+        unit_level[u] = node_level[sources].max() + 1 if sources.size else 0
+        node_level[ptr[u] : ptr[u + 1]] = unit_level[u]
+    return unit_level
+
+
+def write_values(G, layout: Layout, weight: str, theta: np.ndarray) -> None:
+    """Write a parameter vector (order of :func:`graphbp.parameter_keys`) into the graph's attributes."""
+    n_edges, order = layout.n_edges, layout.net.order
+    for (i, j), value in zip(layout.edges, theta[:n_edges].tolist()):
+        G.adj[i][j][weight] = value
+    for p, value in zip(layout.bias_rows.tolist(), theta[n_edges:].tolist()):
+        G.nodes[order[p]]["bias"] = value
 
 
 def _finite(value) -> bool:
