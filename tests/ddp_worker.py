@@ -4,7 +4,6 @@ import os
 
 import numpy as np
 
-
 from graphbp.generators import skip_mlp
 
 
