@@ -5,9 +5,10 @@
 ``nn.Parameter`` (two flat vectors, in the order of
 :func:`graphbp.parameter_keys`); autograd then gives the same gradients as
 :func:`graphbp.backprop`. It evaluates the graph the way one batches a DAG in
-PyTorch: one topological level at a time, a gather of the source activations,
-a scaled ``index_add`` into the level's pre-activations, the activations, and
-a write into a (nodes, N) activation table. :func:`from_torch` writes trained
+PyTorch: one topological level at a time, the level's pre-activations from
+the (nodes, N) activation table by one sparse product (wide, shallow graphs)
+or by a gather, scale and ``index_add`` (deep graphs with many small levels),
+then the activations, written back into the table. :func:`from_torch` writes trained
 parameters back into the graph.
 
 torch is an optional extra (``pip install graphbp[torch]``): importing
@@ -73,7 +74,10 @@ class GraphModule(torch.nn.Module if torch is not None else object):
     ``module(X)`` maps an (N, inputs) tensor to the (N, outputs) tensor of
     y = z of the output nodes. Parameters: ``weight`` (one entry per edge) and
     ``bias`` (one per non-input node), in the order of
-    :func:`graphbp.parameter_keys`.
+    :func:`graphbp.parameter_keys`. ``sparse_levels`` says how a level's sums
+    are formed: True, one sparse product per level (chosen when levels x
+    nodes < 4 x edges); False, gather and ``index_add``. Either gives the
+    same numbers; set it to override the choice.
     """
 
     def __init__(self, G, weight: str = "weight", dtype=None):
@@ -121,21 +125,32 @@ class GraphModule(torch.nn.Module if torch is not None else object):
             "inputs": layout.input_rows,
             "outputs": layout.output_rows,
         }
+        buffers["pairs"] = np.stack([buffers["targets"], buffers["sources"]])
+        # Wide, shallow graphs: one sparse product per level (copying Z per level is cheap there).
+        # Deep graphs (many levels): gather + index_add with Z updated in place.
+        self.sparse_levels = len(plans) * layout.n_nodes < 4 * layout.n_edges
         for name, values in buffers.items():
             self.register_buffer(f"_{name}", torch.as_tensor(values, dtype=torch.long), persistent=False)
 
     def forward(self, X):
         """y for an (N, inputs) batch, level by level (eqs. 5.48, 5.49)."""
-        N = X.shape[0]
-        Z = self.weight.new_zeros((self.layout.n_nodes, N))
+        N, V = X.shape[0], self.layout.n_nodes
+        Z = self.weight.new_zeros((V, N))
         Z.index_copy_(0, self._inputs, X.T.to(Z.dtype))
         for r0, r1, e0, e1, groups in self._levels:
-            scaled = self.weight[self._edges[e0:e1], None] * Z.index_select(0, self._sources[e0:e1])
-            # eq. 5.48 for the whole level: a_j = b_j + Σ_i w_ji z_i
-            a = self.bias[self._row_bias[r0:r1], None] + Z.new_zeros((r1 - r0, N)).index_add(
-                0, self._targets[e0:e1], scaled
-            )
-            Z.index_copy_(0, self._rows[r0:r1], self._activations(a, groups))
+            if self.sparse_levels:
+                # eq. 5.48 for the whole level as a sparse product: a = b + W_L Z
+                W = torch.sparse_coo_tensor(
+                    self._pairs[:, e0:e1], self.weight[self._edges[e0:e1]], (r1 - r0, V), check_invariants=False
+                )
+                summed = torch.sparse.mm(W, Z)
+            else:
+                # eq. 5.48 as gather, scale, scatter-add: Σ_i w_ji z_i
+                scaled = self.weight[self._edges[e0:e1], None] * Z.index_select(0, self._sources[e0:e1])
+                summed = Z.new_zeros((r1 - r0, N)).index_add(0, self._targets[e0:e1], scaled)
+            z = self._activations(self.bias[self._row_bias[r0:r1], None] + summed, groups)
+            # sparse.mm keeps Z for its backward, so Z is replaced, not written in place.
+            Z = Z.index_copy(0, self._rows[r0:r1], z) if self.sparse_levels else Z.index_copy_(0, self._rows[r0:r1], z)
         return Z.index_select(0, self._outputs).T
 
     def _activations(self, a, groups):

@@ -9,6 +9,8 @@ Independently, gradients are checked against central differences of the
 compiled loss itself and against PyTorch autograd.
 """
 
+import os
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -27,6 +29,17 @@ VARIANTS = {
     "numba-2": {"backend": "numba", "threads": 2},
     "numpy": {"backend": "numpy"},
 }
+
+
+@pytest.fixture(autouse=True)
+def _numba_or_skip(request):
+    """numba is the optional extra graphbp[fast]: its variants skip locally without it, and fail under CI."""
+    callspec = getattr(request.node, "callspec", None)
+    variant = callspec.params.get("variant", "") if callspec else ""
+    if variant.startswith("numba") and not compiled_engine.numba_available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but numba is not installed: pip install -e '.[test]' installs it")
+        pytest.skip("numba not installed (pip install -e '.[fast]')")
 
 BUILDERS = {
     "bishop": lambda seed: graphbp.bishop_network(),

@@ -47,9 +47,10 @@ GRAPHS = {
 }
 
 
+@pytest.mark.parametrize("sparse_levels", [True, False])
 @pytest.mark.parametrize("loss", ["sse", "bce", "ce"])
 @pytest.mark.parametrize("name", sorted(GRAPHS))
-def test_to_torch_gradients_equal_graphbp(name, loss, torch):
+def test_to_torch_gradients_equal_graphbp(name, loss, sparse_levels, torch):
     from graphbp.torch_module import to_torch
 
     G = GRAPHS[name]()
@@ -57,6 +58,7 @@ def test_to_torch_gradients_equal_graphbp(name, loss, torch):
     if loss == "ce" and name == "irregular":
         G.nodes["y2"]["softmax_group"] = 1  # y1 feeds y2 through h3: separate groups
     module = to_torch(G, dtype=torch.float64)
+    module.sparse_levels = sparse_levels
     y = module(torch.as_tensor(X))
     E = _torch_loss(torch, y, T, loss)
     E.backward()
@@ -66,6 +68,13 @@ def test_to_torch_gradients_equal_graphbp(name, loss, torch):
     ours = torch.cat([module.weight.grad, module.bias.grad]).numpy()
     theirs = graphbp.gradient_vector(G, reference)
     assert np.abs(ours - theirs).max() <= 1e-10 * max(np.abs(theirs).max(), 1.0)
+
+
+def test_level_strategy_follows_the_shape_of_the_graph(torch):
+    from graphbp.torch_module import to_torch
+
+    assert to_torch(skip_mlp([8, 32, 32, 8], seed=0)).sparse_levels  # 4 levels, wide
+    assert not to_torch(random_dag(200, k=4, p=0.75, seed=0)).sparse_levels  # deep, narrow levels
 
 
 def test_write_back_round_trip_is_exact(torch):
