@@ -6,7 +6,7 @@ Two graph families, at sizes S/M/L/XL (and ``tiny`` for the test suite):
 * ``randwire``: ``random_dag`` Watts–Strogatz WS(n, 40, 0.75), RandWire style (n = 500 ... 20,000).
 
 Each engine runs in its own forked child process (so its peak memory can be
-read as the increase of ``ru_maxrss`` over the child's start, and one engine's
+read as the rise of its peak resident set, VmHWM, reset at the child's start, and one engine's
 threads cannot disturb another's); the child compiles, runs one warm-up
 forward+backward and then times repeated ones. Printed per engine: median
 seconds per forward+backward (loss and every gradient), edge-samples per second
@@ -37,7 +37,6 @@ import argparse
 import multiprocessing
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -144,11 +143,23 @@ def _engine_runner(engine: str, G, X, T):
     return seconds, lambda: compiled.backprop(X, T)
 
 
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+
+def _reset_peak() -> int:
+    """Reset this process's peak resident set (VmHWM, inherited at fork) and return the current one in KiB."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return _status_kib("VmRSS")
+
+
 def _measure(engine, G, X, T, repeats, connection):
     """Child process: compile, warm up, time; send (median, compile, peak MiB, runs)."""
     try:
         _load_libraries(engine)
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        base = _reset_peak()
         compile_seconds, step = _engine_runner(engine, G, X, T)
         times = []
         start = time.perf_counter()
@@ -161,7 +172,7 @@ def _measure(engine, G, X, T, repeats, connection):
             times.append(time.perf_counter() - start)
         if warm > budget:  # one pass already exceeds the budget: the warm-up is the measurement
             times = [warm]
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+        peak = (_status_kib("VmHWM") - base) / 1024
         connection.send((statistics.median(times), compile_seconds, peak, len(times)))
     except Exception as error:  # reported in the table, not fatal to the other engines
         connection.send(error)
@@ -216,7 +227,8 @@ def main(argv=None) -> int:
           f"numba available: {graphbp.compiled.numba_available()}")
     print(f"streaming bandwidth (numpy copy, read+write): {bw[1] / 1e9:.1f} GB/s on 1 thread, "
           f"{bw[2] / 1e9:.1f} GB/s on 2; bytes per edge-sample assumed: 16 (float64), 8 (float32)")
-    print("peak memory: increase of ru_maxrss in the engine's forked child (compile + warm-up + timed runs)")
+    print("peak memory: rise of the peak resident set (VmHWM, reset at start) in the engine's forked child "
+          "(compile + warm-up + timed runs)")
     print()
     header = ("| family | size | nodes | edges | levels | batch | engine | threads | s / fwd+bwd | edge-samples/s "
               "| roofline | compile s | peak MiB | × reference | × torch@same threads |")

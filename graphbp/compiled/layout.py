@@ -170,7 +170,8 @@ def read_values(G, layout: Layout, weight: str) -> tuple[np.ndarray, np.ndarray]
             "the graph's nodes or edges changed since it was compiled; compile it again (graphbp.compile(G))"
         )
     try:
-        weights = np.array([G.adj[i][j][weight] for i, j in layout.edges], dtype=np.float64)
+        adjacency = G._adj  # plain dicts: several times faster than G.adj's views on 400k edges
+        weights = np.array([adjacency[i][j][weight] for i, j in layout.edges], dtype=np.float64)
     except KeyError:
         i, j = next(edge for edge in layout.edges if weight not in G.adj[edge[0]][edge[1]])
         raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute") from None
