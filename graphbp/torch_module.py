@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled.layout import ACTIVATION_CODES, CUSTOM, INPUT, SOFTMAX_CODE, build_layout, unit_levels, write_values
+from .compiled.layout import (
+    ACTIVATION_CODES,
+    INPUT,
+    SOFTMAX_CODE,
+    build_layout,
+    read_values,
+    unit_levels,
+    write_values,
+)
+from .activations import LEAKY_RELU_SLOPE
 from .exceptions import ActivationError, GraphStructureError
 from .network import read_network
 
@@ -34,6 +43,7 @@ _CODE_NAMES = {code: activation.name for activation, code in ACTIVATION_CODES.it
 
 
 def _activate(name: str, a):
+    """A built-in activation in torch."""
     if name == "identity":
         return a
     if name == "tanh":
@@ -43,7 +53,7 @@ def _activate(name: str, a):
     if name == "relu":
         return torch.relu(a)
     if name == "leaky_relu":
-        return torch.nn.functional.leaky_relu(a, 0.01)
+        return torch.nn.functional.leaky_relu(a, LEAKY_RELU_SLOPE)
     return torch.logaddexp(torch.zeros_like(a), a)  # softplus, exact for every a
 
 
@@ -55,17 +65,17 @@ def _level_plan(layout, units: np.ndarray) -> tuple:
     counts = layout.pred_ptr[rows + 1] - layout.pred_ptr[rows]
     edges = np.concatenate([np.arange(layout.pred_ptr[p], layout.pred_ptr[p + 1]) for p in rows] or [[]]).astype(np.int64)
     local = np.repeat(np.arange(rows.size), counts)
-    groups: dict = {}
+    elementwise: dict = {}
+    softmax = []
     start = 0
     for u in computed:
         size = ptr[u + 1] - ptr[u]
-        key = "softmax" if codes[u] == SOFTMAX_CODE else _CODE_NAMES[codes[u]]
-        if key == "softmax":
-            groups.setdefault(("softmax", u), []).extend(range(start, start + size))
+        if codes[u] == SOFTMAX_CODE:
+            softmax.append(("softmax", list(range(start, start + size))))
         else:
-            groups.setdefault(key, []).append(start)
+            elementwise.setdefault(_CODE_NAMES[codes[u]], []).append(start)
         start += size
-    return rows, edges, local, [(key if isinstance(key, str) else "softmax", members) for key, members in groups.items()]
+    return rows, edges, local, [*elementwise.items(), *softmax]
 
 
 class GraphModule(torch.nn.Module if torch is not None else object):
@@ -85,15 +95,13 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         net = read_network(G, weight)
         self.graph, self.weight_attribute = G, weight
         self.layout = layout = build_layout(G, net)
-        for u in layout.custom_units:
-            node = net.order[layout.unit_ptr[u]]
+        if layout.custom_units:
+            node = net.order[layout.unit_ptr[layout.custom_units[0]]]
             raise ActivationError(
                 f"node {node!r} has a user-defined activation {net.activation[node].name!r}, which has no torch "
                 "version; to_torch supports the built-in activations and softmax"
             )
         dtype = dtype or torch.get_default_dtype()
-        from .compiled.layout import read_values
-
         weights, biases = read_values(G, layout, weight)
         self.weight = torch.nn.Parameter(torch.as_tensor(weights, dtype=dtype))
         self.bias = torch.nn.Parameter(torch.as_tensor(biases[layout.bias_rows], dtype=dtype))
