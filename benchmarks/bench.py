@@ -140,7 +140,7 @@ def _engine_runner(engine: str, G, X, T):
     start = time.perf_counter()
     compiled = graphbp.compile(G, dtype=dtype, backend=backend, threads=threads)
     seconds = time.perf_counter() - start
-    return seconds, lambda: compiled.backprop(X, T)
+    return seconds, lambda: compiled.loss_and_gradient(X, T)
 
 
 def _status_kib(field: str) -> int:

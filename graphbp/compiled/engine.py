@@ -95,6 +95,7 @@ class CompiledNetwork:
         self.graph, self.weight = G, weight
         self.network = read_network(G, weight)
         self.layout = build_layout(G, self.network)
+        self._workspace = None
         order = self.network.order
         self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
         self.backend = "numba" if backend == "auto" and numba_available() else backend
@@ -163,15 +164,25 @@ class CompiledNetwork:
 
     # -- passes -------------------------------------------------------------------------------
 
-    def _forward(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        shape = (self.layout.n_nodes, X.shape[0])
-        a, z = np.empty(shape, dtype=self.dtype), np.empty(shape, dtype=self.dtype)
+    def _arrays(self, width: int, count: int, reuse: bool) -> list[np.ndarray]:
+        """`count` (nodes, width) work arrays; with `reuse`, the same ones as the last call of this width."""
+        shape = (self.layout.n_nodes, width)
+        if not reuse:
+            return [np.empty(shape, dtype=self.dtype) for _ in range(count)]
+        # Fresh pages cost a page fault each on first touch: on large graphs that is a sizeable
+        # part of a pass, so loss_and_gradient keeps its work arrays between calls.
+        if self._workspace is None or self._workspace[0].shape != shape:
+            self._workspace = [np.empty(shape, dtype=self.dtype) for _ in range(3)]
+        return self._workspace[:count]
+
+    def _forward(self, X: np.ndarray, reuse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        a, z = self._arrays(X.shape[0], 2, reuse)
         a[self.layout.input_rows] = X.T
         z[self.layout.input_rows] = X.T
         self.kernels.forward(a, z)
         return a, z
 
-    def _backward(self, a, z, T, loss):
+    def _backward(self, a, z, T, loss, reuse: bool = False):
         """E_n, δ, ∂E/∂w and ∂E/∂b of one batch whose forward values are a, z."""
         outputs = self.network.outputs
         rows = self.layout.output_rows
@@ -179,19 +190,19 @@ class CompiledNetwork:
             self.network, loss, dict(zip(outputs, a[rows])), dict(zip(outputs, z[rows])), T
         )
         direct = np.array([direct[k] for k in outputs], dtype=self.dtype)
-        delta = np.empty_like(a)
+        delta = self._arrays(a.shape[1], 3, reuse)[2]
         grad_weight = self.kernels.backward(a, z, direct, delta)
         # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1)
         return sample_loss, delta, grad_weight, delta[self.layout.bias_rows].sum(axis=1)
 
-    def _batches(self, X, T, loss, chunk_size):
+    def _batches(self, X, T, loss, chunk_size, reuse: bool = False):
         N = X.shape[0]
         size = N if chunk_size is None else int(chunk_size)
         if size < 1:
             raise ShapeError(f"chunk_size must be a positive number of samples, got {chunk_size!r}")
         for start in range(0, N, size):
-            a, z = self._forward(X[start : start + size])
-            yield (start, a, z, *self._backward(a, z, T[start : start + size], loss))
+            a, z = self._forward(X[start : start + size], reuse)
+            yield (start, a, z, *self._backward(a, z, T[start : start + size], loss, reuse))
 
     def _mappings(self, arrays, single: bool) -> list[ArrayMapping]:
         position = self.layout.position
@@ -218,7 +229,9 @@ class CompiledNetwork:
     def loss_and_gradient(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> tuple[float, np.ndarray]:
         """E and ∂E/∂θ (order of :func:`graphbp.parameter_keys`), streaming the batch in chunks if asked.
 
-        Memory is O(V · chunk_size + E): the fast path for training loops.
+        Memory is O(V · chunk_size + E): the fast path for training loops. Its
+        work arrays are kept between calls (so one CompiledNetwork must not run
+        this from two threads at once).
 
         Raises
         ------
@@ -228,7 +241,7 @@ class CompiledNetwork:
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
         n_edges = self.layout.n_edges
-        for _, _, _, sample_loss, _, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size):
+        for _, _, _, sample_loss, _, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size, reuse=True):
             total += float(sample_loss.sum())
             gradient[:n_edges] += grad_weight
             gradient[n_edges:] += grad_bias

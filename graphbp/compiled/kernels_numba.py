@@ -64,19 +64,26 @@ def _activate(code, a, z, j, n0, n1):
 
 
 @njit(cache=True)
-def _slope(code, a, z, j, n):
-    """h'(a_j) for sample n, from a_j or the already computed z_j."""
+def _times_slope(code, a, z, through, out):
+    """out = h'(a) · through, h' from a or the already computed z = h(a); one loop per code (SIMD)."""
     if code == TANH:
-        return 1.0 - z[j, n] * z[j, n]
-    if code == LOGISTIC:
-        return z[j, n] * (1.0 - z[j, n])
-    if code == RELU:
-        return 1.0 if a[j, n] > 0 else 0.0
-    if code == LEAKY_RELU:
-        return 1.0 if a[j, n] > 0 else LEAKY_RELU_SLOPE
-    if code == SOFTPLUS:
-        return _logistic(a[j, n])
-    return 1.0
+        for n in range(out.size):
+            out[n] = (1.0 - z[n] * z[n]) * through[n]
+    elif code == LOGISTIC:
+        for n in range(out.size):
+            out[n] = (z[n] * (1.0 - z[n])) * through[n]
+    elif code == RELU:
+        for n in range(out.size):
+            out[n] = (1.0 if a[n] > 0 else 0.0) * through[n]
+    elif code == LEAKY_RELU:
+        for n in range(out.size):
+            out[n] = (1.0 if a[n] > 0 else LEAKY_RELU_SLOPE) * through[n]
+    elif code == SOFTPLUS:
+        for n in range(out.size):
+            out[n] = _logistic(a[n]) * through[n]
+    else:
+        for n in range(out.size):
+            out[n] = through[n]
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -181,11 +188,14 @@ def backward_block(
                 for j in range(first, last):
                     delta[j, n] = direct[output_slot[j], n] + z[j, n] * (through[j - first, n - n0] - mean)
         else:
-            j = first
-            slot = output_slot[j]
-            for n in range(n0, n1):
-                own = direct[slot, n] if slot >= 0 else 0.0
-                delta[j, n] = own + _slope(code, a, z, j, n) * through[0, n - n0]
+            # eq. 5.56 with the output's own term: δ_j = direct_j + h'(a_j) Σ_k w_kj δ_k
+            delta_j = delta[first, n0:n1]
+            _times_slope(code, a[first, n0:n1], z[first, n0:n1], through[0, : n1 - n0], delta_j)
+            slot = output_slot[first]
+            if slot >= 0:
+                own = direct[slot, n0:n1]
+                for n in range(delta_j.size):
+                    delta_j[n] = own[n] + delta_j[n]
 
 
 @njit(cache=True, parallel=True)
