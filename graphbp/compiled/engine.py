@@ -192,8 +192,8 @@ class CompiledNetwork:
         direct = np.array([direct[k] for k in outputs], dtype=self.dtype)
         delta = self._arrays(a.shape[1], 3, reuse)[2]
         grad_weight = self.kernels.backward(a, z, direct, delta)
-        # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1)
-        return sample_loss, delta, grad_weight, delta[self.layout.bias_rows].sum(axis=1)
+        # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1); summing every row avoids copying the bias rows out.
+        return sample_loss, delta, grad_weight, delta.sum(axis=1)[self.layout.bias_rows]
 
     def _batches(self, X, T, loss, chunk_size, reuse: bool = False):
         N = X.shape[0]

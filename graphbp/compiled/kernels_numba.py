@@ -39,28 +39,35 @@ def _logistic(v):
 
 
 @njit(cache=True)
-def _activate(code, a, z, j, n0, n1):
-    """z_j = h(a_j) on columns n0:n1 (eq. 5.49)."""
+def _activate(code, b, a_j, z_j):
+    """a_j = b + Σ_i w_ji z_i (the sum is in a_j) and z_j = h(a_j) (eqs. 5.48, 5.49), in one pass."""
     if code == IDENTITY:
-        for n in range(n0, n1):
-            z[j, n] = a[j, n]
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
+            z_j[n] = a_j[n]
     elif code == TANH:
-        for n in range(n0, n1):
-            z[j, n] = np.tanh(a[j, n])
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
+            z_j[n] = np.tanh(a_j[n])
     elif code == LOGISTIC:
-        for n in range(n0, n1):
-            z[j, n] = _logistic(a[j, n])
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
+            z_j[n] = _logistic(a_j[n])
     elif code == RELU:
-        for n in range(n0, n1):
-            z[j, n] = max(a[j, n], 0.0)
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
+            z_j[n] = max(a_j[n], 0.0)
     elif code == LEAKY_RELU:
-        for n in range(n0, n1):
-            v = a[j, n]
-            z[j, n] = v if v > 0 else LEAKY_RELU_SLOPE * v
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
+            z_j[n] = a_j[n] if a_j[n] > 0 else LEAKY_RELU_SLOPE * a_j[n]
     elif code == SOFTPLUS:
-        for n in range(n0, n1):
-            v = a[j, n]
-            z[j, n] = max(v, 0.0) + np.log1p(np.exp(-abs(v)))
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
+            z_j[n] = max(a_j[n], 0.0) + np.log1p(np.exp(-abs(a_j[n])))
+    else:  # softmax members and user activations: only the bias here, h comes after
+        for n in range(a_j.size):
+            a_j[n] = b + a_j[n]
 
 
 @njit(cache=True)
@@ -113,9 +120,7 @@ def forward_block(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z,
                 w = weight[e]
                 for n in range(a_j.size):
                     a_j[n] += w * z_i[n]
-            b = bias[j]
-            for n in range(a_j.size):
-                a_j[n] = b + a_j[n]
+            _activate(code, bias[j], a_j, z[j, n0:n1])
         if code == SOFTMAX_CODE:
             for n in range(n0, n1):
                 top = a[first, n]
@@ -127,8 +132,6 @@ def forward_block(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z,
                     total += z[j, n]
                 for j in range(first, last):
                     z[j, n] = z[j, n] / total
-        elif code != CUSTOM:
-            _activate(code, a, z, first, n0, n1)
 
 
 @njit(cache=True, fastmath=_FAST)
