@@ -5,10 +5,14 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from .activations import Activation, activation_names, get_activation, register_activation
 from .animation import animate_backward
 from .annotate import write_result
-from .activations import Activation, activation_names, get_activation, register_activation
 from .backward import BackpropResult, backprop
+from .compiled import CompiledNetwork, compile
+from .drawing import draw, draw_heatmap, draw_paths, layout
+from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
+from .examples import bishop_network, irregular_network
 from .exceptions import (
     ActivationError,
     GraphBPError,
@@ -19,9 +23,6 @@ from .exceptions import (
     SerializationError,
     ShapeError,
 )
-from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
-from .drawing import draw, draw_heatmap, draw_paths, layout
-from .examples import bishop_network, irregular_network
 from .explain import Explanation, explain
 from .forward import ForwardResult, forward
 from .gallery import write_gallery
@@ -40,7 +41,6 @@ from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
 from .optimizers import Adam, GradientDescent
-from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
 from .params import (
     get_parameters,
     gradient_vector,
@@ -49,6 +49,7 @@ from .params import (
     parameter_labels,
     set_parameters,
 )
+from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
 from .training import History, accuracy, train
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "Adam",
     "BackpropResult",
     "CheckedValue",
+    "CompiledNetwork",
     "Elimination",
     "Explanation",
     "ForwardMode",
@@ -82,12 +84,13 @@ __all__ = [
     "bishop_network",
     "check_gradients",
     "compare_hessians",
+    "compile",
     "count_paths",
     "describe",
     "diagonal_hessian",
     "draw",
-    "draw_heatmap",
     "draw_elimination",
+    "draw_heatmap",
     "draw_linearized",
     "draw_paths",
     "eliminate",

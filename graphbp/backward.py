@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .exceptions import ShapeError
+from .exceptions import GraphBPError, ShapeError
 from .forward import ForwardResult, per_sample, propagate, stack_outputs
 from .losses import check_loss, get_loss, output_columns
 from .network import Network, as_batch, check_finite, read_network
@@ -90,6 +90,11 @@ def loss_terms(net: Network, loss, a: dict, z: dict, T: np.ndarray) -> tuple[np.
 def prepare(G, x, t, loss, weight: str):
     """Validate everything a backward pass reads; return the network, X, T, the loss and the 1-D flag."""
     net = read_network(G, weight)
+    return (net, *check_batch(net, x, t, loss))
+
+
+def check_batch(net: Network, x, t, loss):
+    """Validate `x`, `t` and `loss` against a network already read; return X, T, the loss and the 1-D flag."""
     loss = get_loss(loss)
     X, single = as_batch(x, net.inputs, "x")
     if t is None:
@@ -100,10 +105,10 @@ def prepare(G, x, t, loss, weight: str):
             f"x has shape {np.shape(x)} but t has shape {np.shape(t)}: they must hold the same samples"
         )
     check_loss(loss, net, T)
-    return net, X, T, loss, single
+    return X, T, loss, single
 
 
-def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> BackpropResult:
+def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str = "reference") -> BackpropResult:
     """Error, every δ_j and every gradient of a network, by backpropagation.
 
     Parameters
@@ -121,6 +126,10 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> Backprop
         softmax outputs).
     weight : str, default "weight"
         Edge attribute holding the weight w_ji.
+    engine : {"reference", "compiled"}, default "reference"
+        ``"compiled"`` runs the same maths through :func:`graphbp.compile`
+        (flat arrays, numba when installed); it pays a one-off compile per
+        call, so reuse ``graphbp.compile(G)`` when calling repeatedly.
 
     Returns
     -------
@@ -150,6 +159,12 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> Backprop
     >>> r.grad_bias["h"], r.grad_weight[("x", "h")]   # Σ_n δ_h and Σ_n δ_h x (eq. 5.53)
     (-2.0, -0.0)
     """
+    if engine == "compiled":
+        from .compiled import compile_network
+
+        return compile_network(G, weight=weight).backprop(x, t, loss=loss)
+    if engine != "reference":
+        raise GraphBPError(f"unknown engine {engine!r}; known: compiled, reference")
     net, X, T, loss, single = prepare(G, x, t, loss, weight)
     a, z = propagate(G, net, X)
     check_finite(net, z, "z")

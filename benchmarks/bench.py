@@ -1,0 +1,292 @@
+"""Forward+backward speed of graphbp's engines and of PyTorch autograd, against the memory roofline.
+
+Two graph families, at sizes S/M/L/XL (and ``tiny`` for the test suite):
+
+* ``layered``: ``skip_mlp`` — 64 inputs, equal hidden layers, 64 outputs, random skip connections;
+* ``randwire``: ``random_dag`` Watts–Strogatz WS(n, 40, 0.75), RandWire style (n = 500 ... 20,000).
+
+Each engine runs in its own forked child process (so its peak memory can be
+read as the rise of its peak resident set, VmHWM, reset at the child's start, and one engine's
+threads cannot disturb another's); the child compiles, runs one warm-up
+forward+backward and then times repeated ones. Printed per engine: median
+seconds per forward+backward (loss and every gradient), edge-samples per second
+(edges x batch / time), the one-off compile time, the peak memory increase, and
+the ratio to this machine's memory roofline.
+
+The roofline: a numpy copy of a 256 MiB array measures the streaming bandwidth
+B (bytes read + bytes written per second; one thread, and two threads copying
+halves). One forward+backward must move, per edge and sample, at least one
+z_i read in the forward sum (eq. 5.48) and one δ_k read in the backward sum
+(eq. 5.56): 2 x 8 bytes in float64, 2 x 4 in float32 (the per-node rows are
+O(V·N), small beside O(E·N)). Roofline = B / bytes-per-edge-sample; graphs
+whose (nodes x batch) arrays fit in cache can beat it.
+
+Usage::
+
+    python benchmarks/bench.py --size S M L XL
+    python benchmarks/bench.py --size tiny          # seconds; run by the test suite
+
+The reference engine is skipped where it would take more than
+``--reference-limit`` seconds per pass (estimated from the previous size of the
+same family, by edge count); the table then shows the estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import graphbp  # noqa: E402
+from graphbp.generators import random_dag, skip_mlp  # noqa: E402
+
+BATCH = {"tiny": 8, "S": 256, "M": 256, "L": 256, "XL": 256}
+LAYERED = {"tiny": (16, 2), "S": (48, 4), "M": (128, 4), "L": (256, 4), "XL": (224, 8)}  # (width, hidden layers)
+LAYERED_SKIP = {"tiny": 0.1, "S": 0.05, "M": 0.05, "L": 0.02, "XL": 0.01}
+RANDWIRE = {"tiny": (60, 4, 8), "S": (500, 32, 32), "M": (3000, 32, 32), "L": (10000, 64, 64), "XL": (20000, 64, 64)}
+RANDWIRE_K = {"tiny": 6}  # WS(n, 40, 0.75) otherwise
+BYTES_PER_EDGE_SAMPLE = {"float64": 16, "float32": 8}
+TIME_BUDGET = 20.0  # seconds of timed repeats per engine and graph (at least one repeat)
+
+
+def build(family: str, size: str):
+    """The benchmark graph, its inputs and targets."""
+    if family == "layered":
+        width, depth = LAYERED[size]
+        io = 64 if size != "tiny" else 4
+        G = skip_mlp([io, *[width] * depth, io], p_skip=LAYERED_SKIP[size], seed=0)
+    else:
+        n, n_in, n_out = RANDWIRE[size]
+        G = random_dag(n, k=RANDWIRE_K.get(size, 40), p=0.75, n_inputs=n_in, n_outputs=n_out, seed=0)
+    net = graphbp.read_network(G)
+    rng = np.random.default_rng(0)
+    N = BATCH[size]
+    return G, rng.normal(size=(N, len(net.inputs))), rng.normal(size=(N, len(net.outputs)))
+
+
+def bandwidth(threads: int) -> float:
+    """Streaming bandwidth in bytes/s: best of 5 copies of 256 MiB, split over `threads` threads."""
+    source = np.ones(1 << 25)
+    target = np.empty_like(source)
+    parts = np.array_split(np.arange(source.size), threads)
+    bounds = [(p[0], p[-1] + 1) for p in parts]
+
+    def copy(lo, hi):
+        np.copyto(target[lo:hi], source[lo:hi])
+
+    best = np.inf
+    for _ in range(5):
+        workers = [threading.Thread(target=copy, args=b) for b in bounds]
+        start = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        best = min(best, time.perf_counter() - start)
+    return 2 * source.nbytes / best
+
+
+def _load_libraries(engine: str) -> None:
+    """Import torch / load numba's cached machine code, so neither counts as compile time or peak memory."""
+    name, _, threads = engine.partition("@")
+    if name == "torch":
+        import torch
+
+        from graphbp import torch_module  # noqa: F401
+
+        torch.set_num_threads(int(threads or 1))
+    elif name in ("numba", "float32"):
+        import numba
+
+        numba.set_num_threads(int(threads or 1))
+        for dtype in (np.float64, np.float32):
+            tiny = graphbp.compile(graphbp.bishop_network(), dtype=dtype, threads=int(threads or 1))
+            tiny.backprop(np.zeros((64, 2)), np.zeros((64, 2)))
+
+
+def _engine_runner(engine: str, G, X, T):
+    """(compile seconds, a function doing one forward+backward) for `engine`."""
+    name, _, threads = engine.partition("@")
+    threads = int(threads or 1)
+    if name == "reference":
+        return 0.0, lambda: graphbp.backprop(G, X, T)
+    if name == "torch":
+        import torch
+
+        from graphbp.torch_module import to_torch
+
+        start = time.perf_counter()
+        module = to_torch(G, dtype=torch.float64)
+        seconds = time.perf_counter() - start
+        Xt, Tt = torch.as_tensor(X), torch.as_tensor(T)
+
+        def step():
+            module.zero_grad()
+            loss = 0.5 * ((module(Xt) - Tt) ** 2).sum()
+            loss.backward()
+
+        return seconds, step
+    backend, dtype = {"numba": ("numba", np.float64), "float32": ("numba", np.float32), "numpy": ("numpy", np.float64)}[name]
+    start = time.perf_counter()
+    compiled = graphbp.compile(G, dtype=dtype, backend=backend, threads=threads)
+    seconds = time.perf_counter() - start
+    return seconds, lambda: compiled.loss_and_gradient(X, T)
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+
+def _reset_peak() -> int:
+    """Reset this process's peak resident set (VmHWM, inherited at fork) and return the current one in KiB."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return _status_kib("VmRSS")
+
+
+def _measure(engine, G, X, T, repeats, connection):
+    """Child process: compile, warm up, time; send (median, compile, peak MiB, runs)."""
+    try:
+        _load_libraries(engine)
+        base = _reset_peak()
+        compile_seconds, step = _engine_runner(engine, G, X, T)
+        times = []
+        start = time.perf_counter()
+        step()  # warm-up (first-touch of memory, caches)
+        warm = time.perf_counter() - start
+        budget = max(TIME_BUDGET, warm)
+        while len(times) < repeats and (not times or sum(times) < budget):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        if warm > budget:  # one pass already exceeds the budget: the warm-up is the measurement
+            times = [warm]
+        peak = (_status_kib("VmHWM") - base) / 1024
+        connection.send((statistics.median(times), compile_seconds, peak, len(times)))
+    except Exception as error:  # reported in the table, not fatal to the other engines
+        connection.send(error)
+
+
+def measure(engine, G, X, T, repeats):
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.get_context("fork").Process(target=_measure, args=(engine, G, X, T, repeats, child))
+    process.start()
+    result = parent.recv()
+    process.join()
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def machine() -> str:
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        model = platform.processor()
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+
+
+def engines_for(size: str, has_torch: bool) -> list[str]:
+    engines = ["reference", "numba@1", "numba@2", "numpy@1", "float32@1", "float32@2"]
+    if has_torch:
+        engines += ["torch@1", "torch@2"]
+    return engines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", nargs="+", default=["S", "M", "L", "XL"], choices=list(BATCH))
+    parser.add_argument("--family", nargs="+", default=["layered", "randwire"], choices=["layered", "randwire"])
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per engine (fewer past 20 s)")
+    parser.add_argument("--reference-limit", type=float, default=60.0,
+                        help="skip the reference engine when its estimated pass exceeds this many seconds")
+    parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch baseline")
+    args = parser.parse_args(argv)
+    try:
+        import torch  # noqa: F401  (only to know whether it is there; the children import it)
+
+        has_torch = not args.no_torch
+    except ImportError:
+        has_torch = False
+
+    bw = {threads: bandwidth(threads) for threads in (1, 2)}
+    print(f"machine: {machine()}")
+    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+          f"numba available: {graphbp.compiled.numba_available()}")
+    print(f"streaming bandwidth (numpy copy, read+write): {bw[1] / 1e9:.1f} GB/s on 1 thread, "
+          f"{bw[2] / 1e9:.1f} GB/s on 2; bytes per edge-sample assumed: 16 (float64), 8 (float32)")
+    print("peak memory: rise of the peak resident set (VmHWM, reset at start) in the engine's forked child "
+          "(compile + warm-up + timed runs)")
+    print()
+    header = ("| family | size | nodes | edges | levels | batch | engine | threads | s / fwd+bwd | edge-samples/s "
+              "| roofline | compile s | peak MiB | × reference | × torch@same threads |")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    failures = 0
+    for family in args.family:
+        previous = None  # (edges, reference seconds) of the previous size
+        for size in args.size:
+            start = time.perf_counter()
+            G, X, T = build(family, size)
+            build_seconds = time.perf_counter() - start
+            E, V, N = G.number_of_edges(), G.number_of_nodes(), X.shape[0]
+            results = {}
+            for engine in engines_for(size, has_torch):
+                name, _, threads = engine.partition("@")
+                if name == "reference" and previous and previous[1] * E / previous[0] > args.reference_limit:
+                    estimate = previous[1] * E / previous[0]
+                    results[engine] = ("skipped", estimate)
+                    continue
+                try:
+                    results[engine] = measure(engine, G, X, T, 1 if name == "reference" else args.repeats)
+                except Exception as error:  # noqa: BLE001  (shown in the table, and in the exit status)
+                    results[engine] = ("failed", f"{type(error).__name__}: {error}")
+                    failures += 1
+            reference = results.get("reference")
+            reference_seconds = reference[1] if reference[0] == "skipped" else reference[0]
+            if reference[0] != "skipped":
+                previous = (E, reference_seconds)
+            depth = _depth(G)
+            for engine, result in results.items():
+                name, _, threads = engine.partition("@")
+                cells = [family, size, str(V), str(E), str(depth), str(N), name, threads or "1"]
+                if result[0] == "skipped":
+                    cells += [f"~{result[1]:.0f} (est., skipped)", "", "", "", "", "", ""]
+                elif result[0] == "failed":
+                    cells += [result[1], "", "", "", "", "", ""]
+                else:
+                    seconds, compile_seconds, peak, runs = result
+                    rate = E * N / seconds
+                    dtype = "float32" if name == "float32" else "float64"
+                    roofline = rate / (bw[int(threads or 1)] / BYTES_PER_EDGE_SAMPLE[dtype])
+                    torch_result = results.get(f"torch@{threads}")
+                    versus_torch = (f"{torch_result[0] / seconds:.1f}" if torch_result and
+                                    isinstance(torch_result[0], float) else "")
+                    cells += [f"{seconds:.4g}", f"{rate:.3g}", f"{roofline:.0%}", f"{compile_seconds:.3g}",
+                              f"{peak:.0f}", f"{reference_seconds / seconds:.1f}", versus_torch]
+                print("| " + " | ".join(cells) + " |", flush=True)
+            print(f"<!-- {family} {size}: graph built in {build_seconds:.1f} s -->", flush=True)
+    return 1 if failures else 0
+
+
+def _depth(G) -> int:
+    """Number of topological levels (what level scheduling and the torch module iterate over)."""
+    import networkx as nx
+
+    return sum(1 for _ in nx.topological_generations(G))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""The compiled engine equals the reference engine, on every variant, builder, loss and activation.
+
+Every variant (numba on one thread, numba on two threads, the numpy/scipy
+level-scheduled fallback forced with backend="numpy") is compared with the
+reference backward pass, value by value: loss, E_n, every a_j, z_j, δ_j,
+∂E/∂w_ji and ∂E/∂b_j, to 1e-12 relative (scaled by the largest magnitude of
+each kind, since rounding in a sum of N terms is relative to the terms).
+Independently, gradients are checked against central differences of the
+compiled loss itself and against PyTorch autograd.
+"""
+
+import os
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import graphbp
+from graphbp import Activation, GraphBPError, GraphStructureError, ParameterError, ShapeError
+from graphbp.compiled import engine as compiled_engine
+from graphbp.generators import from_edges, mlp, random_dag, skip_mlp
+from torch_engine import assert_matches_torch
+
+ELEMENTWISE = ["identity", "tanh", "logistic", "relu", "leaky_relu", "softplus"]
+CUBE = Activation("cube", lambda a: a**3 / 3, lambda a: a**2, lambda a: 2 * a)
+
+VARIANTS = {
+    "numba-1": {"backend": "numba", "threads": 1},
+    "numba-2": {"backend": "numba", "threads": 2},
+    "numpy": {"backend": "numpy"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _numba_or_skip(request):
+    """numba is the optional extra graphbp[fast]: its variants skip locally without it, and fail under CI."""
+    callspec = getattr(request.node, "callspec", None)
+    variant = callspec.params.get("variant", "") if callspec else ""
+    if variant.startswith("numba") and not compiled_engine.numba_available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but numba is not installed: pip install -e '.[test]' installs it")
+        pytest.skip("numba not installed (pip install -e '.[fast]')")
+
+BUILDERS = {
+    "bishop": lambda seed: graphbp.bishop_network(),
+    "irregular": lambda seed: graphbp.irregular_network(),
+    "mlp": lambda seed: mlp([3, 5, 4, 2], seed=seed),
+    "skip_mlp": lambda seed: skip_mlp([3, 6, 5, 4, 3], p_skip=0.4, seed=seed),
+    "watts_strogatz": lambda seed: random_dag(40, k=6, p=0.75, n_inputs=3, n_outputs=3, seed=seed),
+    "erdos_renyi": lambda seed: random_dag(25, "erdos_renyi", p=0.3, n_inputs=2, n_outputs=3, seed=seed),
+    "barabasi_albert": lambda seed: random_dag(30, "barabasi_albert", m=3, n_inputs=4, n_outputs=2, seed=seed),
+    "odd_names": lambda seed: from_edges(
+        [(0, ("h", 1)), ("x", ("h", 1)), (("h", 1), 2.5), (0, 2.5), (("h", 1), "out"), (2.5, "out"), (0, "d")],
+        inputs=[0, "x"], outputs=[2.5, "out"], seed=seed,
+    ),
+}
+
+
+def _set_up(G, loss, rng, custom=False):
+    """Random activations (every kind present), biases, and a batch of 40 samples for `loss`."""
+    net = graphbp.read_network(G)
+    hidden = [j for j in net.order if j not in net.inputs and j not in net.outputs]
+    for position, j in enumerate(hidden):
+        G.nodes[j]["activation"] = CUBE if custom and position % 3 == 0 else ELEMENTWISE[position % len(ELEMENTWISE)]
+    for position, j in enumerate(net.outputs):
+        G.nodes[j]["activation"] = {"sse": ELEMENTWISE[position % 6], "bce": "logistic", "ce": "softmax"}[loss]
+        if loss == "ce":
+            G.nodes[j]["softmax_group"] = position % 2 if len(net.outputs) > 3 else 0
+    for j in [*hidden, *net.outputs]:
+        G.nodes[j]["bias"] = float(rng.normal(scale=0.5))
+    if loss == "ce" and any(nx.has_path(G, j, k) for j in net.outputs for k in net.outputs if j != k):
+        for position, j in enumerate(net.outputs):  # an output feeding another: each in its own group
+            G.nodes[j]["softmax_group"] = position
+    X = rng.normal(size=(40, len(net.inputs)))
+    K = len(net.outputs)
+    T = {"sse": rng.normal(size=(40, K)), "bce": rng.random(size=(40, K)), "ce": np.eye(K)[rng.integers(K, size=40)]}
+    return X, T[loss]
+
+
+def _close(ours, theirs, tol):
+    ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+    scale = max(np.abs(theirs).max(initial=0.0), 1e-300)
+    assert np.abs(ours - theirs).max(initial=0.0) <= tol * scale, (ours, theirs)
+
+
+def assert_same_result(result, reference, G, tol=1e-12):
+    """Every value of a BackpropResult equals the reference's to `tol`, relative to each kind's largest value."""
+    _close(result.loss, reference.loss, tol)
+    _close(result.sample_loss, reference.sample_loss, tol)
+    _close(result.y, reference.y, tol)
+    for name in ("a", "z", "delta"):
+        ours, theirs = getattr(result, name), getattr(reference, name)
+        assert set(ours) == set(theirs)
+        _close([ours[n] for n in G], [theirs[n] for n in G], tol)
+    assert set(result.grad_weight) == set(reference.grad_weight) == set(G.edges)
+    _close([result.grad_weight[e] for e in G.edges], [reference.grad_weight[e] for e in G.edges], tol)
+    assert set(result.grad_bias) == set(reference.grad_bias)
+    _close([result.grad_bias[n] for n in reference.grad_bias], list(reference.grad_bias.values()), tol)
+    assert result.loss_name == reference.loss_name
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("loss", ["sse", "bce", "ce"])
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_compiled_equals_reference(builder, loss, variant):
+    for seed in range(2):
+        rng = np.random.default_rng([seed, len(builder), len(loss)])
+        G = BUILDERS[builder](seed)
+        X, T = _set_up(G, loss, rng)
+        compiled = graphbp.compile(G, **VARIANTS[variant])
+        assert_same_result(compiled.backprop(X, T, loss=loss), graphbp.backprop(G, X, T, loss=loss), G)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_custom_activation_and_dead_end_and_output_feeding_others(variant):
+    """irregular_network has y1 -> h3 and a dead end d; user activations are Python calls between kernels."""
+    G = graphbp.irregular_network()
+    G.nodes["h2"]["activation"] = CUBE
+    G.nodes["y2"]["activation"] = CUBE
+    G.add_edge("d", "e", weight=0.7)
+    G.nodes["e"]["activation"] = CUBE  # a custom dead end after a dead end
+    rng = np.random.default_rng(3)
+    X, T = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
+    compiled = graphbp.compile(G, **VARIANTS[variant])
+    result, reference = compiled.backprop(X, T), graphbp.backprop(G, X, T)
+    assert_same_result(result, reference, G)
+    assert np.all(result.delta["d"] == 0) and np.all(result.delta["e"] == 0)
+    assert np.any(result.delta["y1"] != 0) and np.any(result.grad_weight[("y1", "h3")] != 0)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_custom_activations_on_random_graph(variant):
+    G = random_dag(60, k=6, p=0.75, n_inputs=3, n_outputs=4, seed=11)
+    rng = np.random.default_rng(11)
+    X, T = _set_up(G, "sse", rng, custom=True)
+    compiled = graphbp.compile(G, **VARIANTS[variant])
+    assert_same_result(compiled.backprop(X, T), graphbp.backprop(G, X, T), G)
+
+
+def test_a_node_without_predecessors_is_a_constant_unit():
+    G = nx.DiGraph([("x", "y", {"weight": 2.0}), ("c", "y", {"weight": 3.0})])
+    G.graph.update(inputs=["x"], outputs=["y"])
+    G.nodes["c"].update(bias=0.5, activation="tanh")
+    for variant in VARIANTS.values():
+        assert_same_result(graphbp.compile(G, **variant).backprop([[1.0], [2.0]], [[0.0], [1.0]]),
+                           graphbp.backprop(G, [[1.0], [2.0]], [[0.0], [1.0]]), G)
+
+
+def test_bishop_by_hand_one_sample():
+    """x = (1, 0): a_z1 = 0.5, a_z2 = 0.2, a_z3 = -0.6; y1 = 0.7 tanh .5 - 0.2 tanh .2 + 0.5 tanh(-.6)."""
+    G = graphbp.bishop_network()
+    for variant in VARIANTS.values():
+        result = graphbp.compile(G, **variant).backprop([1.0, 0.0], [0.0, 0.0])
+        h = np.tanh([0.5, 0.2, -0.6])
+        y1, y2 = 0.7 * h[0] - 0.2 * h[1] + 0.5 * h[2], -0.4 * h[0] + 0.9 * h[1] + 0.3 * h[2]
+        assert result.y == pytest.approx([y1, y2], rel=1e-14)
+        assert isinstance(result.delta["z1"], float) and isinstance(result.loss, float)
+        assert result.delta["z1"] == pytest.approx((1 - h[0] ** 2) * (0.7 * y1 - 0.4 * y2), rel=1e-14)
+        assert result.grad_weight[("z1", "y1")] == pytest.approx(y1 * h[0], rel=1e-14)
+        assert result.grad_weight[("x2", "z1")] == 0.0
+        assert result.delta["x1"] == pytest.approx(sum(
+            w * (1 - hk**2) * (v1 * y1 + v2 * y2)
+            for w, hk, v1, v2 in zip([0.5, 0.2, -0.6], h, [0.7, -0.2, 0.5], [-0.4, 0.9, 0.3])
+        ), rel=1e-14)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_float32_agrees_with_float64(variant):
+    G = random_dag(200, k=10, p=0.75, n_inputs=8, n_outputs=4, seed=5)
+    rng = np.random.default_rng(5)
+    X, T = _set_up(G, "sse", rng)
+    single = graphbp.compile(G, dtype=np.float32, **VARIANTS[variant]).backprop(X, T)
+    double = graphbp.compile(G, **VARIANTS[variant]).backprop(X, T)
+    assert single.delta[0].dtype == np.float32
+    assert_same_result(single, double, G, tol=1e-5)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("chunk_size", [1, 7, 40])
+def test_chunked_batch_equals_whole_batch(variant, chunk_size):
+    G = skip_mlp([4, 8, 8, 3], p_skip=0.4, seed=2)
+    rng = np.random.default_rng(2)
+    X, T = _set_up(G, "ce", rng)
+    compiled = graphbp.compile(G, **VARIANTS[variant])
+    whole = compiled.backprop(X, T, loss="ce")
+    assert_same_result(compiled.backprop(X, T, loss="ce", chunk_size=chunk_size), whole, G, tol=1e-13)
+    loss, gradient = compiled.loss_and_gradient(X, T, loss="ce", chunk_size=chunk_size)
+    _close(loss, whole.loss, 1e-13)
+    _close(gradient, graphbp.gradient_vector(G, whole), 1e-13)
+
+
+def test_gradient_against_central_differences_of_the_compiled_loss():
+    G = random_dag(30, k=4, p=0.75, n_inputs=3, n_outputs=2, seed=9)
+    rng = np.random.default_rng(9)
+    X, T = _set_up(G, "sse", rng)
+    compiled = graphbp.compile(G)
+    theta = compiled.get_parameters()
+    _, gradient = compiled.loss_and_gradient(X, T)
+    eps = 1e-6
+    for k in rng.choice(theta.size, size=25, replace=False):
+        step = np.zeros_like(theta)
+        step[k] = eps
+        plus = compiled.set_parameters(theta + step).loss_and_gradient(X, T)[0]
+        minus = compiled.set_parameters(theta - step).loss_and_gradient(X, T)[0]
+        assert gradient[k] == pytest.approx((plus - minus) / (2 * eps), rel=1e-6, abs=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["sse", "bce", "ce"])
+def test_compiled_matches_torch(loss, torch):
+    G = random_dag(80, k=6, p=0.75, n_inputs=4, n_outputs=4, seed=4)
+    rng = np.random.default_rng(4)
+    X, T = _set_up(G, loss, rng)
+    assert_matches_torch(torch, G, graphbp.compile(G).backprop(X, T, loss=loss), X, T, loss, tol=1e-10)
+
+
+def test_parameter_vector_order_and_round_trip():
+    G = random_dag(50, k=4, p=0.75, n_inputs=3, n_outputs=2, seed=1)
+    rng = np.random.default_rng(1)
+    X, T = _set_up(G, "sse", rng)
+    compiled = graphbp.compile(G)
+    assert compiled.parameter_keys() == graphbp.parameter_keys(G)
+    np.testing.assert_array_equal(compiled.get_parameters(), graphbp.get_parameters(G))
+    theta = rng.normal(size=compiled.get_parameters().size)
+    compiled.set_parameters(theta)
+    np.testing.assert_array_equal(graphbp.get_parameters(G) != theta, True)  # graph untouched so far
+    _, gradient = compiled.loss_and_gradient(X, T)
+    compiled.write_back()
+    np.testing.assert_array_equal(graphbp.get_parameters(G), theta)  # exact round trip
+    _close(gradient, graphbp.gradient_vector(G, graphbp.backprop(G, X, T)), 1e-12)
+
+
+def test_refresh_reads_weights_changed_on_the_graph():
+    G = graphbp.bishop_network()
+    compiled = graphbp.compile(G)
+    G.edges["x1", "z1"]["weight"] = 1.5
+    G.nodes["y2"]["bias"] = -0.25
+    assert compiled.get_parameters()[0] == 0.5
+    compiled.refresh()
+    assert compiled.get_parameters()[0] == 1.5 and compiled.get_parameters()[-1] == -0.25
+    assert_same_result(compiled.backprop([0.3, -0.7], [1.0, 0.0]), graphbp.backprop(G, [0.3, -0.7], [1.0, 0.0]), G)
+
+
+def test_engine_option_of_backprop():
+    G = graphbp.irregular_network()
+    X, T = [[0.2, -0.4], [1.0, 0.5]], [[0.1, 0.2], [0.3, -0.1]]
+    assert_same_result(graphbp.backprop(G, X, T, engine="compiled"), graphbp.backprop(G, X, T), G)
+    with pytest.raises(GraphBPError, match="unknown engine 'fast'; known: compiled, reference"):
+        graphbp.backprop(G, X, T, engine="fast")
+
+
+def test_forward_equals_reference():
+    G = skip_mlp([3, 5, 5, 2], seed=3)
+    X = np.random.default_rng(3).normal(size=(6, 3))
+    for variant in VARIANTS.values():
+        ours, theirs = graphbp.compile(G, **variant).forward(X), graphbp.forward(G, X)
+        _close(ours.y, theirs.y, 1e-12)
+        _close([ours.z[n] for n in G], [theirs.z[n] for n in G], 1e-12)
+        assert ours.inputs == theirs.inputs and ours.outputs == theirs.outputs
+    assert graphbp.compile(G).forward(X[0]).a["x1"] == X[0, 0]
+
+
+def test_numpy_fallback_without_numba(monkeypatch):
+    monkeypatch.setattr(compiled_engine, "numba_available", lambda: False)
+    G = graphbp.irregular_network()
+    compiled = graphbp.compile(G)
+    assert compiled.backend == "numpy"
+    X, T = [[0.2, -0.4]], [[0.1, 0.2]]
+    assert_same_result(compiled.backprop(X, T), graphbp.backprop(G, X, T), G)
+    with pytest.raises(GraphBPError, match=r"backend='numba' needs numba: pip install 'graphbp\[fast\]'"):
+        graphbp.compile(G, backend="numba")
+
+
+def test_results_are_read_only_mappings_convertible_to_dicts():
+    G = graphbp.bishop_network()
+    result = graphbp.compile(G).backprop([[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [1.0, 1.0]])
+    as_dict = dict(result.grad_weight)
+    assert len(as_dict) == 12 and as_dict == result.grad_weight
+    assert list(result.delta) == list(graphbp.read_network(G).order)
+    assert "ArrayMapping" in repr(result.grad_bias)
+    with pytest.raises(TypeError):
+        result.grad_bias["z1"] = 0.0
+
+
+def test_bad_input_is_named():
+    G = graphbp.bishop_network()
+    with pytest.raises(GraphBPError, match="dtype must be float64 or float32, got int32"):
+        graphbp.compile(G, dtype=np.int32)
+    with pytest.raises(GraphBPError, match="unknown backend 'cuda'; known: auto, numba, numpy"):
+        graphbp.compile(G, backend="cuda")
+    compiled = graphbp.compile(G)
+    with pytest.raises(ShapeError, match=r"x has shape \(3,\); expected \(N, 2\)"):
+        compiled.backprop([1.0, 2.0, 3.0], [0.0, 0.0])
+    with pytest.raises(ShapeError, match="chunk_size must be a positive number of samples, got 0"):
+        compiled.backprop([1.0, 2.0], [0.0, 0.0], chunk_size=0)
+    with pytest.raises(ShapeError, match=r"parameter vector has shape \(3,\); this network has 17 parameters"):
+        compiled.set_parameters([1.0, 2.0, 3.0])
+    theta = compiled.get_parameters()
+    theta[12] = np.nan
+    with pytest.raises(ShapeError, match=r"entry 12 \(bias 'z1'\) is nan"):
+        compiled.set_parameters(theta)
+    G.edges["x1", "z1"]["weight"] = float("inf")
+    with pytest.raises(ParameterError, match=r"edge \('x1', 'z1'\) has weight inf"):
+        compiled.refresh()
+    G.edges["x1", "z1"]["weight"] = 0.5
+    G.nodes["z2"]["bias"] = None
+    with pytest.raises(ParameterError, match="node 'z2' has bias None"):
+        compiled.refresh()
+    del G.nodes["z2"]["bias"]
+    del G.edges["x2", "z3"]["weight"]
+    with pytest.raises(ParameterError, match=r"edge \('x2', 'z3'\) has no 'weight' attribute"):
+        compiled.refresh()
+    G.edges["x2", "z3"]["weight"] = 0.4
+    G.add_edge("x1", "y1", weight=1.0)
+    with pytest.raises(GraphStructureError, match="changed since it was compiled"):
+        compiled.refresh()
+    with pytest.raises(GraphStructureError, match="cycle"):
+        graphbp.compile(nx.DiGraph([("a", "b", {"weight": 1.0}), ("b", "a", {"weight": 1.0})]))
