@@ -5,6 +5,7 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from .animation import animate_backward
 from .annotate import write_result
 from .activations import Activation, activation_names, get_activation, register_activation
 from .backward import BackpropResult, backprop
@@ -14,53 +15,109 @@ from .exceptions import (
     GraphBPError,
     GraphStructureError,
     LossError,
+    NumericalError,
     ParameterError,
     SerializationError,
     ShapeError,
 )
+from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
+from .drawing import draw, draw_heatmap, draw_paths, layout
 from .examples import bishop_network, irregular_network
+from .explain import Explanation, explain
 from .forward import ForwardResult, forward
+from .gallery import write_gallery
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
 from .gradcheck import CheckedValue, GradientCheck, check_gradients
+from .hessian import (
+    HessianComparison,
+    compare_hessians,
+    diagonal_hessian,
+    hessian,
+    hvp,
+    outer_product_hessian,
+)
 from .io import from_json_data, read_json, to_json_data, write_json
+from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
-from .params import get_parameters, gradient_vector, parameter_keys, set_parameters
+from .optimizers import Adam, GradientDescent
+from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
+from .params import (
+    get_parameters,
+    gradient_vector,
+    loss_and_grad,
+    parameter_keys,
+    parameter_labels,
+    set_parameters,
+)
+from .training import History, accuracy, train
 
 __all__ = [
     "Activation",
     "ActivationError",
+    "Adam",
     "BackpropResult",
     "CheckedValue",
     "CompiledNetwork",
+    "Elimination",
+    "Explanation",
+    "ForwardMode",
     "ForwardResult",
     "GradientCheck",
+    "GradientDescent",
     "GraphBPError",
     "GraphStructureError",
+    "HessianComparison",
+    "History",
     "Loss",
     "LossError",
     "Network",
+    "NumericalError",
     "ParameterError",
+    "PathSum",
     "SerializationError",
     "ShapeError",
+    "accuracy",
     "activation_names",
+    "animate_backward",
     "backprop",
     "bishop_network",
     "check_gradients",
+    "compare_hessians",
     "compile",
+    "count_paths",
     "describe",
+    "diagonal_hessian",
+    "draw",
+    "draw_heatmap",
+    "draw_elimination",
+    "draw_linearized",
+    "draw_paths",
+    "eliminate",
+    "elimination_costs",
+    "explain",
     "forward",
+    "forward_mode",
     "from_edges",
     "from_json_data",
     "get_activation",
     "get_loss",
     "get_parameters",
     "gradient_vector",
+    "hessian",
+    "hvp",
     "initialize_weights",
     "irregular_network",
+    "jacobian",
+    "layout",
+    "linearized_graph",
+    "loss_and_grad",
     "loss_names",
     "mlp",
+    "outer_product_hessian",
     "parameter_keys",
+    "parameter_labels",
+    "path_sum",
     "random_dag",
     "read_json",
     "read_network",
@@ -68,6 +125,8 @@ __all__ = [
     "set_parameters",
     "skip_mlp",
     "to_json_data",
+    "train",
+    "write_gallery",
     "write_json",
     "write_result",
 ]

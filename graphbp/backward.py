@@ -19,7 +19,7 @@ from .activations import SOFTMAX
 from .exceptions import GraphBPError, ShapeError
 from .forward import ForwardResult, per_sample, propagate, stack_outputs
 from .losses import check_loss, get_loss, output_columns
-from .network import Network, as_batch, read_network
+from .network import Network, as_batch, check_finite, read_network
 
 __all__ = ["BackpropResult", "backprop"]
 
@@ -140,7 +140,8 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
     ------
     GraphBPError
         An invalid network, `x`/`t` of the wrong shape or with NaN/inf, an
-        unknown loss, or a loss the outputs or targets do not fit.
+        unknown loss, a loss the outputs or targets do not fit, or a pass that
+        produced NaN/inf (:class:`~graphbp.exceptions.NumericalError`, naming the node).
 
     Examples
     --------
@@ -166,8 +167,10 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
         raise GraphBPError(f"unknown engine {engine!r}; known: compiled, reference")
     net, X, T, loss, single = prepare(G, x, t, loss, weight)
     a, z = propagate(G, net, X)
+    check_finite(net, z, "z")
     sample_loss, direct = loss_terms(net, loss, a, z, T)
     delta = backward_sweep(G, net, a, z, direct)
+    check_finite(net, delta, "delta", reverse=True)
     # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i, and likewise ∂E/∂b_j = Σ_n δ_j.
     grad_weight = {(i, j): float(np.dot(delta[j], z[i])) for i, j in G.edges}
     grad_bias = {j: float(delta[j].sum()) for j in net.bias}

@@ -13,6 +13,7 @@ __all__ = [
     "ShapeError",
     "LossError",
     "SerializationError",
+    "NumericalError",
 ]
 
 
@@ -42,3 +43,7 @@ class LossError(GraphBPError):
 
 class SerializationError(GraphBPError):
     """A network cannot be written (e.g. a custom activation object) or read back."""
+
+
+class NumericalError(GraphBPError):
+    """A pass produced NaN or inf (an overflow, or an activation undefined there); the node is named."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .network import Network, as_batch, read_network
+from .network import Network, as_batch, check_finite, read_network
 
 __all__ = ["ForwardResult", "forward"]
 
@@ -89,14 +89,18 @@ def tangent_sweep(G, net: Network, a: dict, z: dict, seed: dict) -> dict:
     for unit in net.units:
         for k in unit:
             a_dot[k] = seed.get(k, 0.0) + sum((G[i][k][weight] * z_dot[i] for i in G.predecessors(k)), zero)
-        if net.activation[unit[0]] == SOFTMAX:
-            # ż_m = Σ_j ∂z_m/∂a_j ȧ_j = z_m (ȧ_m − Σ_j z_j ȧ_j)
-            mean = sum(z[j] * a_dot[j] for j in unit)
-            z_dot.update({m: z[m] * (a_dot[m] - mean) for m in unit})
-        else:
-            (k,) = unit
-            z_dot[k] = net.activation[k].derivative(a[k]) * a_dot[k]
+        z_dot.update(activation_tangent(net, unit, a, z, a_dot))
     return a_dot
+
+
+def activation_tangent(net: Network, unit: tuple, a: dict, z: dict, a_dot: dict) -> dict:
+    """ż_m = Σ_j ∂z_m/∂a_j ȧ_j for the nodes of one unit: h'(a_k) ȧ_k, or a softmax group's Jacobian times ȧ."""
+    if net.activation[unit[0]] == SOFTMAX:
+        # ż_m = Σ_j z_m (I_mj − z_j) ȧ_j = z_m (ȧ_m − Σ_j z_j ȧ_j)
+        mean = sum(z[j] * a_dot[j] for j in unit)
+        return {m: z[m] * (a_dot[m] - mean) for m in unit}
+    (k,) = unit
+    return {k: net.activation[k].derivative(a[k]) * a_dot[k]}
 
 
 def stack_outputs(net: Network, values: dict) -> np.ndarray:
@@ -129,8 +133,9 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     Raises
     ------
     GraphBPError
-        An invalid network (see :func:`graphbp.read_network`), or ``x`` of the
-        wrong shape or with NaN/inf (:class:`~graphbp.exceptions.ShapeError`).
+        An invalid network (see :func:`graphbp.read_network`), ``x`` of the
+        wrong shape or with NaN/inf (:class:`~graphbp.exceptions.ShapeError`),
+        or a pass that produced NaN/inf (:class:`~graphbp.exceptions.NumericalError`).
 
     Examples
     --------
@@ -148,5 +153,6 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     net = read_network(G, weight)
     X, single = as_batch(x, net.inputs, "x")
     a, z = propagate(G, net, X)
+    check_finite(net, z, "z")
     y = stack_outputs(net, z)
     return ForwardResult(net.inputs, net.outputs, per_sample(a, single), per_sample(z, single), y[0] if single else y)

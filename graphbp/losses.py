@@ -8,8 +8,8 @@ outputs, multiclass cross-entropy with a softmax group) that direct part is
 y_k − t_k (eq. 5.54).
 
 Outputs are columns of (N, K) arrays: ``A`` (a_k), ``Y`` (y_k), ``T`` (t_k).
-``slope`` holds h'(a_k) for element-wise outputs; ``groups`` lists the column
-indices of each softmax group.
+``slope`` holds h'(a_k) and ``bend`` h''(a_k) for element-wise outputs;
+``groups`` lists the column indices of each softmax group.
 """
 
 from __future__ import annotations
@@ -39,12 +39,18 @@ class Loss:
         ``(A, Y, T, groups) -> (N,)`` array of E_n.
     output_delta : callable
         ``(A, Y, T, slope, groups) -> (N, K)`` array of the direct ∂E_n/∂a_k.
+    output_curvature : callable or None
+        ``(A, Y, T, slope, bend, groups) -> (N, K, K)`` array of the direct
+        ∂²E_n/∂a_k∂a_l, the derivative of `output_delta`; needed only for
+        Hessians (:mod:`graphbp.hessian`). With ``bend = 0`` it is the
+        Gauss-Newton output curvature (the residual term h''(a)(y − t) dropped).
     """
 
     name: str
     output_activation: str | None
     per_sample: Callable
     output_delta: Callable
+    output_curvature: Callable | None = None
 
 
 def _logsumexp(A: np.ndarray) -> np.ndarray:
@@ -60,6 +66,16 @@ def _sse_delta(A, Y, T, slope, groups):
     return slope * (Y - T)
 
 
+def _sse_curvature(A, Y, T, slope, bend, groups):
+    # ∂/∂a_k of h'(a_k)(y_k − t_k) = h'(a_k)² + h''(a_k)(y_k − t_k); no coupling between outputs.
+    return _diagonal(slope**2 + bend * (Y - T))
+
+
+def _diagonal(values: np.ndarray) -> np.ndarray:
+    """(N, K) -> (N, K, K) with each row on the diagonal."""
+    return values[:, :, None] * np.eye(values.shape[1])
+
+
 def _bce(A, Y, T, groups):
     # -[t ln σ(a) + (1 - t) ln(1 - σ(a))] = softplus(a) - t a, finite for any a.
     return (np.logaddexp(0.0, A) - T * A).sum(axis=1)
@@ -67,6 +83,11 @@ def _bce(A, Y, T, groups):
 
 def _bce_delta(A, Y, T, slope, groups):
     return Y - T
+
+
+def _bce_curvature(A, Y, T, slope, bend, groups):
+    # ∂(y_k − t_k)/∂a_k = σ'(a_k) = y_k (1 − y_k)  (Bishop eq. 5.85's weights)
+    return _diagonal(Y * (1.0 - Y))
 
 
 def _cross_entropy(A, Y, T, groups):
@@ -85,10 +106,20 @@ def _cross_entropy_delta(A, Y, T, slope, groups):
     return delta
 
 
+def _cross_entropy_curvature(A, Y, T, slope, bend, groups):
+    # ∂(y_k S − t_k)/∂a_l = S y_k (I_kl − y_l) within a group (S = Σ_j t_j); zero across groups.
+    curvature = np.zeros(A.shape + A.shape[1:])
+    for cols in groups:
+        y = Y[:, cols]
+        total = T[:, cols].sum(axis=1)[:, None, None]
+        curvature[:, cols[:, None], cols[None, :]] = total * (_diagonal(y) - y[:, :, None] * y[:, None, :])
+    return curvature
+
+
 _LOSSES = {
-    "sum_of_squares": Loss("sum_of_squares", None, _sse, _sse_delta),
-    "binary_cross_entropy": Loss("binary_cross_entropy", "logistic", _bce, _bce_delta),
-    "cross_entropy": Loss("cross_entropy", SOFTMAX, _cross_entropy, _cross_entropy_delta),
+    "sum_of_squares": Loss("sum_of_squares", None, _sse, _sse_delta, _sse_curvature),
+    "binary_cross_entropy": Loss("binary_cross_entropy", "logistic", _bce, _bce_delta, _bce_curvature),
+    "cross_entropy": Loss("cross_entropy", SOFTMAX, _cross_entropy, _cross_entropy_delta, _cross_entropy_curvature),
 }
 _ALIASES = {"sse": "sum_of_squares", "bce": "binary_cross_entropy", "ce": "cross_entropy"}
 

@@ -22,9 +22,9 @@ from .activations import (
     SOFTMAX,
     get_activation,
 )
-from .exceptions import ActivationError, GraphStructureError, ParameterError, ShapeError
+from .exceptions import ActivationError, GraphStructureError, NumericalError, ParameterError, ShapeError
 
-__all__ = ["Network", "read_network", "describe", "as_batch"]
+__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite"]
 
 
 @dataclass(frozen=True)
@@ -388,3 +388,33 @@ def as_batch(values, nodes: tuple, name: str) -> tuple[np.ndarray, bool]:
         n, k = map(int, np.argwhere(bad)[0])
         raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
     return array, single
+
+
+def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -> None:
+    """Raise if any node's array in `values` (a, z or δ over the batch) holds NaN or inf.
+
+    Nodes are searched in topological order, or in reverse for backward
+    quantities, so the node named is where the bad value first appeared.
+
+    Raises
+    ------
+    NumericalError
+        Naming that node and the sample.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> net = read_network(nx.DiGraph([("x", "y", {"weight": 1.0})]))
+    >>> check_finite(net, {"x": np.array([1.0]), "y": np.array([np.inf])}, "z")
+    Traceback (most recent call last):
+    ...
+    graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
+    """
+    for node in reversed(net.order) if reverse else net.order:
+        bad = ~np.isfinite(values[node])
+        if bad.any():
+            n = int(np.flatnonzero(bad)[0])
+            raise NumericalError(
+                f"{name} of node {node!r} is {values[node][n]} in sample {n} "
+                "(an overflow, or an activation undefined there)"
+            )

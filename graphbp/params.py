@@ -12,12 +12,25 @@ another.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+
 import numpy as np
 
+from .backward import backward_sweep, loss_terms, prepare
 from .exceptions import ShapeError
-from .network import read_network
+from .forward import propagate
+from .network import check_finite, read_network
 
-__all__ = ["parameter_keys", "get_parameters", "set_parameters", "gradient_vector"]
+__all__ = [
+    "parameter_keys",
+    "parameter_labels",
+    "get_parameters",
+    "set_parameters",
+    "gradient_vector",
+    "loss_and_grad",
+]
 
 
 def parameter_keys(G, weight: str = "weight") -> list[tuple]:
@@ -82,13 +95,7 @@ def set_parameters(G, theta, weight: str = "weight"):
     (0.5, 0.25)
     """
     keys = parameter_keys(G, weight)
-    theta = np.asarray(theta, dtype=float)
-    if theta.shape != (len(keys),):
-        raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {len(keys)} parameters")
-    bad = np.flatnonzero(~np.isfinite(theta))
-    if bad.size:
-        kind, key = keys[bad[0]]
-        raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
+    theta = _checked_vector(theta, keys)
     for (kind, key), value in zip(keys, theta.tolist()):
         if kind == "weight":
             G.edges[key][weight] = value
@@ -114,3 +121,104 @@ def gradient_vector(G, result, weight: str = "weight") -> np.ndarray:
             for kind, key in parameter_keys(G, weight)
         ]
     )
+
+
+def loss_and_grad(
+    G, x, t, loss="sum_of_squares", weight: str = "weight"
+) -> Callable[..., tuple[float, np.ndarray]]:
+    """E and ∂E/∂θ as a function of the parameter vector θ, ready for ``scipy.optimize.minimize``.
+
+    The graph, `x`, `t` and the loss are validated once, here. The returned
+    function works on a private copy of `G`: calling it never changes the
+    user's graph. Write a result back with :func:`set_parameters`.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The network; its structure fixes the meaning of θ (:func:`parameter_keys`).
+    x, t : array_like
+        Inputs (N, number of inputs) and targets (N, number of outputs).
+    loss : str, default "sum_of_squares"
+        A loss name (see :func:`graphbp.backprop`).
+    weight : str, default "weight"
+        Edge attribute holding the weight w_ji.
+
+    Returns
+    -------
+    callable
+        ``fun(theta, samples=None) -> (E, grad)``: E = Σ_n E_n (eq. 5.44) as a
+        float and its gradient in :func:`parameter_keys` order (eq. 5.53).
+        `samples` (an index array) restricts both sums to those rows of `x`
+        and `t`, for mini-batches.
+
+    Raises
+    ------
+    GraphBPError
+        What :func:`graphbp.backprop` raises for the network, `x`, `t` and
+        `loss`; from the function, :class:`ShapeError` for a θ of the wrong
+        length or with NaN/inf and :class:`NumericalError` (naming the node)
+        when θ makes a pass overflow.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from scipy.optimize import minimize
+    >>> G = nx.DiGraph([("x", "y", {"weight": 0.0})])
+    >>> fun = loss_and_grad(G, [[0.0], [1.0]], [[1.0], [3.0]])   # fit y = w x + b
+    >>> fun(get_parameters(G))     # E = ½(0 − 1)² + ½(0 − 3)²; ∂E/∂w = −3, ∂E/∂b = −4
+    (5.0, array([-3., -4.]))
+    >>> fit = minimize(fun, get_parameters(G), jac=True, method="BFGS")
+    >>> G = set_parameters(G, fit.x)
+    >>> round(G.edges["x", "y"]["weight"], 4), round(G.nodes["y"]["bias"], 4)
+    (2.0, 1.0)
+    """
+    net, X, T, loss, _ = prepare(G, x, t, loss, weight)
+    # A deep copy keeps every predecessor and successor list in G's order (G.copy() does not),
+    # so the sums of eqs. 5.48 and 5.56 add in the same order as backprop(G, ...).
+    private = copy.deepcopy(G)
+    keys = parameter_keys(G, weight)
+    n_weights = sum(kind == "weight" for kind, _ in keys)
+    edges = [key for _, key in keys[:n_weights]]
+    units = [key for _, key in keys[n_weights:]]
+
+    def fun(theta, samples=None) -> tuple[float, np.ndarray]:
+        theta = _checked_vector(theta, keys)
+        for (i, j), value in zip(edges, theta[:n_weights].tolist()):
+            private[i][j][weight] = value
+        # The validated reading is reused; only its biases change with θ.
+        current = replace(net, bias=dict(zip(units, theta[n_weights:].tolist())))
+        rows = slice(None) if samples is None else samples
+        a, z = propagate(private, current, X[rows])
+        check_finite(current, z, "z")
+        sample_loss, direct = loss_terms(current, loss, a, z, T[rows])
+        delta = backward_sweep(private, current, a, z, direct)
+        check_finite(current, delta, "delta", reverse=True)
+        # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i and ∂E/∂b_j = Σ_n δ_j.
+        grad = [np.dot(delta[j], z[i]) for i, j in edges] + [delta[j].sum() for j in units]
+        return float(sample_loss.sum()), np.array(grad, dtype=float)
+
+    return fun
+
+
+def _checked_vector(theta, keys: list) -> np.ndarray:
+    """`theta` as a float vector of len(keys) finite entries, or ShapeError naming the bad entry."""
+    theta = np.asarray(theta, dtype=float)
+    if theta.shape != (len(keys),):
+        raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {len(keys)} parameters")
+    bad = np.flatnonzero(~np.isfinite(theta))
+    if bad.size:
+        kind, key = keys[bad[0]]
+        raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
+    return theta
+
+
+def parameter_labels(G, weight: str = "weight") -> list[str]:
+    """Readable names ``w[i→j]`` and ``b[j]`` for each entry of the parameter vector.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> parameter_labels(nx.DiGraph([("x", "y", {"weight": 1.0})]))
+    ['w[x→y]', 'b[y]']
+    """
+    return [f"w[{key[0]}→{key[1]}]" if kind == "weight" else f"b[{key}]" for kind, key in parameter_keys(G, weight)]

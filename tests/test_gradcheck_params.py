@@ -87,9 +87,11 @@ def test_set_parameters_errors():
 
 
 def test_demo_command_prints_every_delta():
-    out = subprocess.run([sys.executable, "-m", "graphbp", "demo"], capture_output=True, text=True,
+    from graphbp.gallery import GALLERY_INPUT, GALLERY_TARGET
+
+    out = subprocess.run([sys.executable, "-m", "graphbp", "demo", "--out", "none"], capture_output=True, text=True,
                          check=True).stdout
-    result = backprop(irregular_network(), [0.5, -1.0], [1.0, 0.0])
+    result = backprop(irregular_network(), GALLERY_INPUT, GALLERY_TARGET)
     for node, delta in result.delta.items():
         assert f"{delta:11.6f}" in out, node
     assert "gradient check: worst relative error" in out

@@ -12,6 +12,7 @@ from graphbp import (
     GraphBPError,
     GraphStructureError,
     LossError,
+    NumericalError,
     ParameterError,
     ShapeError,
     backprop,
@@ -282,3 +283,27 @@ def test_describe_reports_constant_units_and_outputs_feeding_others():
     assert info["constant_units"] == ["const"]
     assert info["outputs_feeding_others"] == ["y"]
     assert info["depth"] == 3 and info["edges"] == 5
+
+
+def test_overflow_in_forward_names_the_node():
+    G = nx.DiGraph()
+    nx.add_path(G, ["x", "a", "b", "y"], weight=1e200)
+    G.nodes["a"]["activation"] = G.nodes["b"]["activation"] = "identity"
+    with pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"):
+        forward(G, [[0.0], [1.0]])
+
+
+def test_activation_undefined_names_the_node():
+    graphbp.register_activation("log", np.log, lambda a: 1 / a)
+    G = small()
+    G.nodes["h"]["activation"] = "log"
+    with np.errstate(all="ignore"), pytest.raises(NumericalError, match="z of node 'h' is nan in sample 0"):
+        backprop(G, [[-1.0, 1.0]], [[0.0]])
+
+
+def test_overflowing_delta_names_the_node():
+    G = nx.DiGraph()
+    nx.add_path(G, ["x", "h", "y"], weight=1e160)
+    G.nodes["h"]["activation"] = "tanh"
+    with pytest.raises(NumericalError, match="delta of node 'h'"):
+        backprop(G, [[0.0]], [[1e170]])

@@ -31,7 +31,7 @@ def io_nodes(G):
 def torch_forward(torch, G, X, weight="weight", params=None):
     """Forward pass; returns (a, z, outputs, leaves) with leaves the weight/bias tensors."""
     inputs, outputs = io_nodes(G)
-    X = torch.as_tensor(np.asarray(X, dtype=float))
+    X = X if torch.is_tensor(X) else torch.as_tensor(np.asarray(X, dtype=float))  # a tensor: for functional.jacobian
     if params is None:
         params = {
             "weight": {e: torch.tensor(float(G.edges[e][weight]), requires_grad=True) for e in G.edges},

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..exceptions import GraphBPError
-from . import demo
+from . import backprop, check, demo, derivatives, draw, explain, train
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo]
+COMMAND_MODULES = [demo, backprop, explain, check, draw, derivatives, train]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""``graphbp demo``: backprop on a small irregular network, every a, z, δ printed."""
+"""``graphbp demo``: backprop on a small irregular network, every a, z, δ printed, one δ explained,
+and the figures gallery written."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import numpy as np
 
 from ..backward import backprop
 from ..examples import irregular_network
+from ..explain import explain
+from ..gallery import GALLERY_INPUT, GALLERY_TARGET, write_gallery
 from ..gradcheck import check_gradients
 
 
@@ -20,7 +23,7 @@ def delta_table(result, sample: int = 0) -> str:
 
 def run(args) -> int:
     G = irregular_network()
-    x, t = np.array([0.5, -1.0]), np.array([1.0, 0.0])
+    x, t = GALLERY_INPUT, GALLERY_TARGET
     result = backprop(G, x, t, loss="sum_of_squares")
     print("Network: skip x1->y1, h1 feeds h2, h3 and y2, output y1 feeds h3, d is a dead end.")
     print(f"x = {x.tolist()}, t = {t.tolist()}, y = {np.round(result.y, 6).tolist()}, E = {result.loss:.6f}\n")
@@ -28,10 +31,17 @@ def run(args) -> int:
     report = check_gradients(G, x, t)
     print(f"\ngradient check: worst relative error {report.max_rel_error:.2e} "
           f"({report.worst.quantity} {report.worst.key!r}) over {len(report.values)} values")
+    print("\nWhy δ_h1 sums over the three units h1 feeds (eq. 5.56):")
+    print(explain(G, result, "h1"))
+    if args.out != "none":
+        written = write_gallery(args.out)
+        print(f"\nwrote {len(written)} figures to {args.out}/: {', '.join(p.name for p in written)}")
     return 0
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="backprop on a small irregular network, every δ printed",
                                    description=__doc__)
+    parser.add_argument("--out", default="figures",
+                        help='folder for the figures gallery (default figures; "none" writes no figures)')
     parser.set_defaults(run=run)

@@ -1,0 +1,40 @@
+"""``graphbp draw FILE -o out.png``: the network drawn with every δ, optionally eq. 5.56 for one node."""
+
+from __future__ import annotations
+
+from ..backward import backprop
+from ..drawing import draw, draw_paths, figure_for
+from ._network_input import add_network_arguments, load, resolve_node
+
+
+def run(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    G, x, t = load(args)
+    result = backprop(G, x, t, loss=args.loss)
+    fig, ax = figure_for(G)
+    if args.paths:
+        draw_paths(G, result, resolve_node(G, args.paths), sample=args.sample, ax=ax)
+    else:
+        highlight = resolve_node(G, args.highlight) if args.highlight else None
+        draw(G, result, sample=args.sample, ax=ax, highlight=highlight,
+             edge_values=None if args.edges == "none" else args.edges, edge_labels=args.edge_labels)
+    fig.savefig(args.output, dpi=args.dpi, bbox_inches="tight")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("draw", help="draw a saved network with every δ to an image file",
+                                   description=__doc__)
+    add_network_arguments(parser)
+    parser.add_argument("-o", "--output", required=True, help="the image file to write (.png, .svg, .pdf)")
+    parser.add_argument("--sample", type=int, default=0, help="the sample drawn (default 0)")
+    parser.add_argument("--highlight", metavar="NODE", help="show S_j and eq. 5.56 for this node")
+    parser.add_argument("--paths", metavar="NODE", help="draw every path from this node to the outputs instead")
+    parser.add_argument("--edges", choices=["weight", "grad", "none"], default="weight",
+                        help="edge widths follow |w|, |dE/dw| or nothing (default weight)")
+    parser.add_argument("--edge-labels", action="store_true", help="write the edge values on the edges")
+    parser.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
+    parser.set_defaults(run=run)

@@ -1,0 +1,396 @@
+"""Training a network in place: first-order optimizers or scipy's quasi-Newton methods.
+
+:func:`train` minimises the mean error per training sample, (1/N) Σ_n E_n
+(Bishop eq. 5.44 divided by N, so a learning rate does not depend on the size
+of the data set or of a mini-batch), over the parameter vector θ of
+:mod:`graphbp.params`. It **updates the user's graph in place**: after every
+epoch the current θ is written into the edges' weights and the nodes' biases,
+so a callback sees the network as it learns, and at the end the graph holds
+the trained network. It returns a :class:`History`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from tqdm.auto import tqdm
+
+from .exceptions import GraphBPError, ShapeError
+from .forward import forward
+from .network import as_batch
+from .optimizers import Adam, GradientDescent, get_optimizer, optimizer_names
+from .params import get_parameters, loss_and_grad, set_parameters
+
+__all__ = ["History", "train", "accuracy", "predict_classes", "target_classes", "SCIPY_METHODS"]
+
+#: scipy.optimize.minimize methods :func:`train` accepts (they use the gradient, Bishop §5.2.4).
+SCIPY_METHODS = ("BFGS", "CG", "L-BFGS-B")
+
+_DEFAULT_EPOCHS = 100
+
+
+@dataclass(frozen=True, eq=False)   # arrays inside: compare histories field by field
+class History:
+    """What :func:`train` recorded, one entry per epoch; entry 0 is the network before training.
+
+    Attributes
+    ----------
+    epoch : numpy.ndarray
+        0, 1, 2, ... An epoch is one pass over the training samples for a
+        first-order optimizer, one iteration for a scipy method.
+    loss : numpy.ndarray
+        Mean E_n over the training samples after the epoch.
+    validation_loss : numpy.ndarray or None
+        Mean E_n over the validation samples; None without a validation split.
+    gradient_norm : numpy.ndarray
+        ‖∇θ (1/N) Σ_n E_n‖ over the training samples after the epoch.
+    wall_time : numpy.ndarray
+        Seconds since training started.
+    evaluations : numpy.ndarray
+        Gradient evaluations the optimizer had used so far (a mini-batch counts as one).
+    optimizer : str
+        What trained the network, e.g. ``"Adam(learning_rate=0.01, ...)"`` or ``"L-BFGS-B"``.
+    message : str
+        Why training stopped.
+    """
+
+    epoch: np.ndarray
+    loss: np.ndarray
+    validation_loss: np.ndarray | None
+    gradient_norm: np.ndarray
+    wall_time: np.ndarray
+    evaluations: np.ndarray
+    optimizer: str
+    message: str
+
+    def rows(self) -> list[dict]:
+        """One dict per epoch (keys: the per-epoch attributes), e.g. for CSV or JSON."""
+        columns = {
+            "epoch": self.epoch,
+            "loss": self.loss,
+            "validation_loss": self.validation_loss,
+            "gradient_norm": self.gradient_norm,
+            "wall_time": self.wall_time,
+            "evaluations": self.evaluations,
+        }
+        present = {name: values.tolist() for name, values in columns.items() if values is not None}
+        return [dict(zip(present, values)) for values in zip(*present.values())]
+
+
+class _BudgetSpent(Exception):
+    """Raised inside scipy's objective when max_evaluations gradient evaluations are used up."""
+
+
+def train(
+    G,
+    x,
+    t,
+    loss="sum_of_squares",
+    optimizer: GradientDescent | Adam | str = "adam",
+    *,
+    epochs: int | None = None,
+    max_evaluations: int | None = None,
+    batch_size: int | None = None,
+    validation_split: float = 0.0,
+    callback: Callable[[int, dict], bool | None] | None = None,
+    seed=None,
+    progress: bool = True,
+    weight: str = "weight",
+) -> History:
+    """Fit the weights and biases of `G` to inputs `x` and targets `t`, in place.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The network. Its weights and biases are overwritten after every epoch.
+    x, t : array_like
+        Inputs (N, number of inputs) and targets (N, number of outputs).
+    loss : str, default "sum_of_squares"
+        ``"sse"``, ``"bce"`` (logistic outputs) or ``"ce"`` (softmax outputs).
+    optimizer : optimizer object or str, default "adam"
+        An object with ``init(theta)`` and ``step(theta, grad, state)`` such
+        as :class:`~graphbp.optimizers.GradientDescent` or
+        :class:`~graphbp.optimizers.Adam`; a name ``"gd"``, ``"momentum"``,
+        ``"adam"`` (default hyperparameters); or a scipy method ``"BFGS"``,
+        ``"CG"`` or ``"L-BFGS-B"``, run on the whole training set.
+    epochs : int, optional
+        Number of epochs (scipy: iterations). Default 100 unless
+        `max_evaluations` is given.
+    max_evaluations : int, optional
+        Stop once this many gradient evaluations are used (also with `epochs`:
+        whichever comes first). A scipy run that hits it keeps its last iterate.
+    batch_size : int, optional
+        Samples per step of a first-order optimizer, drawn in a seeded random
+        order each epoch; default (or larger than the training set): the whole
+        training set. Not used by scipy methods.
+    validation_split : float, default 0.0
+        Fraction in [0, 1) of the samples, chosen at random (seeded), held out
+        of training and scored every epoch.
+    callback : callable, optional
+        ``callback(epoch, logs)`` after every epoch (`G` already holds the
+        current parameters); `logs` has the keys ``loss``,
+        ``validation_loss``, ``gradient_norm``, ``wall_time``,
+        ``evaluations``. Returning True stops training.
+    seed : int or numpy.random.Generator, optional
+        Seed of the validation split and the mini-batch order: the same seed
+        gives bit-for-bit the same run.
+    progress : bool, default True
+        Show a tqdm progress bar with the current loss, once a run takes more
+        than a second.
+    weight : str, default "weight"
+        Edge attribute holding the weight w_ji.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    GraphBPError
+        Whatever :func:`graphbp.backprop` raises for `G`, `x`, `t`, `loss`; an
+        unknown optimizer; a bad `epochs`, `max_evaluations`, `batch_size` or
+        `validation_split`.
+
+    Examples
+    --------
+    Fit y = 2x + 1 with one linear unit:
+
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("x", "y", {"weight": 0.0})])
+    >>> x = [[-1.0], [0.0], [1.0]]
+    >>> t = [[-1.0], [1.0], [3.0]]
+    >>> history = train(G, x, t, optimizer=GradientDescent(0.5), epochs=50, progress=False)
+    >>> round(G.edges["x", "y"]["weight"], 6), round(G.nodes["y"]["bias"], 6)
+    (2.0, 1.0)
+    >>> float(history.loss[0]), len(history.loss)   # mean ½(y − t)² before training: (1 + 1 + 9) / 6
+    (1.8333333333333333, 51)
+    """
+    epochs, max_evaluations, batch_size = _check_counts(epochs, max_evaluations, batch_size)
+    if not (isinstance(validation_split, (int, float)) and 0 <= validation_split < 1):
+        raise GraphBPError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    total = loss_and_grad(G, x, t, loss, weight)
+    shape = np.shape(x)
+    n_samples = 1 if len(shape) == 1 else shape[0]   # a 1-D x is one sample
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(n_samples)
+    n_validation = int(round(validation_split * n_samples))
+    validation_rows, train_rows = np.sort(shuffled[:n_validation]), np.sort(shuffled[n_validation:])
+    if train_rows.size == 0:
+        raise GraphBPError(f"validation_split={validation_split} leaves no training sample out of {n_samples}")
+
+    scipy_method = isinstance(optimizer, str) and optimizer.upper() in SCIPY_METHODS
+    if scipy_method:
+        step_rule, name = None, optimizer.upper()
+    else:
+        step_rule = get_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        if not (hasattr(step_rule, "init") and hasattr(step_rule, "step")):
+            raise GraphBPError(
+                f"optimizer must be one of {', '.join(optimizer_names())}, a scipy method "
+                f"({', '.join(SCIPY_METHODS)}), or an object with init and step; got {optimizer!r}"
+            )
+        name = repr(step_rule)
+    run = _Run(G, weight, _mean_objective(total), train_rows, validation_rows, callback, progress, epochs)
+    run.optimizer = name
+    try:
+        if scipy_method:
+            _scipy_loop(run, name, epochs, max_evaluations)
+        else:
+            _first_order_loop(run, step_rule, epochs, max_evaluations, batch_size, rng)
+    finally:
+        run.bar.close()
+    return run.history()
+
+
+def _check_counts(epochs, max_evaluations, batch_size):
+    for name, value in (("epochs", epochs), ("max_evaluations", max_evaluations), ("batch_size", batch_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise GraphBPError(f"{name} must be a positive int or None, got {value!r}")
+    if epochs is None and max_evaluations is None:
+        epochs = _DEFAULT_EPOCHS
+    return epochs, max_evaluations, batch_size
+
+
+def _mean_objective(total: Callable) -> Callable:
+    """(1/|B|) Σ_{n∈B} E_n and its gradient, remembering the last two answers.
+
+    A record scores θ on the training and validation rows; the next whole-set
+    step (or scipy's last evaluation before it) asks for the same training
+    answer again.
+    """
+    last = {}
+
+    def mean_objective(theta: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
+        key = (np.asarray(theta, dtype=float).tobytes(), rows.tobytes())
+        if key not in last:
+            error, grad = total(theta, rows)
+            if len(last) == 2:
+                last.pop(next(iter(last)))
+            last[key] = (error / len(rows), grad / len(rows))
+        return last[key]
+
+    return mean_objective
+
+
+class _Run:
+    """The bookkeeping of one training run: records, the graph update, callback and progress bar."""
+
+    def __init__(self, G, weight, mean_objective, train_rows, validation_rows, callback, progress, epochs):
+        self.G, self.weight, self.objective = G, weight, mean_objective
+        self.train_rows, self.validation_rows = train_rows, validation_rows
+        self.callback = callback
+        self.records: list[dict] = []
+        self.evaluations = 0
+        self.optimizer, self.message = "", ""
+        self.start = time.perf_counter()
+        self.bar = tqdm(total=epochs, unit="epoch", disable=not progress, mininterval=0.5, delay=1.0, leave=False)
+
+    def record(self, theta: np.ndarray) -> bool:
+        """Score θ, write it into the graph, call back; True when the callback asks to stop."""
+        error, grad = self.objective(theta, self.train_rows)
+        logs = {
+            "loss": error,
+            "validation_loss": self.objective(theta, self.validation_rows)[0] if self.validation_rows.size else None,
+            "gradient_norm": float(np.linalg.norm(grad)),
+            "wall_time": time.perf_counter() - self.start,
+            "evaluations": self.evaluations,
+        }
+        self.records.append(logs)
+        set_parameters(self.G, theta, self.weight)
+        epoch = len(self.records) - 1
+        if epoch:
+            self.bar.update()
+            self.bar.set_postfix(loss=f"{error:.4g}", refresh=False)
+        stop = bool(self.callback(epoch, logs)) if self.callback else False
+        if stop:
+            self.message = f"callback stopped training after epoch {epoch}"
+        return stop
+
+    def history(self) -> History:
+        column = {name: np.array([r[name] for r in self.records], dtype=float) for name in self.records[0]}
+        return History(
+            epoch=np.arange(len(self.records)),
+            loss=column["loss"],
+            validation_loss=column["validation_loss"] if self.validation_rows.size else None,
+            gradient_norm=column["gradient_norm"],
+            wall_time=column["wall_time"],
+            evaluations=column["evaluations"].astype(int),
+            optimizer=self.optimizer,
+            message=self.message,
+        )
+
+
+def _first_order_loop(run: _Run, step_rule, epochs, max_evaluations, batch_size, rng) -> None:
+    theta = get_parameters(run.G, run.weight)
+    state = step_rule.init(theta)
+    n_train = run.train_rows.size
+    size = n_train if batch_size is None else min(batch_size, n_train)
+    if run.record(theta):
+        return
+    spent = False
+    epoch = 0
+    while not spent and (epochs is None or epoch < epochs):
+        # A whole-set step needs no shuffling; mini-batches get a fresh seeded order each epoch.
+        order = run.train_rows if size == n_train else rng.permutation(run.train_rows)
+        for start in range(0, n_train, size):
+            _, grad = run.objective(theta, order[start : start + size])
+            run.evaluations += 1
+            theta, state = step_rule.step(theta, grad, state)
+            spent = max_evaluations is not None and run.evaluations >= max_evaluations
+            if spent:
+                break
+        epoch += 1
+        if run.record(theta):
+            return
+    # The last epoch may be partial when the budget ran out in its middle.
+    run.message = f"used max_evaluations={max_evaluations} gradient evaluations" if spent else f"ran {epochs} epochs"
+
+
+def _scipy_loop(run: _Run, method: str, epochs, max_evaluations) -> None:
+    def objective(theta):
+        if max_evaluations is not None and run.evaluations >= max_evaluations:
+            raise _BudgetSpent
+        run.evaluations += 1
+        return run.objective(theta, run.train_rows)
+
+    def on_iteration(intermediate_result):
+        if run.record(intermediate_result.x):
+            raise StopIteration
+
+    options = {"maxiter": epochs if epochs is not None else np.iinfo(np.int32).max}
+    if method == "L-BFGS-B":
+        # scipy's own default caps L-BFGS-B at 15000 evaluations; ours is max_evaluations.
+        options["maxfun"] = max_evaluations if max_evaluations is not None else np.iinfo(np.int32).max
+    theta = get_parameters(run.G, run.weight)
+    if run.record(theta):
+        return
+    try:
+        result = minimize(objective, theta, jac=True, method=method, callback=on_iteration, options=options)
+    except _BudgetSpent:
+        run.message = f"used max_evaluations={max_evaluations} gradient evaluations; kept the last iterate"
+        return
+    if not run.message:
+        run.message = f"{method}: {result.message}"
+    set_parameters(run.G, result.x, run.weight)
+
+
+def predict_classes(G, x, weight: str = "weight") -> np.ndarray:
+    """The class the network predicts for each sample of `x`, an int array of length N.
+
+    One output: class 1 where y ≥ 0.5, else 0 (for 0/1 targets). Several
+    outputs: the index of the largest y (for one-hot targets).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("x", "y", {"weight": 1.0})])
+    >>> predict_classes(G, [[0.0], [1.0], [2.0]])
+    array([0, 1, 1])
+    """
+    return target_classes(np.atleast_2d(forward(G, x, weight).y))
+
+
+def target_classes(t) -> np.ndarray:
+    """Classes of targets of shape (N, 1) (0/1) or (N, K) (one-hot); see :func:`predict_classes`.
+
+    A 1-D `t` is read as one column of N 0/1 targets.
+
+    Examples
+    --------
+    >>> target_classes([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    array([1, 0])
+    >>> target_classes([1.0, 0.0, 1.0])
+    array([1, 0, 1])
+    """
+    t = np.asarray(t, dtype=float)
+    t = t[:, None] if t.ndim == 1 else t
+    return (t[:, 0] >= 0.5).astype(int) if t.shape[1] == 1 else t.argmax(axis=1)
+
+
+def accuracy(G, x, t, weight: str = "weight") -> float:
+    """Fraction of samples whose predicted class (:func:`predict_classes`) is the target's.
+
+    `x` and `t` are shaped as for :func:`graphbp.backprop` (a 1-D pair is one sample).
+
+    Raises
+    ------
+    GraphBPError
+        What :func:`graphbp.forward` raises; :class:`ShapeError` for a `t`
+        that does not fit the outputs or the samples of `x`.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("x", "y", {"weight": 1.0})])
+    >>> accuracy(G, [[0.0], [1.0], [2.0]], [[0.0], [1.0], [0.0]])
+    0.6666666666666666
+    """
+    result = forward(G, x, weight)
+    y = np.atleast_2d(result.y)
+    T, _ = as_batch(t, result.outputs, "t")
+    if T.shape[0] != y.shape[0]:
+        raise ShapeError(f"x has {y.shape[0]} samples but t has {T.shape[0]}")
+    return float(np.mean(target_classes(y) == target_classes(T)))
