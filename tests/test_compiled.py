@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import graphbp
-from graphbp import Activation, GraphBPError, GraphStructureError, ParameterError, ShapeError
+from graphbp import Activation, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
 from graphbp.compiled import engine as compiled_engine
 from graphbp.generators import from_edges, mlp, random_dag, skip_mlp
 from torch_engine import assert_matches_torch
@@ -315,3 +315,21 @@ def test_bad_input_is_named():
         compiled.refresh()
     with pytest.raises(GraphStructureError, match="cycle"):
         graphbp.compile(nx.DiGraph([("a", "b", {"weight": 1.0}), ("b", "a", {"weight": 1.0})]))
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_non_finite_values_are_errors_naming_the_node(variant):
+    """As the reference: an overflow in z or δ raises NumericalError at the node where it appears."""
+    G = nx.DiGraph()
+    nx.add_path(G, ["x", "a", "b", "y"], weight=1e200)
+    G.nodes["a"]["activation"] = G.nodes["b"]["activation"] = "identity"
+    compiled = graphbp.compile(G, **VARIANTS[variant])
+    with pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"):
+        compiled.forward([[0.0], [1.0]])
+    with pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"):
+        compiled.loss_and_gradient([[0.0], [1.0]], [[0.0], [0.0]])
+    H = nx.DiGraph()
+    nx.add_path(H, ["x", "h", "y"], weight=1e160)
+    H.nodes["h"]["activation"] = "tanh"
+    with np.errstate(over="ignore"), pytest.raises(NumericalError, match="delta of node 'h'"):
+        graphbp.compile(H, **VARIANTS[variant]).backprop([[0.0]], [[1e170]])

@@ -15,7 +15,7 @@ import numpy as np
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
-from ..network import as_batch, read_network
+from ..network import as_batch, check_finite, read_network
 from .kernels_numpy import LevelKernels
 from .layout import build_layout, read_values, write_values
 
@@ -179,8 +179,15 @@ class CompiledNetwork:
         a, z = self._arrays(X.shape[0], 2, reuse)
         a[self.layout.input_rows] = X.T
         z[self.layout.input_rows] = X.T
-        self.kernels.forward(a, z)
+        with np.errstate(all="ignore"):  # non-finite values are reported below, naming the node
+            self.kernels.forward(a, z)
+        self._check_finite(z, z.sum(), "z")
         return a, z
+
+    def _check_finite(self, values: np.ndarray, total, name: str) -> None:
+        """No silent NaN: a non-finite `total` (a sum over `values`) sends the arrays to check_finite."""
+        if not np.isfinite(total):
+            check_finite(self.network, ArrayMapping(self.layout.position, values), name, reverse=name == "delta")
 
     def _backward(self, a, z, T, loss, reuse: bool = False):
         """E_n, δ, ∂E/∂w and ∂E/∂b of one batch whose forward values are a, z."""
@@ -191,9 +198,12 @@ class CompiledNetwork:
         )
         direct = np.array([direct[k] for k in outputs], dtype=self.dtype)
         delta = self._arrays(a.shape[1], 3, reuse)[2]
-        grad_weight = self.kernels.backward(a, z, direct, delta)
+        with np.errstate(all="ignore"):
+            grad_weight = self.kernels.backward(a, z, direct, delta)
         # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1); summing every row avoids copying the bias rows out.
-        return sample_loss, delta, grad_weight, delta.sum(axis=1)[self.layout.bias_rows]
+        row_sums = delta.sum(axis=1)
+        self._check_finite(delta, row_sums.sum(), "delta")
+        return sample_loss, delta, grad_weight, row_sums[self.layout.bias_rows]
 
     def _batches(self, X, T, loss, chunk_size, reuse: bool = False):
         N = X.shape[0]
@@ -271,6 +281,8 @@ class CompiledNetwork:
         GraphBPError
             `x`/`t` of the wrong shape or with NaN/inf, an unknown loss, a loss
             the outputs or targets do not fit, or a bad `chunk_size`.
+        NumericalError
+            A z_j or δ_j became NaN or inf (the node and sample are named).
         """
         X, T, loss, single = check_batch(self.network, x, t, loss)
         shape = (self.layout.n_nodes, X.shape[0])
