@@ -198,6 +198,12 @@ def _units_in_order(G, groups: tuple) -> tuple:
     for group in groups:
         for n in group:
             step_of[n] = group
+    for u, v in G.edges:
+        if step_of[u] is step_of[v] and len(step_of[u]) > 1:
+            raise GraphStructureError(
+                f"softmax group {list(step_of[u])} has an edge ({u!r}, {v!r}) between two of its members; "
+                "its units are coupled and must be computed together"
+            )
     steps = nx.DiGraph()
     steps.add_nodes_from(dict.fromkeys(step_of[n] for n in G))
     steps.add_edges_from((step_of[u], step_of[v]) for u, v in G.edges if step_of[u] != step_of[v])

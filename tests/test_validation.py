@@ -307,3 +307,13 @@ def test_overflowing_delta_names_the_node():
     G.nodes["h"]["activation"] = "tanh"
     with pytest.raises(NumericalError, match="delta of node 'h'"):
         backprop(G, [[0.0]], [[1e170]])
+
+
+def test_softmax_group_members_joined_by_an_edge():
+    G = small()
+    G.add_edge("h", "y2", weight=1.0)
+    G.add_edge("y", "y2", weight=0.5)
+    G.graph["outputs"] = ["y", "y2"]
+    G.nodes["y"]["activation"] = G.nodes["y2"]["activation"] = "softmax"
+    with pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has an edge \('y', 'y2'\)"):
+        backprop(G, [0.0, 0.0], [1.0, 0.0], loss="ce")
