@@ -138,11 +138,12 @@ def _all_finite_floats(values: list) -> bool:
 
 def _check_parameters(G, inputs, weight: str) -> dict:
     weights = [data.get(weight) for _, _, data in G.edges(data=True)]
-    for i, j, data in () if _all_finite_floats(weights) else G.edges(data=True):
-        if weight not in data:
-            raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute")
-        if not _finite_number(data[weight]):
-            raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {data[weight]!r}; it must be a finite number")
+    if not _all_finite_floats(weights):  # only then look edge by edge for the culprit
+        for i, j, data in G.edges(data=True):
+            if weight not in data:
+                raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute")
+            if not _finite_number(data[weight]):
+                raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {data[weight]!r}; it must be a finite number")
     input_set = set(inputs)
     bias = {}
     for n, data in G.nodes(data=True):

@@ -26,7 +26,7 @@ def test_gradient_check_catches_a_wrong_derivative():
     G.nodes["h1"]["activation"] = wrong
     report = check_gradients(G, [[0.5, -1.0], [0.2, 0.3]], [[1.0, 0.0], [0.0, 1.0]])
     assert report.max_rel_error > 1e-3
-    assert report.worst.key in {("x1", "h1"), ("x2", "h1"), "h1", ("h1", 0), ("h1", 1)} or "h1" in str(report.worst.key)
+    assert "h1" in str(report.worst.key)  # the worst value is h1's δ, bias or an edge into h1
     assert "worst relative error" in str(report)
 
 
