@@ -130,3 +130,12 @@ __all__ = [
     "write_json",
     "write_result",
 ]
+
+
+def __getattr__(name: str):
+    # __version__ is read from the package metadata on first use, so `import graphbp` reads no files for it.
+    if name == "__version__":
+        from ._version import package_version
+
+        return package_version()
+    raise AttributeError(f"module 'graphbp' has no attribute {name!r}")
