@@ -107,20 +107,20 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0, progress=None) 
                  fontsize=9)
     written.append(_save(fig, folder / "bishop_deltas.png", progress))
 
-    fig, ax = figure_for(bishop)
+    fig, ax = figure_for(bishop, equation=True)
     draw(bishop, result, ax=ax, highlight="z1")
     ax.set_title("δ_z1 sums over S_z1 = G.successors('z1'): one term w_kj·δ_k per edge (eq. 5.56)", fontsize=9)
     written.append(_save(fig, folder / "bishop_highlight.png", progress))
 
     irregular = irregular_network()
     result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
-    fig, ax = figure_for(irregular)
+    fig, ax = figure_for(irregular, equation=True)
     draw(irregular, result, ax=ax, edge_values="grad", edge_labels=True, highlight="y1")
     ax.set_title("Skip x1→y1, output y1 feeding h3, dead end d; edges show ∂E/∂w. δ_y1 = direct term + Σ over S_y1",
                  fontsize=9)
     written.append(_save(fig, folder / "irregular_dag.png", progress))
 
-    fig, ax = figure_for(irregular)
+    fig, ax = figure_for(irregular, extra_width=4.0)
     draw_paths(irregular, result, "h1", ax=ax)
     ax.set_title("δ_h1 unrolled: one product of local derivatives w·h'(a) per path to an output", fontsize=9)
     written.append(_save(fig, folder / "path_sum.png", progress))
@@ -135,7 +135,7 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0, progress=None) 
     written.append(_save(fig, folder / "randwire.png", progress))
 
     result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
-    animate_backward(irregular, result, folder / "backward_sweep.gif", dpi=70)
+    animate_backward(irregular, result, folder / "backward_sweep.gif")
     plt.close("all")
     written.append(folder / "backward_sweep.gif")
     if progress is not None:

@@ -14,7 +14,7 @@ def run(args) -> int:
     matplotlib.use("Agg")
     G, x, t = load(args)
     result = backprop(G, x, t, loss=args.loss)
-    fig, ax = figure_for(G)
+    fig, ax = figure_for(G, equation=bool(args.highlight), extra_width=4.0 if args.paths else 0.0)
     if args.paths:
         draw_paths(G, result, resolve_node(G, args.paths), sample=args.sample, ax=ax)
     else:
