@@ -27,7 +27,8 @@ NAME_FONT = 9.0
 LABEL_FONT = 8.0
 COLUMN_INCHES = 1.25  # figure_for: room per column and per row of the layout
 ROW_INCHES = 0.95
-TARGET_ASPECT = 1.8  # a long chain is folded into bands to come near this width / height
+TARGET_ASPECT = 1.8
+MAX_WIDTH_INCHES = 24.0  # a long chain is folded into bands to come near this width / height
 _ARC = "arc3,rad={rad}"
 _BENDS = (0.06, 0.12, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0)  # arc curvatures tried, each to either side, least first
 _CLEARANCE_POINTS = 4.0  # gap an edge keeps from the circles of nodes it does not touch
@@ -66,9 +67,9 @@ def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight",
     weight : str, default "weight"
         Edge attribute holding the weight (read only to validate `G`).
     aspect : float or None, default 1.8
-        A layout far wider than this (width / height, in :func:`figure_for`'s
-        inches) is folded into bands of columns stacked top to bottom, the
-        number of bands chosen to come nearest `aspect`; None never folds.
+        A layout wider than :func:`figure_for`'s widest figure (24 in) is
+        folded into bands of columns stacked top to bottom, the number of
+        bands chosen to come nearest this width / height; None never folds.
 
     Returns
     -------
@@ -127,7 +128,8 @@ def _bands(n_columns: int, rows: int, aspect: float | None) -> tuple[int, int]:
     def ratio(bands):
         return (-(-n_columns // bands) * COLUMN_INCHES) / ((bands * (rows + 1) - 1) * ROW_INCHES)
 
-    if aspect is None or ratio(1) <= 2 * aspect:
+    # Folding costs long edges between bands: only a layout wider than figure_for's widest figure is folded.
+    if aspect is None or n_columns * COLUMN_INCHES <= MAX_WIDTH_INCHES - 3.0:
         return n_columns, rows
     bands = min(range(1, n_columns + 1), key=lambda b: abs(np.log(ratio(b) / aspect)))
     return -(-n_columns // bands), rows
@@ -155,7 +157,7 @@ def figure_for(G, pos: dict | None = None, extra_height: float = 0.0, *, equatio
 
     positions = layout(G) if pos is None else pos
     xs, ys = zip(*positions.values())
-    width = float(np.clip(3.0 + COLUMN_INCHES * (max(xs) - min(xs)), 5.0, 24.0)) + extra_width
+    width = float(np.clip(3.0 + COLUMN_INCHES * (max(xs) - min(xs)), 5.0, MAX_WIDTH_INCHES)) + extra_width
     height = float(np.clip(2.7 + ROW_INCHES * (max(ys) - min(ys)), 3.5, 18.0)) + extra_height + 1.5 * equation
     return plt.subplots(figsize=(width, height))
 
@@ -173,7 +175,8 @@ def _bends(positions, edgelist, scale, radius, bounds) -> dict:
     The arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
     `rad` × the chord off the midpoint), sampled here; a bend that leaves
     `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not taken; when
-    no bend clears every node, the one passing farthest from them is taken.
+    no bend clears every node, the one passing farthest from them is taken
+    (dense graphs: a few edges may then graze a node).
     """
     low, high = np.array([bounds[0][0], bounds[1][0]]) * scale, np.array([bounds[0][1], bounds[1][1]]) * scale
     nodes = list(positions)
@@ -195,9 +198,9 @@ def _bends(positions, edgelist, scale, radius, bounds) -> dict:
 
         choices = [side * rad for rad in _BENDS for side in (1, -1)]
         scores = {rad: clearance(rad) for rad in choices}
-        clear = [rad for rad in choices if scores[rad][0] >= radius + _CLEARANCE_POINTS]
-        bends[(i, j)] = next((rad for rad in clear if scores[rad][1]), clear[0] if clear else
-                             max(scores, key=lambda rad: scores[rad][0]))
+        inside = [rad for rad in choices if scores[rad][1]] or choices[:2]
+        bends[(i, j)] = next((rad for rad in inside if scores[rad][0] >= radius + _CLEARANCE_POINTS),
+                             max(inside, key=lambda rad: scores[rad][0]))
     return bends
 
 
@@ -218,6 +221,8 @@ def _draw_edges(G, positions, bends, ax, width, **style) -> dict:
                                          arrows=True, arrowstyle="-|>", connectionstyle=_ARC.format(rad=bend),
                                          **style)
         arrows.update(zip(edges, patches))
+    for patch in arrows.values():
+        patch.set_clip_on(False)  # an arc bent round other nodes may swing past the axes: draw it whole
     return {e: arrows[e] for e in edgelist}
 
 
@@ -604,7 +609,7 @@ def _declutter(ax, drawn, node_size) -> dict:
     """Hide the value labels, term boxes and edge labels that would cover a kept text or another node.
 
     Names, the equation box, the key and the colour bar always stay; then, in
-    this order, each term box, value label and edge label is kept only if its
+    this order, each value label, term box and edge label is kept only if its
     box is inside the figure and overlaps nothing kept so far and no node
     circle other than its own.
     Returns how many of each kind were hidden.
@@ -616,7 +621,7 @@ def _declutter(ax, drawn, node_size) -> dict:
     centres = {n: ax.transData.transform(p) for n, p in drawn["pos"].items()}
     kept = [_extent(t, renderer) for t in (*drawn["names"].values(), drawn["equation"], drawn["key"]) if t is not None]
     left_out = {}
-    for kind, texts in (("term boxes", drawn["terms"]), ("value labels", drawn["labels"]),
+    for kind, texts in (("value labels", drawn["labels"]), ("term boxes", drawn["terms"]),
                         ("edge labels", drawn["edge_labels"])):
         left_out[kind] = 0
         for owner, text in texts.items():

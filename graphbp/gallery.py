@@ -194,5 +194,6 @@ def _derivative_figures(folder: Path, progress) -> list[Path]:
     draw_elimination(G, GALLERY_INPUT, order="markowitz", stages=[0, 2, 4])
     fig = plt.gcf()
     fig.suptitle("Markowitz vertex elimination on the linearised graph (edges: ∂z_j/∂z_i)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))  # the panel titles stay under the figure's
     written.append(_save(fig, folder / "elimination.png", progress))
     return written
