@@ -273,7 +273,7 @@ class _LevelRunner:
         self.x.copy_(X)
         self.graphs[0].replay() if self.graphs else self._forward()
         y = self.y_rows.T.contiguous()
-        if not bool(torch.isfinite(y).all()):
+        if not bool(torch.isfinite(self.z).all()):  # no silent NaN, as the compiled engine
             self._name_non_finite(self.z, "z")
         return y
 
@@ -281,7 +281,7 @@ class _LevelRunner:
         self.grad_y.copy_(grad_y)
         self.graphs[1].replay() if self.graphs else self._backward()
         grad_weight = self.grad_weight.clone()
-        if not bool(torch.isfinite(grad_weight).all() and torch.isfinite(self.delta).all()):
+        if not bool(torch.isfinite(self.delta).all()):
             self._name_non_finite(self.delta, "delta")
         return self.grad_x_rows.T.contiguous(), grad_weight, self.grad_bias.clone()
 
@@ -317,17 +317,18 @@ class _CompiledPass(torch.autograd.Function if torch is not None else object):
 
     @staticmethod
     def forward(ctx, module, X, weight, bias):
-        engine = module._loaded_engine(weight, bias)
+        theta = torch.cat([weight.detach(), bias.detach()]).double().numpy()
+        engine = module._loaded_engine(theta, _numpy_dtype(weight.dtype))
         lease = _Lease(engine.workspaces.give, engine.workspaces.take(X.shape[0]))
         z = engine._forward(X.detach().numpy(), lease.value)[1]
-        ctx.module, ctx.engine, ctx.lease, ctx.parameters = module, engine, lease, (weight, bias)
+        ctx.module, ctx.lease, ctx.theta = module, lease, theta
         ctx.save_for_backward(weight, bias)
         return torch.from_numpy(z[engine.layout.output_rows].T.copy())
 
     @staticmethod
     def backward(ctx, grad_y):
-        ctx.saved_tensors  # noqa: B018  (the in-place-change check)
-        engine = ctx.module._loaded_engine(*ctx.parameters)  # the values this forward ran with
+        weight, _ = ctx.saved_tensors  # torch's check that they were not changed in place since
+        engine = ctx.module._loaded_engine(ctx.theta, _numpy_dtype(weight.dtype))  # the values this forward ran with
         grad_x, grad_weight, grad_bias = engine._pull_back(ctx.lease.value, grad_y.detach().numpy())
         return None, torch.from_numpy(grad_x), torch.from_numpy(grad_weight), torch.from_numpy(grad_bias)
 
@@ -393,22 +394,28 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         route = _CompiledPass if X.device.type == "cpu" and not self.levels_on_cpu else _LevelPass
         return route.apply(self, X, self.weight, self.bias)
 
-    def _loaded_engine(self, weight, bias) -> CompiledNetwork:
-        """The compiled engine for the parameters' dtype, holding these parameter tensors' current values."""
-        dtype = _numpy_dtype(weight.dtype)
-        key = (weight, bias, weight._version, bias._version)
-        with self._lock:
-            engine = self._engines.get(dtype)
-            if engine is None:
-                engine = self._engines[dtype] = CompiledNetwork(self.graph, self.weight_attribute, dtype=dtype)
-                if engine.layout.edges != self.layout.edges:
-                    raise GraphStructureError("the graph's nodes or edges changed since to_torch; build the module again")
-            loaded = self._loaded.get(dtype)
-            if loaded is None or loaded[0] is not weight or loaded[1] is not bias or loaded[2:] != key[2:]:
-                engine.set_parameters(torch.cat([weight.detach(), bias.detach()]).double().numpy())
-                self._loaded[dtype] = key
+    def _engine(self, dtype: np.dtype) -> CompiledNetwork:
+        """The compiled engine for `dtype` (a second dtype compiles the graph again, once)."""
+        engine = self._engines.get(dtype)
+        if engine is None:
+            engine = self._engines[dtype] = CompiledNetwork(self.graph, self.weight_attribute, dtype=dtype)
+            if engine.layout.edges != self.layout.edges:
+                raise GraphStructureError("the graph's nodes or edges changed since to_torch; build the module again")
         return engine
 
+    def _loaded_engine(self, theta: np.ndarray, dtype: np.dtype) -> CompiledNetwork:
+        """The compiled engine for `dtype` holding the parameter vector `theta` (loaded unless it is already).
+
+        Every forward takes a fresh θ from the parameter tensors (O(E), small beside a pass's
+        O(E·N)), so changes made any way, ``.data`` included, are seen; a backward reloads its
+        forward's θ only if another pass loaded other values meanwhile.
+        """
+        with self._lock:
+            engine = self._engine(dtype)
+            if self._loaded.get(dtype) is not theta:
+                engine.set_parameters(theta)
+                self._loaded[dtype] = theta
+        return engine
     def _borrow_runner(self, weight, bias, N: int) -> _Lease:
         """A level-loop runner for this device, batch size and dtype, lent until the pass's graph is freed."""
         key = (weight.device, N, weight.dtype, weight.data_ptr(), bias.data_ptr(), self.cuda_graph)
