@@ -293,3 +293,57 @@ def test_two_process_ddp_gives_the_whole_batch_gradient(torch, tmp_path):
     X, T = ddp_batch()
     _, expected = graphbp.compile(ddp_graph()).loss_and_gradient(X, T)
     np.testing.assert_allclose(np.load(out), expected, rtol=1e-12, atol=1e-14)
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+needs_cuda = pytest.mark.skipif(not _cuda_available(), reason="no CUDA GPU (these run where one is present)")
+
+
+@needs_cuda
+@pytest.mark.parametrize("cuda_graph", [True, False])
+@pytest.mark.parametrize("dtype_name", ["float64", "float32"])
+def test_cuda_level_loop_equals_the_compiled_engine(cuda_graph, dtype_name, torch):
+    from graphbp.torch_module import to_torch
+
+    dtype = getattr(torch, dtype_name)
+    tolerance = 1e-12 if dtype_name == "float64" else 1e-4
+    G = GRAPHS["watts_strogatz"]()
+    X, T = _mixed(G, "ce", seed=4)
+    module = to_torch(G, dtype=dtype, cuda_graph=cuda_graph).cuda()
+    for batch in (12, 12, 7):  # a second call of one batch size replays; another size captures again
+        Xt = torch.tensor(X[:batch], dtype=dtype, device="cuda", requires_grad=True)
+        module.zero_grad()
+        y = module(Xt)
+        _torch_loss(torch, y.double().cpu(), T[:batch], "ce").backward()
+        reference = graphbp.backprop(G, X[:batch], T[:batch], loss="ce")
+        grad_theta = torch.cat([module.weight.grad, module.bias.grad]).double().cpu().numpy()
+        assert _relative(grad_theta, graphbp.gradient_vector(G, reference)) <= tolerance
+        expected_x = np.stack([reference.delta[i] for i in graphbp.read_network(G).inputs], axis=1)
+        assert _relative(Xt.grad.double().cpu().numpy(), expected_x) <= tolerance
+    runner = module._runners[next(iter(module._runners))][0]
+    assert (runner.graphs is not None) == cuda_graph
+
+
+@needs_cuda
+def test_cuda_graph_replay_sees_optimizer_steps(torch):
+    from graphbp.torch_module import from_torch, to_torch
+
+    G = GRAPHS["skip_mlp"]()
+    X, T = _mixed(G, "sse", seed=9)
+    module = to_torch(G, dtype=torch.float64).cuda()
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
+    Xt, Tt = torch.tensor(X, device="cuda"), torch.tensor(T, device="cuda")
+    for _ in range(3):
+        optimizer.zero_grad()
+        (0.5 * (module(Xt) - Tt).square().sum()).backward()
+        optimizer.step()
+    from_torch(module)
+    y = module(Xt).detach().cpu().numpy()
+    np.testing.assert_allclose(y, graphbp.forward(G, X).y, rtol=1e-12, atol=1e-13)
