@@ -25,12 +25,19 @@ from .network import as_batch
 from .optimizers import Adam, GradientDescent, get_optimizer, optimizer_names
 from .params import get_parameters, loss_and_grad, set_parameters
 
-__all__ = ["History", "train", "accuracy", "predict_classes", "target_classes", "SCIPY_METHODS"]
+__all__ = [
+    "History", "train", "accuracy", "predict_classes", "target_classes", "SCIPY_METHODS", "ENGINES",
+    "AUTO_COMPILED_EDGES",
+]
 
 #: scipy.optimize.minimize methods :func:`train` accepts (they use the gradient, Bishop §5.2.4).
 SCIPY_METHODS = ("BFGS", "CG", "L-BFGS-B")
 
 _DEFAULT_EPOCHS = 100
+
+ENGINES = ("auto", "reference", "compiled")
+#: engine="auto" runs the compiled engine on networks with at least this many edges.
+AUTO_COMPILED_EDGES = 1000
 
 
 @dataclass(frozen=True, eq=False)   # arrays inside: compare histories field by field
@@ -100,6 +107,7 @@ def train(
     seed=None,
     progress: bool = True,
     weight: str = "weight",
+    engine: str = "auto",
 ) -> History:
     """Fit the weights and biases of `G` to inputs `x` and targets `t`, in place.
 
@@ -143,6 +151,15 @@ def train(
         than a second.
     weight : str, default "weight"
         Edge attribute holding the weight w_ji.
+    engine : {"auto", "reference", "compiled"}, default "auto"
+        What computes E and ∂E/∂θ: ``"reference"`` the readable engine of
+        :func:`graphbp.backprop`, ``"compiled"``
+        :meth:`graphbp.compiled.CompiledNetwork.loss_and_gradient` (numba when
+        installed). Both give the same parameter trajectory (to rounding,
+        about 1e-15 relative per step), the same History and the same updates
+        of `G`. ``"auto"`` picks ``"compiled"`` for networks of at least
+        :data:`AUTO_COMPILED_EDGES` (1000) edges, where it is many times
+        faster, and ``"reference"`` below (no compile step for small networks).
 
     Returns
     -------
@@ -152,8 +169,8 @@ def train(
     ------
     GraphBPError
         Whatever :func:`graphbp.backprop` raises for `G`, `x`, `t`, `loss`; an
-        unknown optimizer; a bad `epochs`, `max_evaluations`, `batch_size` or
-        `validation_split`.
+        unknown optimizer or engine; a bad `epochs`, `max_evaluations`,
+        `batch_size` or `validation_split`.
 
     Examples
     --------
@@ -172,7 +189,7 @@ def train(
     epochs, max_evaluations, batch_size = _check_counts(epochs, max_evaluations, batch_size)
     if not (isinstance(validation_split, (int, float)) and 0 <= validation_split < 1):
         raise GraphBPError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    total = loss_and_grad(G, x, t, loss, weight)
+    total, write = _objective(G, x, t, loss, weight, engine)
     shape = np.shape(x)
     n_samples = 1 if len(shape) == 1 else shape[0]   # a 1-D x is one sample
     rng = np.random.default_rng(seed)
@@ -193,7 +210,7 @@ def train(
                 f"({', '.join(SCIPY_METHODS)}), or an object with init and step; got {optimizer!r}"
             )
         name = repr(step_rule)
-    run = _Run(G, weight, _mean_objective(total), train_rows, validation_rows, callback, progress, epochs)
+    run = _Run(G, weight, write, _mean_objective(total), train_rows, validation_rows, callback, progress, epochs)
     run.optimizer = name
     try:
         if scipy_method:
@@ -212,6 +229,29 @@ def _check_counts(epochs, max_evaluations, batch_size):
     if epochs is None and max_evaluations is None:
         epochs = _DEFAULT_EPOCHS
     return epochs, max_evaluations, batch_size
+
+
+def _objective(G, x, t, loss, weight: str, engine: str) -> tuple[Callable, Callable]:
+    """``total(θ, rows) -> (Σ_n E_n, ∂/∂θ)`` over those samples, and ``write(θ)`` into G, for `engine`."""
+    if engine not in ENGINES:
+        raise GraphBPError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    if engine == "auto":
+        engine = "compiled" if G.number_of_edges() >= AUTO_COMPILED_EDGES else "reference"
+    if engine == "reference":
+        return loss_and_grad(G, x, t, loss, weight), lambda theta: set_parameters(G, theta, weight)
+    from .backward import check_batch
+    from .compiled import compile_network
+
+    net = compile_network(G, weight)
+    X, T, loss, _ = check_batch(net.network, x, t, loss)
+
+    def total(theta, rows):
+        return net.set_parameters(theta).loss_and_gradient(X[rows], T[rows], loss)
+
+    def write(theta):
+        net.set_parameters(theta).write_back()
+
+    return total, write
 
 
 def _mean_objective(total: Callable) -> Callable:
@@ -238,8 +278,8 @@ def _mean_objective(total: Callable) -> Callable:
 class _Run:
     """The bookkeeping of one training run: records, the graph update, callback and progress bar."""
 
-    def __init__(self, G, weight, mean_objective, train_rows, validation_rows, callback, progress, epochs):
-        self.G, self.weight, self.objective = G, weight, mean_objective
+    def __init__(self, G, weight, write, mean_objective, train_rows, validation_rows, callback, progress, epochs):
+        self.G, self.weight, self.write, self.objective = G, weight, write, mean_objective
         self.train_rows, self.validation_rows = train_rows, validation_rows
         self.callback = callback
         self.records: list[dict] = []
@@ -259,7 +299,7 @@ class _Run:
             "evaluations": self.evaluations,
         }
         self.records.append(logs)
-        set_parameters(self.G, theta, self.weight)
+        self.write(theta)
         epoch = len(self.records) - 1
         if epoch:
             self.bar.update()
@@ -334,7 +374,7 @@ def _scipy_loop(run: _Run, method: str, epochs, max_evaluations) -> None:
         return
     if not run.message:
         run.message = f"{method}: {result.message}"
-    set_parameters(run.G, result.x, run.weight)
+    run.write(result.x)
 
 
 def predict_classes(G, x, weight: str = "weight") -> np.ndarray:
