@@ -23,7 +23,8 @@ between other torch layers (it returns ∂L/∂x too). Two executors:
   runs the same loop on CPU tensors, to check it without a GPU.
 
 Several threads may call one module at once; each pass borrows its own
-buffers and gives them back when its autograd graph is freed.
+buffers and gives them back after its backward (or when its autograd graph is
+freed without one).
 
 torch is an optional extra (``pip install graphbp[torch]``): importing
 :mod:`graphbp` never imports it; importing this module does.
@@ -88,7 +89,8 @@ def torch_activation(name: str):
 
 
 class _Lease:
-    """Buffers borrowed from a pool, given back when the holder (an autograd context) is freed."""
+    """Buffers borrowed from a pool, given back when the lease is dropped: after the pass's
+    backward, or when its autograd graph is freed without one."""
 
     def __init__(self, give, value):
         self.give, self.value = give, value
@@ -299,14 +301,18 @@ class _LevelPass(torch.autograd.Function if torch is not None else object):
     @staticmethod
     def forward(ctx, module, X, weight, bias):
         lease = module._borrow_runner(weight, bias, X.shape[0])
-        ctx.lease = lease
-        ctx.save_for_backward(weight, bias)  # torch then refuses a backward after they changed in place
+        ctx.module, ctx.lease = module, lease
+        ctx.save_for_backward(X, weight, bias)  # torch then refuses a backward after they changed in place
         return lease.value.forward(X)
 
     @staticmethod
     def backward(ctx, grad_y):
-        ctx.saved_tensors  # noqa: B018  (the in-place-change check)
-        return (None, *ctx.lease.value.backward(grad_y))
+        X, weight, bias = ctx.saved_tensors
+        lease, ctx.lease = ctx.lease, None  # the runner goes back to the pool after this backward
+        if lease is None:  # a second backward (retain_graph=True): run the forward again
+            lease = ctx.module._borrow_runner(weight, bias, X.shape[0])
+            lease.value.forward(X)
+        return (None, *lease.value.backward(grad_y))
 
 
 # -- the compiled engine (CPU tensors) ------------------------------------------------------------
@@ -322,14 +328,19 @@ class _CompiledPass(torch.autograd.Function if torch is not None else object):
         lease = _Lease(engine.workspaces.give, engine.workspaces.take(X.shape[0]))
         z = engine._forward(X.detach().numpy(), lease.value)[1]
         ctx.module, ctx.lease, ctx.theta = module, lease, theta
-        ctx.save_for_backward(weight, bias)
+        ctx.save_for_backward(X, weight, bias)  # torch then refuses a backward after they changed in place
         return torch.from_numpy(z[engine.layout.output_rows].T.copy())
 
     @staticmethod
     def backward(ctx, grad_y):
-        weight, _ = ctx.saved_tensors  # torch's check that they were not changed in place since
+        X, weight, _ = ctx.saved_tensors
         engine = ctx.module._loaded_engine(ctx.theta, _numpy_dtype(weight.dtype))  # the values this forward ran with
-        grad_x, grad_weight, grad_bias = engine._pull_back(ctx.lease.value, grad_y.detach().numpy())
+        # The arrays go back to the pool after this backward, so the next step reuses them (warm in cache).
+        lease, ctx.lease = ctx.lease, None
+        if lease is None:  # a second backward (retain_graph=True): run the forward again
+            lease = _Lease(engine.workspaces.give, engine.workspaces.take(X.shape[0]))
+            engine._forward(X.detach().numpy(), lease.value)
+        grad_x, grad_weight, grad_bias = engine._pull_back(lease.value, grad_y.detach().numpy())
         return None, torch.from_numpy(grad_x), torch.from_numpy(grad_weight), torch.from_numpy(grad_bias)
 
 
