@@ -141,6 +141,12 @@ class CompiledNetwork:
         self.network = read_network(G, weight)
         self.layout = build_layout(G, self.network)
         self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
+        # Output columns by element-wise activation, and of each softmax group (for vjp's direct term).
+        elementwise, groups = output_columns(self.network)
+        by_activation: dict = {}
+        for k in elementwise:
+            by_activation.setdefault(self.network.activation[self.network.outputs[k]], []).append(k)
+        self._output_columns = ([(h, np.array(ks)) for h, ks in by_activation.items()], groups)
         order = self.network.order
         self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
         self.backend = "numba" if backend == "auto" and numba_available() else backend
@@ -363,11 +369,10 @@ class CompiledNetwork:
         a, z = arrays[0], arrays[1]
         rows = self.layout.output_rows
         direct = np.asarray(grad_y, dtype=self.dtype).T.copy()
-        net = self.network
-        for k, node in enumerate(net.outputs):
-            if net.activation[node] != SOFTMAX:
-                direct[k] *= net.activation[node].derivative(a[rows[k]])
-        for columns in output_columns(net)[1]:
+        elementwise, groups = self._output_columns
+        for activation, columns in elementwise:
+            direct[columns] *= activation.derivative(a[rows[columns]])
+        for columns in groups:
             # The group's Jacobian ∂z_m/∂a_j = z_m (I_mj − z_j), applied to g (as eq. 5.56's softmax case).
             y = z[rows[columns]]
             direct[columns] = y * (direct[columns] - (y * direct[columns]).sum(axis=0))
