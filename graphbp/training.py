@@ -3,10 +3,12 @@
 :func:`train` minimises the mean error per training sample, (1/N) Σ_n E_n
 (Bishop eq. 5.44 divided by N, so a learning rate does not depend on the size
 of the data set or of a mini-batch), over the parameter vector θ of
-:mod:`graphbp.params`. It **updates the user's graph in place**: after every
-epoch the current θ is written into the edges' weights and the nodes' biases,
-so a callback sees the network as it learns, and at the end the graph holds
-the trained network. It returns a :class:`History`.
+:mod:`graphbp.params`. It **updates the user's graph in place**: the current θ is written into the
+edges' weights and the nodes' biases before every callback, so a callback sees
+the network as it learns, and when training ends (also by an error or an
+interrupt) the graph holds the last epoch's network. Without a callback nothing
+can look at the graph between epochs, so it is written once, at the end. It
+returns a :class:`History`.
 """
 
 from __future__ import annotations
@@ -114,7 +116,8 @@ def train(
     Parameters
     ----------
     G : networkx.DiGraph
-        The network. Its weights and biases are overwritten after every epoch.
+        The network. Its weights and biases are overwritten with the current
+        ones before every callback and when training ends.
     x, t : array_like
         Inputs (N, number of inputs) and targets (N, number of outputs).
     loss : str, default "sum_of_squares"
@@ -218,6 +221,7 @@ def train(
         else:
             _first_order_loop(run, step_rule, epochs, max_evaluations, batch_size, rng)
     finally:
+        run.flush()
         run.bar.close()
     return run.history()
 
@@ -283,13 +287,14 @@ class _Run:
         self.train_rows, self.validation_rows = train_rows, validation_rows
         self.callback = callback
         self.records: list[dict] = []
+        self.theta, self.written = None, True
         self.evaluations = 0
         self.optimizer, self.message = "", ""
         self.start = time.perf_counter()
         self.bar = tqdm(total=epochs, unit="epoch", disable=not progress, mininterval=0.5, delay=1.0, leave=False)
 
     def record(self, theta: np.ndarray) -> bool:
-        """Score θ, write it into the graph, call back; True when the callback asks to stop."""
+        """Score θ, keep it for the graph, call back (G written first); True when the callback asks to stop."""
         error, grad = self.objective(theta, self.train_rows)
         logs = {
             "loss": error,
@@ -300,7 +305,9 @@ class _Run:
             "evaluations": self.evaluations,
         }
         self.records.append(logs)
-        self.write(theta)
+        self.keep(theta)
+        if self.callback:
+            self.flush()
         epoch = len(self.records) - 1
         if epoch:
             self.bar.update()
@@ -309,6 +316,16 @@ class _Run:
         if stop:
             self.message = f"callback stopped training after epoch {epoch}"
         return stop
+
+    def keep(self, theta: np.ndarray) -> None:
+        """θ is the network now; the graph gets it at the next :meth:`flush`."""
+        self.theta, self.written = theta, False
+
+    def flush(self) -> None:
+        """Write the kept θ into the graph (O(E) Python: once per callback, not once per epoch)."""
+        if not self.written:
+            self.write(self.theta)
+            self.written = True
 
     def history(self) -> History:
         column = {name: np.array([r[name] for r in self.records], dtype=float) for name in self.records[0]}
@@ -375,7 +392,7 @@ def _scipy_loop(run: _Run, method: str, epochs, max_evaluations) -> None:
         return
     if not run.message:
         run.message = f"{method}: {result.message}"
-    run.write(result.x)
+    run.keep(result.x)
 
 
 def predict_classes(G, x, weight: str = "weight") -> np.ndarray:
