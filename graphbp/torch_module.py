@@ -54,6 +54,8 @@ _CODE_NAMES = {code: activation.name for activation, code in ACTIVATION_CODES.it
 _DTYPES = ("float32", "float64")
 # Level-loop runners kept per (device, batch size, dtype) beyond those in use.
 _KEPT_RUNNERS = 2
+# CUDA graph captures take turns (a capture must not see another thread's kernels).
+_CAPTURE = threading.Lock()
 
 
 def torch_activation(name: str):
@@ -273,7 +275,10 @@ class _LevelRunner:
 
     def forward(self, X):
         self.x.copy_(X)
-        self.graphs[0].replay() if self.graphs else self._forward()
+        if self.graphs:
+            self.graphs[0].replay()
+        else:
+            self._forward()
         y = self.y_rows.T.contiguous()
         if not bool(torch.isfinite(self.z).all()):  # no silent NaN, as the compiled engine
             self._name_non_finite(self.z, "z")
@@ -281,7 +286,10 @@ class _LevelRunner:
 
     def backward(self, grad_y):
         self.grad_y.copy_(grad_y)
-        self.graphs[1].replay() if self.graphs else self._backward()
+        if self.graphs:
+            self.graphs[1].replay()
+        else:
+            self._backward()
         grad_weight = self.grad_weight.clone()
         if not bool(torch.isfinite(self.delta).all()):
             self._name_non_finite(self.delta, "delta")
@@ -450,8 +458,6 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         """θ (float64, on the CPU) in the order of :func:`graphbp.parameter_keys`."""
         return torch.cat([self.weight.detach(), self.bias.detach()]).cpu().double().numpy()
 
-
-_CAPTURE = threading.Lock()
 
 
 def _numpy_dtype(dtype) -> np.dtype:

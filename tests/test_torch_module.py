@@ -38,8 +38,18 @@ def _torch_loss(torch, y, T, loss):
     return -(T * torch.log(y)).sum()
 
 
+def _constant_unit():
+    """c has no predecessor but is not an input: a unit of bias only, on level 0 beside the inputs."""
+    G = nx.DiGraph([("x1", "h", {"weight": 0.7}), ("x2", "h", {"weight": -0.4}), ("c", "h", {"weight": 1.5}),
+                    ("h", "y1", {"weight": 1.1}), ("c", "y2", {"weight": -0.8}), ("x1", "y2", {"weight": 0.3})])
+    G.graph.update(inputs=["x1", "x2"], outputs=["y1", "y2"])
+    G.nodes["c"]["bias"] = 0.5
+    return G
+
+
 GRAPHS = {
     "bishop": graphbp.bishop_network,
+    "constant_unit": _constant_unit,
     "irregular": graphbp.irregular_network,  # y1 feeds h3, dead end d
     "skip_mlp": lambda: skip_mlp([3, 6, 6, 3], p_skip=0.4, seed=1),
     "watts_strogatz": lambda: random_dag(80, k=6, p=0.75, n_inputs=4, n_outputs=3, seed=2),
@@ -105,6 +115,12 @@ def test_float32_module_agrees_with_float64_graphbp(route, torch):
     # float32: about 1e-5 relative agreement with float64 (as graphbp.compile(dtype=float32))
     assert _relative(grad_theta, graphbp.gradient_vector(G, reference)) <= 1e-4
     assert _relative(y.detach().double().numpy(), reference.y) <= 1e-5
+    module.double()  # the other dtype: the module compiles the graph for it and agrees to float64 precision
+    module.zero_grad()
+    _torch_loss(torch, module(torch.as_tensor(X)), T, "sse").backward()
+    grad_theta = torch.cat([module.weight.grad, module.bias.grad]).numpy()
+    rounded = graphbp.set_parameters(G, module.parameter_vector())  # its weights went through float32
+    assert _relative(grad_theta, graphbp.gradient_vector(G, graphbp.backprop(rounded, X, T))) <= 1e-12
 
 
 @pytest.mark.parametrize("route", ROUTES)
