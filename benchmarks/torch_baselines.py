@@ -18,7 +18,6 @@ Softmax outputs are left out (the benchmark graphs have identity outputs).
 from __future__ import annotations
 
 import networkx as nx
-import numpy as np
 import torch
 
 import graphbp

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..activations import SOFTMAX
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
