@@ -126,6 +126,8 @@ class CompiledNetwork:
         ``"numba"`` or ``"numpy"``.
     threads : int or None
         Threads for the numba backend (None: numba's default, all cores).
+    workspaces : Workspaces
+        The (nodes, N) work arrays the passes borrow.
     """
 
     def __init__(self, G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None):
