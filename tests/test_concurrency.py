@@ -67,11 +67,13 @@ def test_threads_sharing_one_compiled_network(backend):
         np.testing.assert_allclose(delta, single_backprop[k % len(batches)], rtol=1e-12, atol=1e-13)
 
 
-def test_threads_sharing_one_module(torch):
+@pytest.mark.parametrize("levels_on_cpu", [False, True])
+def test_threads_sharing_one_module(levels_on_cpu, torch):
     from graphbp.torch_module import to_torch
 
     G = _graph()
     module = to_torch(G, dtype=torch.float64)
+    module.levels_on_cpu = levels_on_cpu
     batches = _batches(G, THREADS * CALLS // 4)
 
     def gradients(k):
