@@ -24,7 +24,7 @@
   // Columns are spread so that the whole network has the window's shape: tall and wide graphs fill it.
   const extent = key => Math.max(...nodes.map(n => n[key])) - Math.min(...nodes.map(n => n[key])) + 1;
   const view = graph.getBoundingClientRect();
-  const COLUMN = Math.max(nodes.length <= data.max_labelled ? 170 : 80,
+  const COLUMN = Math.max(nodes.length <= data.max_labelled ? 150 : 80,
                           ROW * extent("y") * (view.width || 800) / ((view.height || 500) * extent("x")));
   const px = i => nodes[i].x * COLUMN, py = i => -nodes[i].y * ROW;
 
