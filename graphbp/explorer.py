@@ -32,7 +32,7 @@ from .exceptions import GraphBPError, ShapeError
 from .explain import direct_terms
 from .network import read_network
 
-__all__ = ["to_html", "write_html", "show"]
+__all__ = ["write_html", "to_html", "show", "page_data"]
 
 # Characters that could end the data's <script> block or open an HTML comment in it; JSON escapes them.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
