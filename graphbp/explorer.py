@@ -28,8 +28,8 @@ import numpy as np
 
 from .activations import SOFTMAX
 from .drawing import MAX_LABELLED_NODES, layout
-from .exceptions import GraphBPError, ShapeError
-from .explain import direct_terms
+from .exceptions import GraphBPError
+from .explain import direct_terms, sample_values
 from .network import read_network
 
 __all__ = ["write_html", "to_html", "show", "page_data"]
@@ -53,9 +53,8 @@ def _batch_size(G, result) -> int:
     return int(np.size(result.delta[next(iter(G))]))
 
 
-def _shown_samples(size: int, sample: int, max_samples: int) -> list[int]:
-    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or not 0 <= sample < size:
-        raise ShapeError(f"sample {sample!r} is not in the result, which holds samples 0..{size - 1}")
+def _shown_samples(result, size: int, sample: int, max_samples: int) -> list[int]:
+    sample_values(result, sample)  # raises ShapeError for a sample outside the batch
     if isinstance(max_samples, bool) or not isinstance(max_samples, (int, np.integer)) or max_samples < 1:
         raise GraphBPError(f"max_samples must be a positive integer, got {max_samples!r}")
     return sorted(set(range(min(size, max_samples))) | {int(sample)})
@@ -80,7 +79,7 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
     """
     net = read_network(G, weight)
     size = _batch_size(G, result)
-    samples = _shown_samples(size, sample, max_samples)
+    samples = _shown_samples(result, size, sample, max_samples)
     order = list(net.order)
     index = {n: i for i, n in enumerate(order)}
     positions = layout(G, pos, weight=weight)
