@@ -47,9 +47,14 @@ def _labels(nodes) -> list[str]:
 
 
 def _batch_size(G, result) -> int:
+    if getattr(result, "delta", None) is None:
+        raise GraphBPError(f"the explorer needs a backprop result (graphbp.backprop(G, x, t)), got {type(result).__name__}")
     missing = [n for n in G if n not in result.delta]
     if missing:
         raise GraphBPError(f"the result was not computed on this graph: it has no δ for node {missing[0]!r}")
+    missing = [e for e in G.edges if e not in result.grad_weight]
+    if missing:
+        raise GraphBPError(f"the result was not computed on this graph: it has no ∂E/∂w for edge {missing[0]!r}")
     return int(np.size(result.delta[next(iter(G))]))
 
 
@@ -94,10 +99,10 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
     role = {**{n: "hidden" for n in order}, **{n: "output" for n in net.outputs}, **{n: "input" for n in net.inputs}}
     dead = set(net.dead_ends)
     nodes = [
-        {"label": label, "repr": repr(n), "x": positions[n][0], "y": positions[n][1], "role": role[n],
+        {"label": label, "repr": repr(n), "x": float(positions[n][0]), "y": float(positions[n][1]), "role": role[n],
          "activation": "identity" if role[n] == "input" else
          SOFTMAX if net.activation[n] == SOFTMAX else net.activation[n].name,
-         "bias": net.bias.get(n, 0.0), "dead": n in dead}
+         "bias": float(net.bias.get(n, 0.0)), "dead": n in dead}
         for n, label in zip(order, _labels(order))
     ]
     edges = [[index[i], index[j], float(w), float(result.grad_weight[(i, j)])] for i, j, w in G.edges(data=weight)]

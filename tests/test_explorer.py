@@ -142,6 +142,31 @@ def test_result_of_another_graph():
         to_html(other, result)
 
 
+@pytest.mark.parametrize("result", [None, "forward"])
+def test_not_a_backprop_result(result):
+    G = bishop_network()
+    result = graphbp.forward(G, [0.5, -1.0]) if result == "forward" else result
+    with pytest.raises(GraphBPError, match="needs a backprop result"):
+        to_html(G, result)
+
+
+def test_result_of_another_wiring():
+    G = bishop_network()
+    result = backprop(G, [0.5, -1.0], [1.0, 0.0])
+    G.remove_edge("z1", "y2")
+    G.add_edge("x1", "y2", weight=0.3)
+    with pytest.raises(GraphBPError, match=r"no ∂E/∂w for edge \('x1', 'y2'\)"):
+        to_html(G, result)
+
+
+def test_positions_kept_and_numpy_safe():
+    G = bishop_network()
+    data = page_data(G, backprop(G, [0.5, -1.0], [1.0, 0.0]), pos={"z2": np.array([1.0, 3.5])})
+    z2 = next(n for n in data["nodes"] if n["label"] == "z2")
+    assert (z2["x"], z2["y"]) == (1.0, 3.5)
+    json.dumps(data, allow_nan=False)
+
+
 def test_invalid_network_is_named():
     G = bishop_network()
     result = backprop(G, [0.5, -1.0], [1.0, 0.0])
@@ -172,3 +197,14 @@ def test_show_gives_an_iframe():
     G = bishop_network()
     shown = graphbp.explorer.show(G, backprop(G, [0.5, -1.0], [1.0, 0.0]), height=400)
     assert '<iframe srcdoc="&lt;!DOCTYPE html&gt;' in shown.data and "height:400px" in shown.data
+
+
+def test_compiled_result_gives_the_same_page():
+    G = irregular_network()
+    x, t = batch(G, 3)
+    reference = page_data(G, backprop(G, x, t), sample=2)
+    compiled = page_data(G, graphbp.compile(G, backend="numpy").backprop(x, t), sample=2)
+    for quantity in ("a", "z", "delta", "slope", "direct"):
+        np.testing.assert_allclose(compiled["samples"][2][quantity], reference["samples"][2][quantity],
+                                   rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(compiled["edges"], reference["edges"], rtol=1e-12, atol=1e-15)
