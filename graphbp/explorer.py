@@ -13,7 +13,7 @@ The page is also a test contract. Each node is drawn as one SVG ``circle``
 carrying ``data-node`` (the node's name, ``str(node)``) and ``data-delta`` (its
 δ for the sample shown, written by the page's script). After a click on node j,
 j's circle has the class ``selected`` and exactly the circles of S_j have the
-class ``successor``.
+class ``successor`` (and ``data-highlight`` set to the same word).
 """
 
 from __future__ import annotations

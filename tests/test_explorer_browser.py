@@ -54,7 +54,11 @@ def drawn(browser) -> dict:
 
 
 def highlighted(browser, kind: str) -> list:
-    return sorted(browser.evaluate(f"{CIRCLES}.filter(c => c.classList.contains('{kind}')).map(c => c.dataset.node)"))
+    """The nodes drawn as `kind` ("selected" or "successor"), by class and by data-highlight alike."""
+    by_class = browser.evaluate(f"{CIRCLES}.filter(c => c.classList.contains('{kind}')).map(c => c.dataset.node)")
+    by_data = browser.evaluate(f"{CIRCLES}.filter(c => c.dataset.highlight === '{kind}').map(c => c.dataset.node)")
+    assert by_class == by_data
+    return sorted(by_class)
 
 
 def click_node(browser, name: str) -> None:

@@ -126,15 +126,16 @@
     state.selected = i;
     state.pinned = pin && i !== null;
     graph.classList.toggle("focus", i !== null);
-    circles.forEach(c => c.classList.remove("selected", "successor"));
+    const mark = (circle, kind) => { circle.classList.add(kind); circle.setAttribute("data-highlight", kind); };
+    circles.forEach(c => { c.classList.remove("selected", "successor"); c.removeAttribute("data-highlight"); });
     const highlight = $("highlight");
     highlight.replaceChildren();
     if (i === null) { explainNothing(); return; }
-    circles[i].classList.add("selected");
+    mark(circles[i], "selected");
     const current = sample(), labelTerms = successorEdges[i].length <= 12;
     for (const e of successorEdges[i]) {
       const [, k, w] = edges[e];
-      circles[k].classList.add("successor");
+      mark(circles[k], "successor");
       const { d, mid } = curve(i, k, RADIUS + 2);
       highlight.append(svg("path", { d, class: "hl-edge" }));
       if (labelTerms && isRevealed(k)) {
