@@ -24,6 +24,7 @@ from .exceptions import (
     ShapeError,
 )
 from .explain import Explanation, explain
+from .explorer import write_html
 from .forward import ForwardResult, forward
 from .gallery import write_gallery
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
@@ -127,6 +128,7 @@ __all__ = [
     "to_json_data",
     "train",
     "write_gallery",
+    "write_html",
     "write_json",
     "write_result",
 ]
