@@ -14,9 +14,6 @@ bit) and node j carries bias_j and ``neat_<act>`` (see
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import networkx as nx
 
 from ..activations import get_activation
@@ -300,6 +297,9 @@ def neat_config(**settings):
     >>> config.genome_config.input_keys, config.pop_size
     ([-1, -2, -3], 20)
     """
+    import os
+    import tempfile
+
     import neat
 
     sections = {name: dict(items) for name, items in _CONFIG_DEFAULTS.items()}
