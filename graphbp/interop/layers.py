@@ -49,9 +49,8 @@ def from_layers(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], act
     G.add_nodes_from(G.graph["inputs"])
     for layer, (matrix, bias, activation) in enumerate(zip(weights, biases, activations), start=1):
         matrix = np.asarray(matrix, dtype=np.float64)
-        G.add_nodes_from(
-            ((layer, u), {"activation": activation, "bias": b}) for u, b in enumerate(np.asarray(bias, dtype=np.float64).tolist())
-        )
+        biases = np.asarray(bias, dtype=np.float64).tolist()
+        G.add_nodes_from(((layer, u), {"activation": activation, "bias": b}) for u, b in enumerate(biases))
         G.add_edges_from(
             ((layer - 1, i), (layer, u), {"weight": w})
             for i, row in enumerate(matrix.tolist())
@@ -105,7 +104,8 @@ def read_layers(
     net = read_network(G, weight)
     depth = len(sizes) - 1
     expected_nodes = [(layer, u) for layer, size in enumerate(sizes) for u in range(size)]
-    for key, nodes in (("inputs", [(0, i) for i in range(sizes[0])]), ("outputs", [(depth, k) for k in range(sizes[-1])])):
+    ends = {"inputs": [(0, i) for i in range(sizes[0])], "outputs": [(depth, k) for k in range(sizes[-1])]}
+    for key, nodes in ends.items():
         if list(getattr(net, key)) != nodes:
             raise GraphStructureError(f"the graph's {key} are {list(getattr(net, key))}; this network's are {nodes}")
     for node in expected_nodes:
@@ -120,7 +120,8 @@ def read_layers(
     for (source_layer, i), (layer, u), w in G.edges(data=weight):
         if layer != source_layer + 1:
             raise GraphStructureError(
-                f"edge {((source_layer, i), (layer, u))!r} does not join consecutive layers; a layered network cannot hold it"
+                f"edge {((source_layer, i), (layer, u))!r} does not join consecutive layers; "
+                "a layered network cannot hold it"
             )
         weights[layer - 1][i, u] = w
     biases = [np.array([net.bias[(layer, u)] for u in range(sizes[layer])]) for layer in range(1, depth + 1)]

@@ -4,9 +4,9 @@ neat-python 2.0 (``neat/activations.py``) scales and clamps the argument of
 several of its functions: its ``sigmoid`` is σ(5a) with 5a clamped to
 [−60, 60], its ``tanh`` is tanh(2.5a) with 2.5a clamped, ``gauss`` clamps a to
 [−3.4, 3.4], ``log`` clamps a below at 1e-7, and so on. graphbp registers each
-under the name ``"neat_<name>"``, computing exactly neat's function (the clamp
-included), so a network read from a genome keeps neat's weights and biases as
-they are. ``relu`` and ``identity`` are graphbp's own built-ins, which compute
+under the name ``"neat_<name>"``, computing neat's function (the clamp
+included; values agree to rounding), so a network read from a genome keeps
+neat's weights and biases as they are. ``relu`` and ``identity`` are graphbp's own built-ins, which compute
 the same numbers.
 
 Derivatives follow the clamp: beyond it h is constant, so h' = h'' = 0; **at
@@ -58,20 +58,6 @@ def _scaled(scale: float, f, f_prime, f_second):
     return h, h_prime, h_second
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))  # neat's formula; x is clamped, so exp cannot overflow
-
-
-def _sigmoid_prime(x):
-    s = _sigmoid(x)
-    return s * (1.0 - s)
-
-
-def _sigmoid_second(x):
-    s = _sigmoid(x)
-    return s * (1.0 - s) * (1.0 - 2.0 * s)
-
-
 def _gauss(a):
     x = np.clip(np.asarray(a, dtype=float), -GAUSS_LIMIT, GAUSS_LIMIT)
     return np.exp(-5.0 * x**2)
@@ -88,23 +74,50 @@ def _gauss_second(a):
 
 
 def _negative_exp(a):
-    """exp(a) where a ≤ 0 (0 elsewhere is never used): the negative branch of elu and selu without overflow."""
+    """exp(a) where a ≤ 0 (elsewhere it is never used): the negative branch of elu and selu without overflow."""
     return np.exp(np.minimum(a, 0.0))
 
 
-def _elu(a):
-    a = np.asarray(a, dtype=float)
-    return np.where(a > 0.0, a, _negative_exp(a) - 1.0)
+def _elu_negative(a):
+    return _negative_exp(a) - 1.0   # neat's exp(z) - 1, not expm1
 
 
-def _selu(a):
-    a = np.asarray(a, dtype=float)
+def _selu_negative(a):
     # neat evaluates lam * alpha * (exp(z) - 1) left to right: (lam * alpha) first.
-    return np.where(a > 0.0, SELU_LAMBDA * a, SELU_LAMBDA * SELU_ALPHA * (_negative_exp(a) - 1.0))
+    return SELU_LAMBDA * SELU_ALPHA * (_negative_exp(a) - 1.0)
+
+
+def _selu_negative_prime(a):
+    return SELU_LAMBDA * SELU_ALPHA * _negative_exp(a)
+
+
+def _piecewise(slope: float, negative, negative_prime, negative_second):
+    """h(a) = slope·a for a > 0, else negative(a) (neat's elu, lelu, selu), with h' and h''."""
+
+    def h(a):
+        a = np.asarray(a, dtype=float)
+        return np.where(a > 0.0, slope * a, negative(a))
+
+    def h_prime(a):
+        return np.where(np.asarray(a) > 0.0, slope, negative_prime(a))
+
+    def h_second(a):
+        return np.where(np.asarray(a) > 0.0, 0.0, negative_second(a))
+
+    return h, h_prime, h_second
+
+
+def _power(n: int):
+    """h(a) = a**n with h' and h'' (neat's square and cube)."""
+    return (
+        lambda a: np.asarray(a, dtype=float) ** n,
+        lambda a: n * np.asarray(a, dtype=float) ** (n - 1),
+        lambda a: n * (n - 1) * np.asarray(a, dtype=float) ** (n - 2),
+    )
 
 
 def _softplus(x):
-    return 0.2 * np.log(1.0 + np.exp(x))  # neat's formula on the clamped 5a
+    return 0.2 * np.log(1.0 + np.exp(x))  # neat's formula on the clamped 5a (|5a| <= 60: no overflow)
 
 
 def _inv(a):
@@ -167,6 +180,9 @@ def _zeros(a):
     return np.zeros_like(np.asarray(a, dtype=float))
 
 
+_LOGISTIC, _TANH = get_activation("logistic"), get_activation("tanh")   # graphbp's σ and tanh, with h' and h''
+
+
 def _register(neat_name: str, h, h_prime, h_second) -> str:
     name = f"neat_{neat_name}"
     register_activation(name, h, h_prime, h_second)
@@ -175,27 +191,19 @@ def _register(neat_name: str, h, h_prime, h_second) -> str:
 
 #: neat-python's built-in activation name -> the graphbp activation computing it.
 NEAT_ACTIVATIONS = {
-    "sigmoid": _register("sigmoid", *_scaled(5.0, _sigmoid, _sigmoid_prime, _sigmoid_second)),
-    "tanh": _register(
-        "tanh", *_scaled(2.5, np.tanh, get_activation("tanh").derivative, get_activation("tanh").second_derivative)
-    ),
+    "sigmoid": _register("sigmoid", *_scaled(5.0, _LOGISTIC, _LOGISTIC.derivative, _LOGISTIC.second_derivative)),
+    "tanh": _register("tanh", *_scaled(2.5, _TANH, _TANH.derivative, _TANH.second_derivative)),
     "sin": _register("sin", *_scaled(5.0, np.sin, np.cos, lambda x: -np.sin(x))),
     "gauss": _register("gauss", _gauss, _gauss_prime, _gauss_second),
     "relu": "relu",
-    "elu": _register(
-        "elu", _elu, lambda a: np.where(np.asarray(a) > 0.0, 1.0, _negative_exp(a)),
-        lambda a: np.where(np.asarray(a) > 0.0, 0.0, _negative_exp(a)),
-    ),
-    "lelu": _register(
-        "lelu", lambda a: np.where(np.asarray(a) > 0.0, a, LELU_LEAK * np.asarray(a, dtype=float)),
-        lambda a: np.where(np.asarray(a) > 0.0, 1.0, LELU_LEAK), _zeros,
-    ),
-    "selu": _register(
-        "selu", _selu, lambda a: np.where(np.asarray(a) > 0.0, SELU_LAMBDA, SELU_LAMBDA * SELU_ALPHA * _negative_exp(a)),
-        lambda a: np.where(np.asarray(a) > 0.0, 0.0, SELU_LAMBDA * SELU_ALPHA * _negative_exp(a)),
-    ),
+    "elu": _register("elu", *_piecewise(1.0, _elu_negative, _negative_exp, _negative_exp)),
+    "lelu": _register("lelu", *_piecewise(1.0, lambda a: LELU_LEAK * np.asarray(a, dtype=float),
+                                          lambda a: LELU_LEAK, _zeros)),
+    "selu": _register("selu", *_piecewise(SELU_LAMBDA, _selu_negative, _selu_negative_prime, _selu_negative_prime)),
     # d/dx of 0.2 log(1 + e^x) is 0.2 σ(x); times the scale 5 that is σ(x).
-    "softplus": _register("softplus", *_scaled(5.0, _softplus, lambda x: 0.2 * _sigmoid(x), lambda x: 0.2 * _sigmoid_prime(x))),
+    "softplus": _register(
+        "softplus", *_scaled(5.0, _softplus, lambda x: 0.2 * _LOGISTIC(x), lambda x: 0.2 * _LOGISTIC.derivative(x))
+    ),
     "identity": "identity",
     "clamped": _register("clamped", _clamped_unit, _inside_unit, _zeros),
     "inv": _register("inv", _inv, _inv_prime, _inv_second),
@@ -203,6 +211,6 @@ NEAT_ACTIVATIONS = {
     "exp": _register("exp", lambda a: np.exp(np.clip(a, -SCALED_LIMIT, SCALED_LIMIT)), _exp_inside, _exp_inside),
     "abs": _register("abs", np.abs, np.sign, _zeros),
     "hat": _register("hat", _hat, _hat_prime, _zeros),
-    "square": _register("square", np.square, lambda a: 2.0 * np.asarray(a, dtype=float), lambda a: 2.0 + _zeros(a)),
-    "cube": _register("cube", lambda a: np.asarray(a, dtype=float) ** 3, lambda a: 3.0 * np.square(a), lambda a: 6.0 * np.asarray(a, dtype=float)),
+    "square": _register("square", *_power(2)),
+    "cube": _register("cube", *_power(3)),
 }

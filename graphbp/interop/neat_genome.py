@@ -255,7 +255,9 @@ def _check_same_network(G, net, expected) -> None:
     """`G` has the nodes, edges, inputs, outputs and activations `from_neat` gives the genome."""
     for key in ("inputs", "outputs"):
         if list(getattr(net, key)) != expected.graph[key]:
-            raise GraphStructureError(f"the graph's {key} {list(getattr(net, key))} are not the genome's {expected.graph[key]}")
+            raise GraphStructureError(
+                f"the graph's {key} {list(getattr(net, key))} are not the genome's {expected.graph[key]}"
+            )
     for node in expected:
         if node not in G:
             raise GraphStructureError(f"node {node!r} of the genome is not in the graph")
@@ -306,7 +308,8 @@ def neat_config(**settings):
     for key, value in settings.items():
         section = next((items for items in sections.values() if key in items), None)
         if section is None:
-            raise GraphBPError(f"{key!r} is not an item of neat's config file; known: {', '.join(sorted(k for items in sections.values() for k in items))}")
+            known = sorted(item for items in sections.values() for item in items)
+            raise GraphBPError(f"{key!r} is not an item of neat's config file; known: {', '.join(known)}")
         section[key] = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
     text = "".join(
         f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in items.items()) + "\n"
@@ -316,6 +319,8 @@ def neat_config(**settings):
     try:
         with os.fdopen(handle, "w") as file:
             file.write(text)
-        return neat.Config(neat.DefaultGenome, neat.DefaultReproduction, neat.DefaultSpeciesSet, neat.DefaultStagnation, path)
+        return neat.Config(
+            neat.DefaultGenome, neat.DefaultReproduction, neat.DefaultSpeciesSet, neat.DefaultStagnation, path
+        )
     finally:
         os.remove(path)

@@ -159,7 +159,8 @@ def to_sequential(G, module, weight: str = "weight"):
         if linear.bias is None and bias.any():
             unit = int(np.flatnonzero(bias)[0])
             raise GraphBPError(
-                f"node {(layer, unit)!r} has bias {float(bias[unit])!r}, but Linear layer {layer} has no bias to hold it"
+                f"node {(layer, unit)!r} has bias {float(bias[unit])!r}, "
+                f"but Linear layer {layer} has no bias to hold it"
             )
     with torch.no_grad():  # written only once everything is checked
         for linear, matrix, bias in zip(linears, weights, biases):
