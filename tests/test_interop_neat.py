@@ -90,6 +90,7 @@ def test_outputs_equal_neat_on_evolved_genomes(neat, evolved, converted):
     assert sum(any(not c.enabled for c in g.connections.values()) for g, _ in converted) > 50
     assert sum(any(n.response != 1.0 for n in g.nodes.values()) for g, _ in converted) > 100
     assert sum(bool(graphbp.describe(G)["dead_ends"]) for _, G in converted) > 10
+    assert sum(bool(graphbp.describe(G)["constant_units"]) for _, G in converted) > 10   # neat's "bias neurons"
     used = {G.nodes[n]["activation"] for _, G in converted for n in G if n not in G.graph["inputs"]}
     assert used == set(NEAT_ACTIVATIONS.values())
 
@@ -323,6 +324,19 @@ def test_from_neat_of_a_disconnected_output(small):
         gene.enabled = False
     with pytest.raises(graphbp.GraphStructureError, match="output 0 of genome 1 is not reached from any input"):
         from_neat(genome, config)
+
+
+def test_output_feeding_another_node_and_genome_config_given_directly(neat, small):
+    """An output that feeds a hidden node (neat allows it) is an output with successors in graphbp."""
+    config, genome = small
+    genome.add_connection(config.genome_config, 0, 5, 0.7, True)
+    genome.nodes[5] = config.genome_config.node_gene_type(5)
+    genome.nodes[5].init_attributes(config.genome_config)
+    G = from_neat(genome, config.genome_config)
+    assert graphbp.describe(G)["outputs_feeding_others"] == [0] and graphbp.describe(G)["dead_ends"] == [5]
+    x = X[:, :2]
+    np.testing.assert_allclose(graphbp.forward(G, x).y, _neat_outputs(neat, genome, config, x), rtol=1e-13, atol=0)
+    assert graphbp.backprop(G, x, np.zeros((len(x), 1))).delta[5].tolist() == [0.0] * len(x)
 
 
 def test_neat_config_rejects_unknown_items(neat):
