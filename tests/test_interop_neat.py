@@ -276,6 +276,13 @@ def test_user_activation_is_an_error_unless_mapped(small):
     assert G.nodes[0]["activation"] is twice
 
 
+def test_activation_unknown_to_the_config_is_an_error(small):
+    config, genome = small
+    genome.nodes[0].activation = "swish"
+    with pytest.raises(graphbp.ActivationError, match=r"node 0 has activation 'swish' \(unknown to this config\)"):
+        from_neat(genome, config)
+
+
 def test_builtin_name_replaced_in_neat_is_an_error(small):
     config, genome = small
     config.genome_config.add_activation("sigmoid", lambda z: z)
@@ -314,8 +321,11 @@ def test_to_neat_with_response_zero(small):
     G = from_neat(genome, config)
     assert to_neat(G, genome, config) is genome        # nothing changed: fine
     G.edges[-1, 0]["weight"] = 0.5
+    G.nodes[0]["bias"] = 2.0
+    before = copy.deepcopy(genome)
     with pytest.raises(graphbp.ParameterError, match=r"edge \(-1, 0\) has weight 0.5, but node 0 has response 0"):
         to_neat(G, genome, config)
+    assert genome.nodes[0].bias == before.nodes[0].bias   # nothing written
 
 
 def test_from_neat_of_a_disconnected_output(small):

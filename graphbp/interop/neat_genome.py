@@ -70,7 +70,7 @@ def _activation(node: int, gene, genome_config, activations: dict):
     function = genome_config.activation_defs.functions.get(name)
     if name in NEAT_ACTIVATIONS and function is builtin:
         return NEAT_ACTIVATIONS[name]
-    what = "neat's built-in" if function is None else "a user function registered with neat"
+    what = "unknown to this config" if function is None else "a user function registered with neat"
     raise ActivationError(
         f"node {node!r} has activation {name!r} ({what}), which graphbp cannot express; supported: "
         f"{', '.join(NEAT_ACTIVATIONS)}, or pass activations={{{name!r}: <graphbp activation>}}"
@@ -235,8 +235,9 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
     net = read_network(G, weight)
     expected = from_neat(genome, config, activations=activations)
     _check_same_network(G, net, expected)
-    for (source, target), gene in ((key, genome.connections[key]) for key in expected.edges):
-        value = float(G.edges[source, target][weight])
+    weights = []
+    for source, target in expected.edges:
+        value, gene = float(G.edges[source, target][weight]), genome.connections[source, target]
         response = genome.nodes[target].response
         if response * gene.weight == value:
             continue  # unchanged since from_neat: keep the genome's own number
@@ -245,7 +246,9 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
                 f"edge ({source!r}, {target!r}) has weight {value!r}, but node {target!r} has response 0 in "
                 "the genome, so neat ignores its inputs: no neat weight gives this one"
             )
-        gene.weight = value / response
+        weights.append((gene, value / response))
+    for gene, value in weights:   # written only once every value is known to fit
+        gene.weight = value
     for node, gene in genome.nodes.items():
         gene.bias = net.bias[node]
     return genome
