@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import neat  # noqa: E402
 import sklearn  # noqa: E402
 import torch  # noqa: E402
-from test_interop_neat import convert, evolve, output_disagreement  # noqa: E402
+from test_interop_neat import perturbed, convert, evolve, output_disagreement  # noqa: E402
 from test_interop_sklearn import disagreement as sklearn_disagreement  # noqa: E402
 from test_interop_torch import disagreement as torch_disagreement  # noqa: E402
 
@@ -45,11 +45,11 @@ def neat_figures(seeds: int) -> None:
         changed_bits += sum(copied.connections[k].weight != c.weight for k, c in genome.connections.items())
         changed_bits += sum(copied.nodes[k].bias != n.bias for k, n in genome.nodes.items())
         G = G.copy()
-        theta = graphbp.get_parameters(G)
-        graphbp.set_parameters(G, theta + rng.normal(0.0, 0.3, theta.size))
+        graphbp.set_parameters(G, perturbed(G, rng))
         written.append((to_neat(G, copied, config), G))
-    print(f"NEAT: {len(genomes)} genomes, {len(pairs)} convertible ({len(genomes) - len(pairs)} have an output no "
-          f"input reaches); worst output disagreement {output_disagreement(neat, config, pairs):.2e}; round trip: "
+    placeholders = sum(any(marked for *_, marked in G.edges(data="placeholder")) for _, G in pairs)
+    print(f"NEAT: {len(genomes)} genomes ({placeholders} with an output no input reaches, given a weight-0 "
+          f"placeholder edge); worst output disagreement {output_disagreement(neat, config, pairs):.2e}; round trip: "
           f"{changed_bits} values changed; after writing changed weights back: "
           f"{output_disagreement(neat, config, written):.2e}")
 

@@ -95,7 +95,10 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     config).activate`` computes (to rounding: the response multiplies each
     weight instead of the sum). Disabled connections are left out; nodes that
     feed no output are kept (neat skips them; graphbp computes them and their
-    δ is 0).
+    δ is 0). An output no input reaches (neat computes a constant there) gets
+    an edge from the first input with weight 0 and the attribute
+    ``placeholder=True``, since graphbp needs every output to depend on x;
+    :func:`to_neat` accepts it only while its weight is still 0.
 
     Parameters
     ----------
@@ -123,8 +126,8 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
         A node whose activation graphbp cannot express (the node is named).
     GraphStructureError
         A node aggregating with anything but neat's ``sum``, a connection
-        into an input or from an unknown node, a cycle (a recurrent genome),
-        or an output that no input reaches (neat computes a constant there).
+        into an input or from an unknown node, an output without a node gene,
+        or a cycle (a recurrent genome).
 
     Examples
     --------
@@ -159,21 +162,23 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
                 f"connection {gene.key!r} joins a node that is neither an input nor a node of the genome"
             )
         G.add_edge(source, target, weight=float(genome.nodes[target].response * gene.weight))
-    _check_outputs_reached(G, inputs, outputs, genome)
+    _reach_every_output(G, inputs, outputs, genome)
     read_network(G)  # cycles, and everything else graphbp checks, named now rather than at first use
     return G
 
 
-def _check_outputs_reached(G, inputs, outputs, genome) -> None:
+def _reach_every_output(G, inputs, outputs, genome) -> None:
+    """Give each output no input reaches a weight-0 edge from the first input, marked ``placeholder``.
+
+    neat computes such an output as a constant (its connections are disabled, or come only from
+    units without inputs); graphbp needs every output to depend on x. The edge adds 0·x_1 = 0 to
+    a_k, so the graph still computes exactly what neat computes.
+    """
     for output in outputs:
         if output not in genome.nodes:
             raise GraphStructureError(f"output {output!r} has no node gene in genome {genome.key!r}")
         if nx.is_directed_acyclic_graph(G) and not set(inputs) & nx.ancestors(G, output):
-            raise GraphStructureError(
-                f"output {output!r} of genome {genome.key!r} is not reached from any input (its connections "
-                "are disabled or come from units without inputs): neat computes a constant there, and "
-                "graphbp needs every output to depend on the inputs"
-            )
+            G.add_edge(inputs[0], output, weight=0.0, placeholder=True)
 
 
 def to_neat(G, genome, config, *, activations: dict | None = None, weight: str = "weight"):
@@ -217,7 +222,8 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
         A node's activation differs from the genome's.
     ParameterError
         A changed weight into a node whose response is 0 (no neat weight
-        gives it), or an invalid weight or bias in `G`.
+        gives it), a nonzero weight on a ``placeholder`` edge (see
+        :func:`from_neat`), or an invalid weight or bias in `G`.
 
     Examples
     --------
@@ -236,8 +242,17 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
     expected = from_neat(genome, config, activations=activations)
     _check_same_network(G, net, expected)
     weights = []
-    for source, target in expected.edges:
-        value, gene = float(G.edges[source, target][weight]), genome.connections[source, target]
+    for source, target, placeholder in expected.edges(data="placeholder", default=False):
+        value = float(G.edges[source, target][weight])
+        if placeholder:
+            if value != 0.0:
+                raise ParameterError(
+                    f"edge ({source!r}, {target!r}) has weight {value!r}, but it stands for no connection: the "
+                    f"genome's output {target!r} depends on no input, and from_neat added this edge with weight "
+                    "0 so that graphbp takes the network; a genome cannot hold another weight there"
+                )
+            continue
+        gene = genome.connections[source, target]
         response = genome.nodes[target].response
         if response * gene.weight == value:
             continue  # unchanged since from_neat: keep the genome's own number
