@@ -29,7 +29,6 @@ def _activation_name(index: int, module, last: bool) -> str:
     """graphbp's name for the activation `module` (entry `index` of the Sequential), or an error naming it."""
     from torch import nn
 
-    kind = type(module).__name__
     simple = {nn.Tanh: "tanh", nn.Sigmoid: "logistic", nn.ReLU: "relu"}
     if type(module) in simple:
         return simple[type(module)]
