@@ -188,7 +188,12 @@ def test_activation_equals_neats_function(neat, name):
     points = POINTS[POINTS != 0.0] if name == "inv" else POINTS
     want = np.array([neat_function(float(z)) for z in points])
     np.testing.assert_allclose(h(points), want, rtol=1e-14, atol=1e-300)
-    assert float(graphbp.get_activation("neat_inv")(np.array(0.0))) == neat.activations.inv_activation(0.0) == 0.0
+
+
+def test_inv_at_zero_is_neats_zero(neat):
+    inv = graphbp.get_activation("neat_inv")
+    assert neat.activations.inv_activation(0.0) == 0.0
+    assert float(inv(np.array(0.0))) == float(inv.derivative(np.array(0.0))) == 0.0
 
 
 def _torch_versions(torch):
