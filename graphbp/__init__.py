@@ -24,6 +24,7 @@ from .exceptions import (
     ShapeError,
 )
 from .explain import Explanation, explain
+from .explorer import write_html
 from .forward import ForwardResult, forward
 from .gallery import write_gallery
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
@@ -36,6 +37,7 @@ from .hessian import (
     hvp,
     outer_product_hessian,
 )
+from .interop import from_neat, from_sequential, from_sklearn, to_neat, to_sequential, to_sklearn
 from .io import from_json_data, read_json, to_json_data, write_json
 from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
@@ -100,6 +102,9 @@ __all__ = [
     "forward_mode",
     "from_edges",
     "from_json_data",
+    "from_neat",
+    "from_sequential",
+    "from_sklearn",
     "get_activation",
     "get_loss",
     "get_parameters",
@@ -125,8 +130,12 @@ __all__ = [
     "set_parameters",
     "skip_mlp",
     "to_json_data",
+    "to_neat",
+    "to_sequential",
+    "to_sklearn",
     "train",
     "write_gallery",
+    "write_html",
     "write_json",
     "write_result",
 ]

@@ -12,12 +12,12 @@ import sys
 
 from .._version import package_version
 from ..exceptions import GraphBPError
-from . import backprop, check, demo, derivatives, draw, example, explain, train
+from . import backprop, check, demo, derivatives, draw, example, explain, explore, train
 from ._options import OneLineParser
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [example, demo, backprop, explain, check, draw, derivatives, train]
+COMMAND_MODULES = [example, demo, backprop, explain, check, draw, derivatives, train, explore]
 
 
 def build_parser() -> argparse.ArgumentParser:

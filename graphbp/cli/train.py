@@ -10,6 +10,8 @@ Examples:
     graphbp train --dataset spiral --random-dag watts_strogatz:20 --epochs 400
     graphbp train --dataset moons --layers 2,8,1 --optimizer adam --lr 0.05 --batch-size 20 --epochs 200
     graphbp train --dataset xor --network my_net.json --optimizer BFGS
+    graphbp train --dataset spiral --random-dag watts_strogatz:300:k=20 --engine compiled
+    graphbp train --dataset digits --validation-split 0.25 --epochs 100
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..generators import mlp, random_dag
 from ..io import read_json, write_json
 from ..network import read_network
 from ..optimizers import get_optimizer, optimizer_names
-from ..training import SCIPY_METHODS, accuracy, train
+from ..training import ENGINES, SCIPY_METHODS, accuracy, train
 from ._options import integer, real
 
 MAX_SAMPLES = 100_000
@@ -47,6 +49,7 @@ DATASETS = {
     "moons": (lambda n, seed: datasets.two_moons(n or 200, seed=seed), "bce", "logistic", "2,8,1"),
     "circles": (lambda n, seed: datasets.circles(n or 200, seed=seed), "bce", "logistic", "2,8,1"),
     "spiral": (lambda n, seed: datasets.spiral(n or 300, seed=seed), "ce", "softmax", "2,16,3"),
+    "digits": (lambda n, seed: datasets.digits(n, seed), "ce", "softmax", "64,32,10"),
 }
 
 
@@ -160,7 +163,7 @@ def run(args) -> int:
     history = train(
         G, x, t, loss, optimizer, epochs=args.epochs, max_evaluations=args.max_evaluations,
         batch_size=args.batch_size, validation_split=args.validation_split, seed=args.seed,
-        progress=not args.no_progress,
+        progress=not args.no_progress, engine=args.engine,
     )
     seconds = time.perf_counter() - start
     summary = {
@@ -216,6 +219,10 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=integer(1), help="mini-batch size (default: all samples)")
     parser.add_argument("--validation-split", type=real(0, 1, open_high=True), default=0.0,
                         help="held-out fraction, in [0, 1) (default 0)")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="what computes the gradients: reference, compiled, or auto (compiled from 1000 edges; default)",
+    )
     parser.add_argument("--seed", type=integer(0), default=0, help="seed of data, network and batches (default 0)")
     parser.add_argument("--out", help="output folder (default: a new folder train-DATASET)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

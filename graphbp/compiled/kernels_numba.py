@@ -14,6 +14,8 @@ compiled machine code between processes.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit, prange
 
@@ -24,6 +26,10 @@ __all__ = ["NumbaKernels"]
 
 # Fewer samples than this per thread are not worth a thread.
 MIN_BLOCK = 16
+
+# numba's default "workqueue" threading layer aborts when two Python threads launch parallel
+# kernels at once; a launch already uses every core, so launches from threads take turns.
+_PARALLEL_LAUNCH = threading.Lock()
 
 # Reassociation lets the Σ_n δ_k z_j reductions use SIMD; results stay within
 # a few ulps of a sequential sum (the tests hold them to 1e-12 relative).
@@ -259,7 +265,8 @@ class NumbaKernels:
             if bounds.size == 2:
                 forward_block(*args, 0, a.shape[1])
             else:
-                forward_blocks(*args, bounds)
+                with _PARALLEL_LAUNCH:
+                    forward_blocks(*args, bounds)
             if start < stop and layout.unit_code[stop - 1] == CUSTOM:
                 j = layout.unit_ptr[stop - 1]
                 z[j] = layout.net.activation[layout.net.order[j]].function(a[j])
@@ -276,7 +283,8 @@ class NumbaKernels:
             if blocks == 1:
                 backward_block(*args, through[0], grad[0], start, stop, 0, a.shape[1])
             else:
-                backward_blocks(*args, through, grad, start, stop, bounds)
+                with _PARALLEL_LAUNCH:
+                    backward_blocks(*args, through, grad, start, stop, bounds)
             if start < stop and layout.unit_code[start] == CUSTOM:
                 j = layout.unit_ptr[start]
                 slot = layout.output_slot[j]
