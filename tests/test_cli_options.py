@@ -63,7 +63,7 @@ def run(argv, capsys):
 
 
 @pytest.mark.parametrize("command, option", CASES, ids=[f"{c[0]} {o}" for c, o in CASES])
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_accepted_value_ends_in_exit_0_or_a_one_line_error(command, option, data, network, capsys,
                                                                    monkeypatch):
