@@ -8,7 +8,8 @@ eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 from .activations import Activation, activation_names, get_activation, register_activation
 from .animation import animate_backward
 from .annotate import write_result
-from .backward import BackpropResult, backprop
+from .backward import BackpropResult
+from .engines import backprop
 from .compiled import CompiledNetwork, compile
 from .drawing import draw, draw_heatmap, draw_paths, layout
 from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph

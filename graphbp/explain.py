@@ -15,7 +15,7 @@ from typing import Hashable
 import numpy as np
 
 from .activations import SOFTMAX
-from .backward import _softmax_backward
+from .backward import softmax_backward, successor_sum
 from .exceptions import GraphStructureError, ShapeError
 from .network import Network, read_network
 
@@ -79,9 +79,9 @@ def direct_terms(G, net: Network, a: dict, z: dict, delta: dict) -> dict:
     for unit in net.units:
         if unit[0] not in output_set:
             continue
-        through = {j: sum(G[j][k][weight] * delta[k] for k in G.successors(j)) for j in unit}
+        through = {j: successor_sum(G, j, delta, weight) for j in unit}
         if net.activation[unit[0]] == SOFTMAX:
-            backward = _softmax_backward(unit, z, through)
+            backward = softmax_backward(unit, z, through)
         else:
             (j,) = unit
             backward = {j: float(net.activation[j].derivative(np.asarray(a[j]))) * through[j]}

@@ -19,8 +19,8 @@ from dataclasses import replace
 import numpy as np
 
 from .backward import backward_sweep, loss_terms, prepare
-from .exceptions import ShapeError
 from .forward import propagate
+from .layout import checked_vector, edge_order
 from .network import check_finite, read_network
 
 __all__ = [
@@ -49,10 +49,7 @@ def parameter_keys(G, weight: str = "weight") -> list[tuple]:
     [('weight', ('x1', 'h')), ('weight', ('x2', 'h')), ('weight', ('h', 'y')), ('bias', 'h'), ('bias', 'y')]
     """
     net = read_network(G, weight)
-    position = {node: k for k, node in enumerate(G)}
-    units = [j for j in net.order if j in net.bias]
-    edges = [("weight", (i, j)) for j in units for i in sorted(G.predecessors(j), key=position.__getitem__)]
-    return edges + [("bias", j) for j in units]
+    return [("weight", edge) for edge in edge_order(G, net)] + [("bias", j) for j in net.order if j in net.bias]
 
 
 def get_parameters(G, weight: str = "weight") -> np.ndarray:
@@ -95,7 +92,7 @@ def set_parameters(G, theta, weight: str = "weight"):
     (0.5, 0.25)
     """
     keys = parameter_keys(G, weight)
-    theta = _checked_vector(theta, keys)
+    theta = checked_vector(theta, keys)
     for (kind, key), value in zip(keys, theta.tolist()):
         if kind == "weight":
             G.edges[key][weight] = value
@@ -182,7 +179,7 @@ def loss_and_grad(
     units = [key for _, key in keys[n_weights:]]
 
     def fun(theta, samples=None) -> tuple[float, np.ndarray]:
-        theta = _checked_vector(theta, keys)
+        theta = checked_vector(theta, keys)
         for (i, j), value in zip(edges, theta[:n_weights].tolist()):
             private[i][j][weight] = value
         # The validated reading is reused; only its biases change with θ.
@@ -198,18 +195,6 @@ def loss_and_grad(
         return float(sample_loss.sum()), np.array(grad, dtype=float)
 
     return fun
-
-
-def _checked_vector(theta, keys: list) -> np.ndarray:
-    """`theta` as a float vector of len(keys) finite entries, or ShapeError naming the bad entry."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.shape != (len(keys),):
-        raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {len(keys)} parameters")
-    bad = np.flatnonzero(~np.isfinite(theta))
-    if bad.size:
-        kind, key = keys[bad[0]]
-        raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
-    return theta
 
 
 def parameter_labels(G, weight: str = "weight") -> list[str]:

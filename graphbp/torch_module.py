@@ -19,17 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled.layout import (
-    ACTIVATION_CODES,
-    INPUT,
-    SOFTMAX_CODE,
-    build_layout,
-    read_values,
-    unit_levels,
-    write_values,
-)
-from .activations import LEAKY_RELU_SLOPE
+from .activations import torch_activation
 from .exceptions import ActivationError, GraphStructureError
+from .layout import INPUT, SOFTMAX_CODE, build_layout, level_units, read_values, write_values
 from .network import read_network
 
 try:
@@ -38,24 +30,6 @@ except ImportError:  # torch is an optional extra
     torch = None
 
 __all__ = ["GraphModule", "to_torch", "from_torch"]
-
-_CODE_NAMES = {code: activation.name for activation, code in ACTIVATION_CODES.items()}
-
-
-def _activate(name: str, a):
-    """A built-in activation in torch."""
-    if name == "identity":
-        return a
-    if name == "tanh":
-        return torch.tanh(a)
-    if name == "logistic":
-        return torch.sigmoid(a)
-    if name == "relu":
-        return torch.relu(a)
-    if name == "leaky_relu":
-        return torch.nn.functional.leaky_relu(a, LEAKY_RELU_SLOPE)
-    return torch.logaddexp(torch.zeros_like(a), a)  # softplus, exact for every a
-
 
 def _level_plan(layout, units: np.ndarray) -> tuple:
     """Rows computed on one level, their in-edges, and their activation groups (local row indices)."""
@@ -73,7 +47,7 @@ def _level_plan(layout, units: np.ndarray) -> tuple:
         if codes[u] == SOFTMAX_CODE:
             softmax.append(("softmax", list(range(start, start + size))))
         else:
-            elementwise.setdefault(_CODE_NAMES[codes[u]], []).append(start)
+            elementwise.setdefault(layout.activations[codes[u]], []).append(start)
         start += size
     return rows, edges, local, [*elementwise.items(), *softmax]
 
@@ -95,12 +69,11 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         net = read_network(G, weight)
         self.graph, self.weight_attribute = G, weight
         self.layout = layout = build_layout(G, net)
-        if layout.custom_units:
-            node = net.order[layout.unit_ptr[layout.custom_units[0]]]
-            raise ActivationError(
-                f"node {node!r} has a user-defined activation {net.activation[node].name!r}, which has no torch "
-                "version; to_torch supports the built-in activations and softmax"
-            )
+        for unit, code in enumerate(layout.unit_code.tolist()):
+            try:
+                torch_activation(layout.activations[code]) if code >= 0 else None
+            except ActivationError as err:
+                raise ActivationError(f"node {net.order[layout.unit_ptr[unit]]!r}: {err}") from None
         dtype = dtype or torch.get_default_dtype()
         weights, biases = read_values(G, layout, weight)
         self.weight = torch.nn.Parameter(torch.as_tensor(weights, dtype=dtype))
@@ -108,8 +81,7 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         # Bias of every node position (0 for inputs) is gathered from `bias` through this index.
         bias_slot = np.zeros(layout.n_nodes, dtype=np.int64)
         bias_slot[layout.bias_rows] = np.arange(layout.bias_rows.size)
-        levels = unit_levels(layout)
-        plans = [_level_plan(layout, np.flatnonzero(levels == L)) for L in range(levels.max() + 1)]
+        plans = [_level_plan(layout, units) for units in level_units(layout)]
         plans = [plan for plan in plans if plan[0].size]
         row_ends = np.cumsum([0] + [plan[0].size for plan in plans]).tolist()
         edge_ends = np.cumsum([0] + [plan[1].size for plan in plans]).tolist()
@@ -164,12 +136,12 @@ class GraphModule(torch.nn.Module if torch is not None else object):
     def _activations(self, a, groups):
         """z = h(a) on one level (eq. 5.49); `groups` are (name, start, stop) slices of the group-row buffer."""
         if len(groups) == 1 and groups[0][0] != "softmax":
-            return _activate(groups[0][0], a)
+            return torch_activation(groups[0][0])(a)
         z = torch.zeros_like(a)
         for name, start, stop in groups:
             index = self._group_rows[start:stop]
             part = a.index_select(0, index)
-            z = z.index_copy(0, index, torch.softmax(part, dim=0) if name == "softmax" else _activate(name, part))
+            z = z.index_copy(0, index, torch.softmax(part, dim=0) if name == "softmax" else torch_activation(name)(part))
         return z
 
     def parameter_vector(self) -> np.ndarray:
@@ -200,7 +172,7 @@ def to_torch(G, weight: str = "weight", dtype=None) -> GraphModule:
     ImportError
         If torch is not installed (``pip install graphbp[torch]``).
     GraphBPError
-        An invalid network, or a user-defined activation (no torch version).
+        An invalid network, or an activation with no torch version (the node is named).
 
     Examples
     --------

@@ -17,7 +17,7 @@ from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
 from ..network import as_batch, check_finite, read_network
 from .kernels_numpy import LevelKernels
-from .layout import build_layout, read_values, write_values
+from ..layout import build_layout, checked_vector, read_values, write_values
 
 __all__ = ["CompiledNetwork", "compile_network", "ArrayMapping", "numba_available"]
 
@@ -146,13 +146,7 @@ class CompiledNetwork:
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
         """
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape != self._theta.shape:
-            raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {self._theta.size} parameters")
-        bad = np.flatnonzero(~np.isfinite(theta))
-        if bad.size:
-            kind, key = self.parameter_keys()[bad[0]]
-            raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
+        theta = checked_vector(theta, self.parameter_keys())
         n_edges = self.layout.n_edges
         self._load(theta[:n_edges], theta[n_edges:])
         return self

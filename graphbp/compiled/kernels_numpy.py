@@ -18,9 +18,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from .layout import INPUT, SOFTMAX_CODE, Layout, unit_levels
+from ..activations import get_activation
+from ..forward import softmax, softmax_product
+from ..layout import INPUT, SOFTMAX_CODE, Layout, level_units
 
 __all__ = ["LevelKernels"]
+
+IDENTITY = get_activation("identity")
 
 # Elements of a temporary (edges x batch) block when summing Σ_n δ_j z_i edge by edge.
 _GRADIENT_BLOCK = 1 << 20
@@ -40,7 +44,7 @@ class _Level:
     """One level: its rows, their forward/backward matrices, and their activation groups."""
 
     def __init__(self, layout: Layout, units: np.ndarray):
-        net, ptr = layout.net, layout.unit_ptr
+        ptr = layout.unit_ptr
         self.rows = np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in units])
         computed = np.array([p for u in units if layout.unit_code[u] != INPUT for p in range(ptr[u], ptr[u + 1])])
         self.computed = computed.astype(np.int64)
@@ -59,7 +63,9 @@ class _Level:
             if layout.unit_code[u] == SOFTMAX_CODE:
                 self.softmax.append((members, np.array([local[p] for p in members.tolist()])))
             else:
-                groups.setdefault(net.activation[net.order[members[0]]], []).append(int(members[0]))
+                code = layout.unit_code[u]  # an input's z is x: h is the identity (its δ is ∂E_n/∂x_i)
+                activation = IDENTITY if code == INPUT else layout.activations[code]
+                groups.setdefault(activation, []).append(int(members[0]))
         self.elementwise = [
             (activation, np.array(rows), np.array([local[p] for p in rows])) for activation, rows in groups.items()
         ]
@@ -75,10 +81,7 @@ class LevelKernels:
 
     def __init__(self, layout: Layout):
         self.layout = layout
-        levels = unit_levels(layout)
-        by_level = np.argsort(levels, kind="stable")
-        bounds = np.searchsorted(levels[by_level], np.arange(levels.max() + 2))
-        self.levels = [_Level(layout, by_level[bounds[L] : bounds[L + 1]]) for L in range(levels.max() + 1)]
+        self.levels = [_Level(layout, units) for units in level_units(layout)]
         self.target = np.repeat(np.arange(layout.n_nodes), np.diff(layout.pred_ptr))
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -97,8 +100,7 @@ class LevelKernels:
             for activation, group, _ in level.elementwise:
                 z[group] = activation.function(a[group])
             for members, _ in level.softmax:
-                exp = np.exp(a[members] - a[members].max(axis=0))
-                z[members] = exp / exp.sum(axis=0)
+                z[members] = softmax(a[members])
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
@@ -109,8 +111,7 @@ class LevelKernels:
             for activation, group, local in level.elementwise:
                 delta[group] = _direct(direct, slot, group) + activation.derivative(a[group]) * through[local]
             for members, local in level.softmax:
-                mean = (z[members] * through[local]).sum(axis=0)
-                delta[members] = _direct(direct, slot, members) + z[members] * (through[local] - mean)
+                delta[members] = _direct(direct, slot, members) + softmax_product(z[members], through[local])
         return self.gradient(z, delta)
 
     def gradient(self, z, delta) -> np.ndarray:
