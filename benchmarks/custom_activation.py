@@ -47,11 +47,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="numba threads (1: steadier on a shared machine)")
     args = parser.parse_args()
     graphbp.register_activation("softsign", softsign, softsign_derivative, softsign_second_derivative)
     rng = np.random.default_rng(0)
     x, t = rng.normal(size=(args.batch, 8)), rng.normal(size=(args.batch, 4))
-    nets = {name: graphbp.compile(network(name), backend="numba") for name in ("tanh", "softsign")}
+    nets = {name: graphbp.compile(network(name), backend="numba", threads=args.threads) for name in ("tanh", "softsign")}
     for net in nets.values():
         net.loss_and_gradient(x, t)  # first call compiles
     times = {name: [] for name in nets}
@@ -60,7 +61,7 @@ def main() -> None:
             times[name] += seconds_per_call(net, x, t, max(1, args.repeats // 5))
     median = {name: statistics.median(values) for name, values in times.items()}
     for name, seconds in median.items():
-        print(f"{name:9s} {1e3 * seconds:8.2f} ms per loss_and_gradient (400-node random DAG, N={args.batch}, numba)")
+        print(f"{name:9s} {1e3 * seconds:8.2f} ms per loss_and_gradient (400-node random DAG, N={args.batch}, numba, {args.threads} thread(s))")
     print(f"ratio softsign / tanh: {median['softsign'] / median['tanh']:.2f}")
 
 

@@ -5,14 +5,12 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from importlib import import_module
+
 from .activations import Activation, activation_names, get_activation, register_activation
-from .animation import animate_backward
 from .annotate import write_result
 from .backward import BackpropResult
 from .engines import backprop
-from .compiled import CompiledNetwork, compile
-from .drawing import draw, draw_heatmap, draw_paths, layout
-from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
 from .examples import bishop_network, irregular_network
 from .exceptions import (
     ActivationError,
@@ -26,7 +24,6 @@ from .exceptions import (
 )
 from .explain import Explanation, explain
 from .forward import ForwardResult, forward
-from .gallery import write_gallery
 from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
 from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .hessian import (
@@ -51,7 +48,42 @@ from .params import (
     set_parameters,
 )
 from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
-from .training import History, accuracy, train
+
+# Loaded on first use (module __getattr__, as networkx does with its backends), so that
+# `import graphbp` pulls in neither scipy.sparse / numba (compiled), scipy.optimize / tqdm
+# (training) nor the drawing code. `compile` is reachable as graphbp.compile but kept out of
+# __all__, so `from graphbp import *` shadows no builtin.
+_LAZY = {
+    "CompiledNetwork": "compiled",
+    "compile": "compiled",
+    "History": "training",
+    "accuracy": "training",
+    "train": "training",
+    "animate_backward": "animation",
+    "draw": "drawing",
+    "draw_heatmap": "drawing",
+    "draw_paths": "drawing",
+    "layout": "drawing",
+    "Elimination": "elimination",
+    "draw_elimination": "elimination",
+    "draw_linearized": "elimination",
+    "eliminate": "elimination",
+    "elimination_costs": "elimination",
+    "linearized_graph": "elimination",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'graphbp' has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Activation",
@@ -85,7 +117,6 @@ __all__ = [
     "bishop_network",
     "check_gradients",
     "compare_hessians",
-    "compile",
     "count_paths",
     "describe",
     "diagonal_hessian",
@@ -127,7 +158,6 @@ __all__ = [
     "skip_mlp",
     "to_json_data",
     "train",
-    "write_gallery",
     "write_json",
     "write_result",
 ]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .backward import backward_sweep, loss_terms, prepare
 from .forward import propagate
-from .layout import checked_vector, edge_order
+from .network_layout import checked_vector, edge_order
 from .network import check_finite, read_network
 
 __all__ = [

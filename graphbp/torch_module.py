@@ -21,7 +21,7 @@ import numpy as np
 
 from .activations import torch_activation
 from .exceptions import ActivationError, GraphStructureError
-from .layout import INPUT, SOFTMAX_CODE, build_layout, level_units, read_values, write_values
+from .network_layout import INPUT, SOFTMAX_CODE, build_layout, level_units, read_values, write_values
 from .network import read_network
 
 try:

@@ -17,7 +17,7 @@ from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
 from ..network import as_batch, check_finite, read_network
 from .kernels_numpy import LevelKernels
-from ..layout import build_layout, checked_vector, read_values, write_values
+from ..network_layout import build_layout, checked_vector, read_values, write_values
 
 __all__ = ["CompiledNetwork", "compile_network", "ArrayMapping", "numba_available"]
 
@@ -75,7 +75,7 @@ class CompiledNetwork:
     network : Network
         The validated reading of the graph.
     layout : Layout
-        The arrays (see :mod:`graphbp.compiled.layout`).
+        The arrays (see :mod:`graphbp.network_layout`).
     dtype : numpy.dtype
         float64, or float32 (about 1e-5 relative agreement with float64).
     backend : str

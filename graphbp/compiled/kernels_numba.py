@@ -20,14 +20,16 @@ from functools import cache
 import numpy as np
 from numba import njit, prange, types
 from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.typed import List
 
 from ..activations import Activation, get_activation, rebind
-from ..layout import INPUT, SOFTMAX_CODE, Layout
+from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 
 __all__ = ["NumbaKernels", "compiled_activation"]
 
-# The kernels take the activations as a tuple of compiled functions (numba's first-class
+# The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
+# (A typed list, not a tuple: a tuple of functions is re-typed on every call, ~1 ms.)
 warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaExperimentalFeatureWarning)
 
 # Fewer samples than this per thread are not worth a thread.
@@ -42,6 +44,7 @@ _FAST = {"reassoc", "contract"}
 PYTHON = -3
 
 _SCALAR = types.float64(types.float64)
+_FUNCTION = types.FunctionType(_SCALAR)
 
 
 @cache
@@ -223,11 +226,13 @@ class NumbaKernels:
         self.layout = layout
         self.threads = threads
         compiled = [compiled_activation(activation) for activation in layout.activations]
-        # A Python-only entry keeps a compiled placeholder in the tuple, so its type stays uniform.
+        # A Python-only entry keeps a compiled placeholder in the list, so its codes stay the table's.
         placeholder = compiled_activation(get_activation("identity"))
         pairs = [pair or placeholder for pair in compiled] or [placeholder]
-        self.functions = tuple(h for h, _ in pairs)
-        self.derivatives = tuple(slope for _, slope in pairs)
+        self.functions, self.derivatives = List.empty_list(_FUNCTION), List.empty_list(_FUNCTION)
+        for h, slope in pairs:
+            self.functions.append(h)
+            self.derivatives.append(slope)
         python = {code for code, pair in enumerate(compiled) if pair is None}
         self.codes = np.array([PYTHON if code in python else code for code in layout.unit_code.tolist()], dtype=np.int64)
         customs = np.flatnonzero(self.codes == PYTHON).tolist()

@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix
 
 from ..activations import get_activation
 from ..forward import softmax, softmax_product
-from ..layout import INPUT, SOFTMAX_CODE, Layout, level_units
+from ..network_layout import INPUT, SOFTMAX_CODE, Layout, level_units
 
 __all__ = ["LevelKernels"]
 
