@@ -188,4 +188,5 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> Backprop
         grad_weight=grad_weight,
         grad_bias=grad_bias,
         loss_name=loss.name,
+        network=net,
     )

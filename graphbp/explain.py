@@ -17,7 +17,7 @@ import numpy as np
 from .activations import SOFTMAX
 from .backward import softmax_backward, successor_sum
 from .exceptions import GraphStructureError, ShapeError
-from .network import Network, read_network
+from .network import Network, result_network
 
 __all__ = ["Explanation", "explain", "sample_values", "direct_terms", "latex_name"]
 
@@ -239,6 +239,9 @@ def explain(G, result, j: Hashable, sample: int = 0, weight: str = "weight") -> 
 
     Raises
     ------
+    GraphBPError
+        If `result` was computed on another graph, or before `G` changed
+        (:func:`graphbp.network.result_network`: `G` is not validated again).
     GraphStructureError
         If `j` is not a node of `G`, or `j` is in a softmax group that feeds
         other units (its δ couples the group: no single h'(a_j) exists).
@@ -259,7 +262,7 @@ def explain(G, result, j: Hashable, sample: int = 0, weight: str = "weight") -> 
     """
     if j not in G:
         raise GraphStructureError(f"node {j!r} is not in the graph")
-    net = read_network(G, weight)
+    net = result_network(G, result, weight)
     a, z, delta = sample_values(result, sample)
     activation = net.activation[j]
     successors = tuple(G.successors(j))

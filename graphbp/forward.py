@@ -7,7 +7,7 @@ over samples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,10 @@ class ForwardResult:
         arrays of length N for a batch, floats for a single 1-D sample.
     y : numpy.ndarray
         Outputs, shape (N, K) for a batch or (K,) for one sample.
+    network : Network
+        The checked network the pass ran on (with its parameters' fingerprint):
+        explain, draw, path_sum, write_result and gradient_vector use it instead
+        of validating the graph again (see :func:`graphbp.network.result_network`).
     """
 
     inputs: tuple
@@ -37,6 +41,7 @@ class ForwardResult:
     a: dict
     z: dict
     y: np.ndarray
+    network: Network | None = field(default=None, repr=False, compare=False)
 
 
 def softmax(a: np.ndarray) -> np.ndarray:
@@ -170,4 +175,6 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     a, z = propagate(G, net, X)
     check_finite(net, z, "z")
     y = stack_outputs(net, z)
-    return ForwardResult(net.inputs, net.outputs, per_sample(a, single), per_sample(z, single), y[0] if single else y)
+    return ForwardResult(
+        net.inputs, net.outputs, per_sample(a, single), per_sample(z, single), y[0] if single else y, network=net
+    )

@@ -22,9 +22,9 @@ from .activations import (
     SOFTMAX,
     get_activation,
 )
-from .exceptions import ActivationError, GraphStructureError, NumericalError, ParameterError, ShapeError
+from .exceptions import ActivationError, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
 
-__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite"]
+__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite", "fingerprint", "result_network"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class Network:
         Non-output nodes from which no output can be reached (their δ is 0).
     weight : str
         The edge attribute holding w_ji.
+    fingerprint : int
+        :func:`fingerprint` of the graph as read: its nodes, edges, weights and biases.
     """
 
     inputs: tuple
@@ -63,6 +65,7 @@ class Network:
     softmax_groups: tuple
     dead_ends: tuple
     weight: str = "weight"
+    fingerprint: int = 0
 
     @property
     def hidden(self) -> tuple:
@@ -287,6 +290,7 @@ def read_network(G, weight: str = "weight") -> Network:
     order = tuple(n for unit in units for n in unit)
     dead_ends = _check_reachability(G, inputs, outputs, order)
     return Network(
+        fingerprint=graph_fingerprint(G, weight),
         inputs=tuple(inputs),
         outputs=tuple(outputs),
         order=order,
@@ -297,6 +301,67 @@ def read_network(G, weight: str = "weight") -> Network:
         dead_ends=dead_ends,
         weight=weight,
     )
+
+
+def fingerprint(nodes, edges, weights, biases) -> int:
+    """A hash of a network's structure and parameters, to tell whether a result belongs to a graph.
+
+    `nodes` and `edges` in ``G``'s order, `weights` one per edge, `biases` one
+    per node (0 for inputs). Equal numbers hash equally whatever their type
+    (2 and 2.0), so the reference and the compiled engine agree.
+    """
+    return hash((tuple(nodes), tuple(edges), tuple(weights), tuple(biases)))
+
+
+def graph_fingerprint(G, weight: str = "weight") -> int:
+    """:func:`fingerprint` of a graph as it is now; O(V + E), no validation (see :func:`result_network`)."""
+    try:
+        weights = [w for _, _, w in G.edges(data=weight)]
+        return fingerprint(G, G.edges, weights, [b for _, b in G.nodes(data="bias", default=0.0)])
+    except (TypeError, AttributeError):  # unhashable attributes, or not a graph: it cannot be the result's
+        return 0
+
+
+def result_network(G, result, weight: str = "weight") -> Network:
+    """The checked network a pass's `result` carries, after making sure `G` is that network.
+
+    A result remembers the :class:`Network` it was computed on (validated once,
+    by the pass), so explaining or drawing it does not validate `G` again.
+    `G` must be the same graph: the same nodes and edges in the same order and
+    the same weights and biases, compared through :func:`fingerprint` (O(V + E)
+    hashing, far cheaper than validation). A result without a network (built
+    by hand) falls back to :func:`read_network`.
+
+    Raises
+    ------
+    GraphBPError
+        If `G` differs from the graph `result` was computed on, or was changed
+        since (a weight, a bias, a node or an edge), or uses another `weight`
+        attribute.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from graphbp import backprop
+    >>> G = nx.DiGraph([("x", "y", {"weight": 2.0})])
+    >>> result = backprop(G, [1.0], [0.0])
+    >>> result_network(G, result).outputs
+    ('y',)
+    >>> G.edges["x", "y"]["weight"] = 3.0
+    >>> result_network(G, result)
+    Traceback (most recent call last):
+    ...
+    graphbp.exceptions.GraphBPError: the result was computed on another graph, or on this one before its nodes, edges, weights or biases changed: run the pass again on this graph
+    """
+    net = getattr(result, "network", None)
+    if net is None:
+        return read_network(G, weight)
+    if net.weight != weight or graph_fingerprint(G, weight) != net.fingerprint:
+        raise GraphBPError(
+            "the result was computed on another graph, or on this one before its nodes, edges, weights or "
+            "biases changed: run the pass again on this graph"
+        )
+    return net
 
 
 def describe(G, weight: str = "weight") -> dict:

@@ -21,7 +21,7 @@ import numpy as np
 from .backward import backward_sweep, loss_terms, prepare
 from .forward import propagate
 from .network_layout import checked_vector, edge_order
-from .network import check_finite, read_network
+from .network import check_finite, read_network, result_network
 
 __all__ = [
     "parameter_keys",
@@ -48,7 +48,10 @@ def parameter_keys(G, weight: str = "weight") -> list[tuple]:
     >>> parameter_keys(G)
     [('weight', ('x1', 'h')), ('weight', ('x2', 'h')), ('weight', ('h', 'y')), ('bias', 'h'), ('bias', 'y')]
     """
-    net = read_network(G, weight)
+    return _keys(G, read_network(G, weight))
+
+
+def _keys(G, net) -> list[tuple]:
     return [("weight", edge) for edge in edge_order(G, net)] + [("bias", j) for j in net.order if j in net.bias]
 
 
@@ -104,6 +107,14 @@ def set_parameters(G, theta, weight: str = "weight"):
 def gradient_vector(G, result, weight: str = "weight") -> np.ndarray:
     """∂E/∂θ from a :class:`~graphbp.BackpropResult`, in the order of :func:`parameter_keys`.
 
+    Uses the network the result carries (no second validation of `G`).
+
+    Raises
+    ------
+    GraphBPError
+        If `result` was computed on another graph, or before `G` changed
+        (:func:`graphbp.network.result_network`).
+
     Examples
     --------
     >>> import networkx as nx
@@ -112,12 +123,8 @@ def gradient_vector(G, result, weight: str = "weight") -> np.ndarray:
     >>> gradient_vector(G, backprop(G, [1.0], [0.0]))   # y = 2: δ_y = 2, ∂E/∂w = 2·1, ∂E/∂b = 2
     array([2., 2.])
     """
-    return np.array(
-        [
-            result.grad_weight[key] if kind == "weight" else result.grad_bias[key]
-            for kind, key in parameter_keys(G, weight)
-        ]
-    )
+    keys = _keys(G, result_network(G, result, weight))
+    return np.array([result.grad_weight[key] if kind == "weight" else result.grad_bias[key] for kind, key in keys])
 
 
 def loss_and_grad(

@@ -9,13 +9,14 @@ node or per sample (except for a user's own activation functions).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 import numpy as np
 
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
-from ..network import as_batch, check_finite, read_network
+from ..network import as_batch, check_finite, fingerprint, read_network
 from .kernels_numpy import LevelKernels
 from ..network_layout import build_layout, checked_vector, read_values, write_values
 
@@ -98,6 +99,12 @@ class CompiledNetwork:
         self._workspace = None
         order = self.network.order
         self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
+        # For the fingerprint of the parameters in use (results carry it): G's order of nodes and edges,
+        # each edge's θ index, and each node's θ index (-1 for inputs, whose bias is 0).
+        self._nodes, self._graph_edges = tuple(G), tuple(G.edges)
+        self._edge_theta = np.array([self.layout.edge_index[e] for e in self._graph_edges], dtype=np.int64)
+        n_edges = self.layout.n_edges
+        self._bias_theta = np.array([n_edges + self._bias_index[n] if n in self._bias_index else -1 for n in self._nodes])
         self.backend = "numba" if backend == "auto" and numba_available() else backend
         if self.backend == "numba":
             from .kernels_numba import NumbaKernels
@@ -126,6 +133,7 @@ class CompiledNetwork:
 
     def _load(self, weights: np.ndarray, biases: np.ndarray) -> None:
         self._theta = np.concatenate([weights, biases])
+        self._result_network = None  # its fingerprint is taken when a result first needs it
         bias = np.zeros(self.layout.n_nodes, dtype=self.dtype)
         bias[self.layout.bias_rows] = biases
         self.kernels.load(weights, bias)
@@ -155,6 +163,18 @@ class CompiledNetwork:
         """Write the current weights and biases into the graph's attributes; returns the graph."""
         write_values(self.graph, self.layout, self.weight, self._theta)
         return self.graph
+
+    def _network_now(self):
+        """The network with the fingerprint of the parameters in use: what results carry."""
+        if self._result_network is None:
+            theta = np.append(self._theta, 0.0)  # index -1: an input's bias
+            self._result_network = replace(
+                self.network,
+                fingerprint=fingerprint(
+                    self._nodes, self._graph_edges, theta[self._edge_theta].tolist(), theta[self._bias_theta].tolist()
+                ),
+            )
+        return self._result_network
 
     # -- passes -------------------------------------------------------------------------------
 
@@ -228,7 +248,9 @@ class CompiledNetwork:
         a, z = self._forward(X)
         y = z[self.layout.output_rows].T.copy()
         a_map, z_map = self._mappings((a, z), single)
-        return ForwardResult(self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y)
+        return ForwardResult(
+            self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y, network=self._network_now()
+        )
 
     def loss_and_gradient(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> tuple[float, np.ndarray]:
         """E and ∂E/∂θ (order of :func:`graphbp.parameter_keys`), streaming the batch in chunks if asked.
@@ -305,6 +327,7 @@ class CompiledNetwork:
             grad_weight=ArrayMapping(self.layout.edge_index, grad_weight, scalar=True),
             grad_bias=ArrayMapping(self._bias_index, grad_bias, scalar=True),
             loss_name=loss.name,
+            network=self._network_now(),
         )
 
 
