@@ -141,6 +141,12 @@ def _softplus(a):
 
 
 _REGISTRY: dict[str, Activation] = {}
+_VERSION = [0]  # bumped by every registration: a name may come to mean another entry
+
+
+def registry_version() -> int:
+    """How many registrations the table has seen (so a cached reading of a graph knows it is stale)."""
+    return _VERSION[0]
 
 
 def register_activation(
@@ -190,6 +196,7 @@ def register_activation(
         raise ActivationError(f"activation {name!r}: second_derivative must be callable or None")
     entry = Activation(name, function, derivative, second_derivative)
     _REGISTRY[name] = entry
+    _VERSION[0] += 1
     return entry
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
-from ..network import as_batch, check_finite, fingerprint, read_network
+from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
 from .kernels_numpy import LevelKernels
 from ..network_layout import build_layout, checked_vector, read_values, write_values
 
@@ -102,6 +102,7 @@ class CompiledNetwork:
         # For the fingerprint of the parameters in use (results carry it): G's order of nodes and edges,
         # each edge's θ index, and each node's θ index (-1 for inputs, whose bias is 0).
         self._nodes, self._graph_edges = tuple(G), tuple(G.edges)
+        self._activations, self._listed = graph_activations(G), graph_listed(G)
         self._edge_theta = np.array([self.layout.edge_index[e] for e in self._graph_edges], dtype=np.int64)
         n_edges = self.layout.n_edges
         self._bias_theta = np.array([n_edges + self._bias_index[n] if n in self._bias_index else -1 for n in self._nodes])
@@ -171,7 +172,10 @@ class CompiledNetwork:
             self._result_network = replace(
                 self.network,
                 fingerprint=fingerprint(
-                    self._nodes, self._graph_edges, theta[self._edge_theta].tolist(), theta[self._bias_theta].tolist()
+                    zip(self._nodes, theta[self._bias_theta].tolist()),
+                    ((i, j, w) for (i, j), w in zip(self._graph_edges, theta[self._edge_theta].tolist())),
+                    self._activations,
+                    self._listed,
                 ),
             )
         return self._result_network

@@ -247,12 +247,15 @@ class NumbaKernels:
         self.bias = bias
         self.succ_weight = self.weight[self.layout.succ_edge]
 
-    def _bounds(self, width: int) -> np.ndarray:
+    def _bounds(self, width: int) -> np.ndarray | None:
+        """Column blocks, one per thread; None when one block will do (no thread pool call at all)."""
+        if width < 2 * MIN_BLOCK:
+            return None
         from numba import get_num_threads
 
         threads = self.threads or get_num_threads()
         blocks = max(1, min(threads, width // MIN_BLOCK))
-        return np.linspace(0, width, blocks + 1).astype(np.int64)
+        return None if blocks == 1 else np.linspace(0, width, blocks + 1).astype(np.int64)
 
     def _activation(self, unit: int):
         """The table entry of a unit and the position of its (single) node."""
@@ -265,7 +268,7 @@ class NumbaKernels:
         for start, stop in self.forward_segments:
             args = (layout.unit_ptr, self.codes, self.functions, layout.pred_ptr, layout.pred_index, self.weight,
                     self.bias, a, z, start, stop)  # fmt: skip
-            if bounds.size == 2:
+            if bounds is None:
                 forward_block(*args, 0, a.shape[1])
             else:
                 forward_blocks(*args, bounds)
@@ -276,9 +279,10 @@ class NumbaKernels:
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
         layout, bounds = self.layout, self._bounds(a.shape[1])
-        blocks = bounds.size - 1
+        blocks = 1 if bounds is None else bounds.size - 1
+        width = a.shape[1] if bounds is None else int(np.diff(bounds).max())
         grad = np.zeros((blocks, layout.n_edges), dtype=a.dtype)
-        through = np.empty((blocks, layout.max_unit, int(np.diff(bounds).max())), dtype=a.dtype)
+        through = np.empty((blocks, layout.max_unit, width), dtype=a.dtype)
         for start, stop in self.backward_segments:
             args = (layout.unit_ptr, self.codes, self.derivatives, layout.succ_ptr, layout.succ_index,
                     layout.succ_edge, self.succ_weight, layout.output_slot, a, z, direct, delta)  # fmt: skip
