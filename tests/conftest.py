@@ -1,4 +1,4 @@
-"""Shared test settings. Under CI=true the PyTorch cross-checks must run, never skip."""
+"""Shared test settings. Under CI=true the PyTorch and numba checks must run, never skip."""
 
 import os
 
@@ -19,3 +19,15 @@ def torch():
         pytest.skip("torch not installed (pip install -e '.[test]')")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
+
+
+@pytest.fixture(scope="session")
+def numba():
+    """The numba module; a skip locally without numba, a failure under CI."""
+    try:
+        import numba as numba_module
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but numba is not installed: pip install -e '.[test]' installs it")
+        pytest.skip("numba not installed (pip install -e '.[fast]')")
+    return numba_module

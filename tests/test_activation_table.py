@@ -1,7 +1,6 @@
 """The activation table is the one source of h, h', h'' for every engine: numpy, numba and torch."""
 
 import math
-import os
 import types
 
 import numpy as np
@@ -22,17 +21,6 @@ SOFTSIGN = Activation(
 )
 # np.where cannot give one float for one float inside numba: the engine must fall back to Python.
 WHERE_RELU = Activation("where_relu", lambda a: np.where(a > 0, a, 0.0), lambda a: np.where(a > 0, 1.0, 0.0))
-
-
-@pytest.fixture
-def numba():
-    try:
-        import numba as numba_module
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but numba is not installed: pip install -e '.[test]' installs it")
-        pytest.skip("numba not installed (pip install -e '.[fast]')")
-    return numba_module
 
 
 def _net_with(activation, seed=5):
