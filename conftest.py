@@ -16,6 +16,13 @@ MISSING = {name for name in ("numba", "torch") if importlib.util.find_spec(name)
 collect_ignore = ["graphbp/compiled/kernels_numba.py"] if "numba" in MISSING and not CI else []
 
 
+def pytest_configure(config):
+    if "numba" not in MISSING:  # the kernels take their activations as first-class functions, on purpose
+        config.addinivalue_line(
+            "filterwarnings", "ignore:.*First-class function type:numba.core.errors.NumbaExperimentalFeatureWarning"
+        )
+
+
 def pytest_collection_modifyitems(items):
     if CI or "torch" not in MISSING:
         return
