@@ -42,6 +42,8 @@ __all__ = [
     "write_values",
     "unit_levels",
     "level_units",
+    "LevelPlan",
+    "level_plans",
     "INPUT",
     "SOFTMAX_CODE",
 ]
@@ -250,6 +252,51 @@ def level_units(layout: Layout) -> list[np.ndarray]:
     by_level = np.argsort(levels, kind="stable")
     bounds = np.searchsorted(levels[by_level], np.arange(levels.max() + 2))
     return [by_level[bounds[L] : bounds[L + 1]] for L in range(levels.max() + 1)]
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """What one level computes (positions are indices into ``net.order``).
+
+    Attributes
+    ----------
+    rows : numpy.ndarray
+        Every position of the level's units, inputs included, in unit order.
+    computed : numpy.ndarray
+        The positions whose a_j the level computes (its non-input rows), in unit order.
+    elementwise : tuple of (Activation, numpy.ndarray)
+        The computed single-node units grouped by table entry: each entry once, with its positions.
+    softmax : tuple of numpy.ndarray
+        The positions of each softmax group of the level.
+    """
+
+    rows: np.ndarray
+    computed: np.ndarray
+    elementwise: tuple
+    softmax: tuple
+
+
+def level_plans(layout: Layout) -> list[LevelPlan]:
+    """A :class:`LevelPlan` per level, level 0 first (see :func:`level_units`)."""
+    ptr, codes = layout.unit_ptr, layout.unit_code
+    plans = []
+    for units in level_units(layout):
+        members = [np.arange(ptr[u], ptr[u + 1]) for u in units.tolist()]
+        groups: dict = {}
+        for u, rows in zip(units.tolist(), members):
+            if codes[u] >= 0:
+                groups.setdefault(layout.activations[codes[u]], []).append(int(rows[0]))
+        plans.append(
+            LevelPlan(
+                rows=np.concatenate(members).astype(np.int64),
+                computed=np.concatenate([rows for u, rows in zip(units, members) if codes[u] != INPUT] or [[]]).astype(
+                    np.int64
+                ),
+                elementwise=tuple((activation, np.array(rows)) for activation, rows in groups.items()),
+                softmax=tuple(rows for u, rows in zip(units, members) if codes[u] == SOFTMAX_CODE),
+            )
+        )
+    return plans
 
 
 def write_values(G, layout: Layout, weight: str, theta: np.ndarray) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .activations import torch_activation
 from .exceptions import ActivationError, GraphStructureError
-from .network_layout import INPUT, SOFTMAX_CODE, build_layout, level_units, read_values, write_values
+from .network_layout import build_layout, level_plans, read_values, write_values
 from .network import read_network
 
 try:
@@ -31,25 +31,16 @@ except ImportError:  # torch is an optional extra
 
 __all__ = ["GraphModule", "to_torch", "from_torch"]
 
-def _level_plan(layout, units: np.ndarray) -> tuple:
+def _level_plan(layout, plan) -> tuple:
     """Rows computed on one level, their in-edges, and their activation groups (local row indices)."""
-    ptr, codes = layout.unit_ptr, layout.unit_code
-    computed = [u for u in units if codes[u] != INPUT]
-    rows = np.array([p for u in computed for p in range(ptr[u], ptr[u + 1])], dtype=np.int64)
+    rows = plan.computed
     counts = layout.pred_ptr[rows + 1] - layout.pred_ptr[rows]
     edges = np.concatenate([np.arange(layout.pred_ptr[p], layout.pred_ptr[p + 1]) for p in rows] or [[]]).astype(np.int64)
     local = np.repeat(np.arange(rows.size), counts)
-    elementwise: dict = {}
-    softmax = []
-    start = 0
-    for u in computed:
-        size = ptr[u + 1] - ptr[u]
-        if codes[u] == SOFTMAX_CODE:
-            softmax.append(("softmax", list(range(start, start + size))))
-        else:
-            elementwise.setdefault(layout.activations[codes[u]], []).append(start)
-        start += size
-    return rows, edges, local, [*elementwise.items(), *softmax]
+    row_of = {p: r for r, p in enumerate(rows.tolist())}
+    groups = [(activation, [row_of[p] for p in members.tolist()]) for activation, members in plan.elementwise]
+    groups += [("softmax", [row_of[p] for p in members.tolist()]) for members in plan.softmax]
+    return rows, edges, local, groups
 
 
 class GraphModule(torch.nn.Module if torch is not None else object):
@@ -81,7 +72,7 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         # Bias of every node position (0 for inputs) is gathered from `bias` through this index.
         bias_slot = np.zeros(layout.n_nodes, dtype=np.int64)
         bias_slot[layout.bias_rows] = np.arange(layout.bias_rows.size)
-        plans = [_level_plan(layout, units) for units in level_units(layout)]
+        plans = [_level_plan(layout, plan) for plan in level_plans(layout)]
         plans = [plan for plan in plans if plan[0].size]
         row_ends = np.cumsum([0] + [plan[0].size for plan in plans]).tolist()
         edge_ends = np.cumsum([0] + [plan[1].size for plan in plans]).tolist()

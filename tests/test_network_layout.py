@@ -7,7 +7,7 @@ import pytest
 import graphbp
 from graphbp import ShapeError
 from graphbp.generators import from_edges, random_dag, skip_mlp
-from graphbp.network_layout import build_layout, checked_vector, edge_order, level_units
+from graphbp.network_layout import build_layout, checked_vector, edge_order, level_plans, level_units
 
 GRAPHS = {
     "bishop": graphbp.bishop_network,
@@ -81,3 +81,22 @@ def test_compiled_and_plain_parameter_checks_are_the_same():
             set_parameters(theta)
         messages.append(str(error.value))
     assert messages[0] == messages[1] == "parameter vector entry 3 (weight ('x2', 'z2')) is inf; it must be finite"
+
+
+def test_level_plans_group_each_levels_computed_rows_by_table_entry():
+    G = graphbp.irregular_network()
+    G.add_node("s1", activation="softmax")
+    G.add_node("s2", activation="softmax")
+    G.add_weighted_edges_from([("h3", "s1", 0.5), ("h1", "s2", -0.5)])
+    G.graph["outputs"] = ["y1", "y2", "s1", "s2"]
+    layout = build_layout(G, graphbp.read_network(G))
+    order = layout.net.order
+    plans = level_plans(layout)
+    assert [order[p] for p in plans[0].rows] == ["x1", "x2"] and plans[0].computed.size == 0
+    for plan in plans:
+        grouped = [p for _, rows in plan.elementwise for p in rows.tolist()] + [p for g in plan.softmax for p in g]
+        assert sorted(grouped) == sorted(plan.computed.tolist())
+        assert len({activation for activation, _ in plan.elementwise}) == len(plan.elementwise)  # each entry once
+        for activation, rows in plan.elementwise:
+            assert all(layout.net.activation[order[p]] is activation for p in rows.tolist())
+    assert [[order[p] for p in g] for plan in plans for g in plan.softmax] == [["s1", "s2"]]

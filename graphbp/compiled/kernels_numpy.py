@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix
 
 from ..activations import get_activation
 from ..forward import softmax, softmax_product
-from ..network_layout import INPUT, SOFTMAX_CODE, Layout, level_units
+from ..network_layout import Layout, LevelPlan, level_plans
 
 __all__ = ["LevelKernels"]
 
@@ -43,32 +43,21 @@ def _rows_matrix(rows, ptr, index, ids_of, n_nodes):
 class _Level:
     """One level: its rows, their forward/backward matrices, and their activation groups."""
 
-    def __init__(self, layout: Layout, units: np.ndarray):
-        ptr = layout.unit_ptr
-        self.rows = np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in units])
-        computed = np.array([p for u in units if layout.unit_code[u] != INPUT for p in range(ptr[u], ptr[u + 1])])
-        self.computed = computed.astype(np.int64)
+    def __init__(self, layout: Layout, plan: LevelPlan):
+        self.rows, self.computed = plan.rows, plan.computed
         n = layout.n_nodes
         edge_ids = np.arange(layout.n_edges)
         self.forward_matrix, self.forward_ids = _rows_matrix(self.computed, layout.pred_ptr, layout.pred_index, edge_ids, n)
         self.backward_matrix, self.backward_ids = _rows_matrix(
             self.rows, layout.succ_ptr, layout.succ_index, layout.succ_edge, n
         )
-        # Row groups as (positions, their indices within self.rows).
+        # Row groups as (positions, their indices within self.rows). An input's z is x: h is the
+        # identity there, and its δ is ∂E_n/∂x_i.
         local = {p: r for r, p in enumerate(self.rows.tolist())}
-        groups: dict = {}
-        self.softmax = []
-        for u in units:
-            members = np.arange(ptr[u], ptr[u + 1])
-            if layout.unit_code[u] == SOFTMAX_CODE:
-                self.softmax.append((members, np.array([local[p] for p in members.tolist()])))
-            else:
-                code = layout.unit_code[u]  # an input's z is x: h is the identity (its δ is ∂E_n/∂x_i)
-                activation = IDENTITY if code == INPUT else layout.activations[code]
-                groups.setdefault(activation, []).append(int(members[0]))
-        self.elementwise = [
-            (activation, np.array(rows), np.array([local[p] for p in rows])) for activation, rows in groups.items()
-        ]
+        inputs = np.setdiff1d(self.rows, self.computed)
+        groups = [*plan.elementwise, *([(IDENTITY, inputs)] if inputs.size else [])]
+        self.elementwise = [(activation, rows, np.array([local[p] for p in rows.tolist()])) for activation, rows in groups]
+        self.softmax = [(members, np.array([local[p] for p in members.tolist()])) for members in plan.softmax]
 
     def load(self, weight: np.ndarray) -> None:
         # New data arrays, so the matrices take the engine's dtype (float32 stays float32).
@@ -81,7 +70,7 @@ class LevelKernels:
 
     def __init__(self, layout: Layout):
         self.layout = layout
-        self.levels = [_Level(layout, units) for units in level_units(layout)]
+        self.levels = [_Level(layout, plan) for plan in level_plans(layout)]
         self.target = np.repeat(np.arange(layout.n_nodes), np.diff(layout.pred_ptr))
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
