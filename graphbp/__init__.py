@@ -70,6 +70,7 @@ _LAZY = {
     "eliminate": "elimination",
     "elimination_costs": "elimination",
     "linearized_graph": "elimination",
+    "write_html": "explorer",
 }
 
 
@@ -158,6 +159,7 @@ __all__ = [
     "skip_mlp",
     "to_json_data",
     "train",
+    "write_html",
     "write_json",
     "write_result",
 ]
