@@ -24,8 +24,6 @@ from .exceptions import (
 )
 from .explain import Explanation, explain
 from .forward import ForwardResult, forward
-from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
-from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .hessian import (
     HessianComparison,
     compare_hessians,
@@ -34,11 +32,9 @@ from .hessian import (
     hvp,
     outer_product_hessian,
 )
-from .io import from_json_data, read_json, to_json_data, write_json
 from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
-from .optimizers import Adam, GradientDescent
 from .params import (
     get_parameters,
     gradient_vector,
@@ -47,11 +43,12 @@ from .params import (
     parameter_labels,
     set_parameters,
 )
-from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
 
 # Loaded on first use (module __getattr__, as networkx does with its backends), so that
 # `import graphbp` pulls in neither scipy.sparse / numba (compiled), scipy.optimize / tqdm
-# (training) nor the drawing code. `compile` is reachable as graphbp.compile but kept out of
+# (training), the drawing code nor the tools built on the passes. A function named like its
+# module (explain, hessian, jacobian) stays eager: importing the module later would otherwise
+# bind the module over the name. `compile` is reachable as graphbp.compile but kept out of
 # __all__, so `from graphbp import *` shadows no builtin.
 _LAZY = {
     "CompiledNetwork": "compiled",
@@ -71,6 +68,25 @@ _LAZY = {
     "elimination_costs": "elimination",
     "linearized_graph": "elimination",
     "write_html": "explorer",
+    "from_edges": "generators",
+    "initialize_weights": "generators",
+    "mlp": "generators",
+    "random_dag": "generators",
+    "skip_mlp": "generators",
+    "CheckedValue": "gradcheck",
+    "GradientCheck": "gradcheck",
+    "check_gradients": "gradcheck",
+    "from_json_data": "io",
+    "read_json": "io",
+    "to_json_data": "io",
+    "write_json": "io",
+    "Adam": "optimizers",
+    "GradientDescent": "optimizers",
+    "ForwardMode": "paths",
+    "PathSum": "paths",
+    "count_paths": "paths",
+    "forward_mode": "paths",
+    "path_sum": "paths",
 }
 
 

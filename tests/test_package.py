@@ -34,6 +34,16 @@ def test_heavy_names_load_on_first_use_and_every_public_name_resolves():
     from graphbp import CompiledNetwork, train  # noqa: F401  (the lazy names import like the others)
 
 
+def test_a_lazy_name_is_never_shadowed_by_its_module():
+    """Importing every submodule first must leave each public name the function or class, not a module."""
+    probe = ("import pkgutil, types, importlib, graphbp; "
+             "[importlib.import_module(m.name) for m in pkgutil.walk_packages(graphbp.__path__, 'graphbp.') "
+             "if not m.name.endswith(('kernels_numba', 'torch_module', '__main__'))]; "
+             "print([n for n in graphbp.__all__ if isinstance(getattr(graphbp, n), types.ModuleType)])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_star_import_shadows_no_builtin():
     assert not [name for name in graphbp.__all__ if hasattr(builtins, name)]
     assert callable(graphbp.compile) and "compile" not in graphbp.__all__
