@@ -6,6 +6,7 @@ Examples::
     graphbp train --dataset spiral --random-dag watts_strogatz:20 --epochs 400
     graphbp train --dataset moons --layers 2,8,1 --optimizer adam --lr 0.05 --batch-size 20 --epochs 200
     graphbp train --dataset xor --network my_net.json --optimizer BFGS
+    graphbp train --dataset digits --validation-split 0.25 --epochs 100
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ DATASETS = {
     "moons": (lambda n, seed: datasets.two_moons(n or 200, seed=seed), "bce", "logistic", "2,8,1"),
     "circles": (lambda n, seed: datasets.circles(n or 200, seed=seed), "bce", "logistic", "2,8,1"),
     "spiral": (lambda n, seed: datasets.spiral(n or 300, seed=seed), "ce", "softmax", "2,16,3"),
+    "digits": (lambda n, seed: datasets.digits(n, seed), "ce", "softmax", "64,32,10"),
 }
 
 
