@@ -97,11 +97,16 @@ _LAZY = {
 
 
 def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'graphbp' has no attribute {name!r}")
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value  # the next lookup is a plain module attribute
-    return value
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # the next lookup is a plain module attribute
+        return value
+    try:  # a submodule named as an attribute (graphbp.compiled, graphbp.explorer): imported on first use
+        return import_module(f".{name}", __name__)
+    except ModuleNotFoundError as missing:
+        if missing.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module 'graphbp' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

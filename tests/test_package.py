@@ -44,6 +44,13 @@ def test_a_lazy_name_is_never_shadowed_by_its_module():
     assert out.strip() == "[]"
 
 
+def test_submodules_are_reachable_as_attributes_after_import_graphbp():
+    probe = ("import graphbp; graphbp.compiled.CompiledNetwork; graphbp.explorer.write_html; graphbp.drawing.draw; "
+             "print(hasattr(graphbp, 'no_such_thing'))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_star_import_shadows_no_builtin():
     assert not [name for name in graphbp.__all__ if hasattr(builtins, name)]
     assert callable(graphbp.compile) and "compile" not in graphbp.__all__
