@@ -31,6 +31,7 @@ __all__ = [
     "register_activation",
     "rebind",
     "torch_activation",
+    "torch_elementwise",
 ]
 
 SOFTMAX = "softmax"
@@ -318,13 +319,14 @@ class _TorchNamespace:
 
         def call(*args):
             like = next(arg for arg in args if torch.is_tensor(arg))
-            return function(*(arg if torch.is_tensor(arg) else torch.as_tensor(arg).to(like) for arg in args))
+            # A number becomes a filled tensor on like's device (no host copy, so CUDA graph capture works).
+            return function(*(arg if torch.is_tensor(arg) else torch.full_like(like, float(arg)) for arg in args))
 
         return call
 
 
 @cache
-def _torch_function(activation: Activation):
+def _torch_pair(activation: Activation) -> tuple[Callable, Callable]:
     import torch
 
     namespace = _TorchNamespace(torch)
@@ -340,6 +342,36 @@ def _torch_function(activation: Activation):
             f"activation {activation.name!r} has no torch version ({reason}); write h and h' with numpy's "
             "element-wise functions under the name np, which graphbp rebinds to torch"
         )
+    return h, slope
+
+
+def torch_elementwise(spec) -> tuple[Callable, Callable]:
+    """h and h' of an element-wise activation as plain torch functions (no autograd), for hand-written passes.
+
+    The same table entry as :func:`torch_activation`; the CUDA level loop of
+    :mod:`graphbp.torch_module` uses these.
+
+    Raises
+    ------
+    ActivationError
+        As :func:`torch_activation`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> h, slope = torch_elementwise("tanh")
+    >>> a = torch.tensor([0.5], dtype=torch.float64)
+    >>> bool(torch.allclose(slope(a), 1 - torch.tanh(a) ** 2))
+    True
+    """
+    return _torch_pair(get_activation(spec))
+
+
+@cache
+def _torch_function(activation: Activation):
+    import torch
+
+    h, slope = _torch_pair(activation)
 
     class TableActivation(torch.autograd.Function):
         """z = h(a) with ∂z/∂a = h'(a), both from the table entry (so kinks follow the table's convention)."""

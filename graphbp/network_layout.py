@@ -302,10 +302,11 @@ def level_plans(layout: Layout) -> list[LevelPlan]:
 def write_values(G, layout: Layout, weight: str, theta: np.ndarray) -> None:
     """Write a parameter vector (order of :func:`graphbp.parameter_keys`) into the graph's attributes."""
     n_edges, order = layout.n_edges, layout.net.order
+    adjacency, nodes = G._adj, G._node  # plain dicts: G.adj's views cost more than the assignment itself
     for (i, j), value in zip(layout.edges, theta[:n_edges].tolist()):
-        G.adj[i][j][weight] = value
+        adjacency[i][j][weight] = value
     for p, value in zip(layout.bias_rows.tolist(), theta[n_edges:].tolist()):
-        G.nodes[order[p]]["bias"] = value
+        nodes[order[p]]["bias"] = value
 
 
 def _finite(value) -> bool:

@@ -344,3 +344,39 @@ def test_non_finite_values_are_errors_naming_the_node(variant):
     H.nodes["h"]["activation"] = "tanh"
     with np.errstate(over="ignore"), pytest.raises(NumericalError, match="delta of node 'h'"):
         graphbp.compile(H, **VARIANTS[variant]).backprop([[0.0]], [[1e170]])
+
+
+# ∂L/∂y of each built-in loss, so vjp(x, ∂L/∂y) must reproduce backprop's gradients and input deltas.
+LOSS_OUTPUT_GRADIENT = {
+    "sse": lambda y, t: y - t,
+    "bce": lambda y, t: (y - t) / (y * (1 - y)),
+    "ce": lambda y, t: -t / y,
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("loss", ["sse", "bce", "ce"])
+@pytest.mark.parametrize("builder", ["irregular", "watts_strogatz", "odd_names"])
+def test_vjp_of_a_loss_gradient_equals_backprop(builder, loss, variant):
+    rng = np.random.default_rng(5)
+    G = BUILDERS[builder](5)
+    X, T = _set_up(G, loss, rng, custom=builder == "watts_strogatz")
+    net = graphbp.compile(G, **VARIANTS[variant])
+    reference = graphbp.backprop(G, X, T, loss=loss)
+    grad_x, grad_theta = net.vjp(X, LOSS_OUTPUT_GRADIENT[loss](reference.y, T))
+    _close(grad_theta, graphbp.gradient_vector(G, reference), 1e-12)
+    _close(grad_x, np.stack([reference.delta[i] for i in net.network.inputs], axis=1), 1e-12)
+    one_x, one_theta = net.vjp(X[0], LOSS_OUTPUT_GRADIENT[loss](reference.y[0], T[0]))
+    single = graphbp.backprop(G, X[0], T[0], loss=loss)
+    assert one_x.shape == (len(net.network.inputs),)
+    _close(one_theta, graphbp.gradient_vector(G, single), 1e-12)
+
+
+def test_vjp_bad_shapes_are_named():
+    net = graphbp.compile(graphbp.bishop_network(), backend="numpy")
+    with pytest.raises(ShapeError, match=r"grad_y has shape \(3, 1\); expected \(N, 2\)"):
+        net.vjp(np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(ShapeError, match="must hold the same samples"):
+        net.vjp(np.zeros((3, 2)), np.zeros((4, 2)))
+    with pytest.raises(ShapeError, match=r"grad_y\[0\] has nan for node 'y1'"):
+        net.vjp(np.zeros((1, 2)), [[np.nan, 0.0]])

@@ -14,6 +14,7 @@ compiled machine code between processes.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from functools import cache
 
@@ -34,6 +35,10 @@ warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaEx
 
 # Fewer samples than this per thread are not worth a thread.
 MIN_BLOCK = 16
+
+# numba's default "workqueue" threading layer aborts when two Python threads launch parallel
+# kernels at once; a launch already uses every core, so launches from threads take turns.
+_PARALLEL_LAUNCH = threading.Lock()
 
 # Reassociation lets the Σ_n δ_k z_j reductions use SIMD; results stay within
 # a few ulps of a sequential sum (the tests hold them to 1e-12 relative).
@@ -271,7 +276,8 @@ class NumbaKernels:
             if bounds is None:
                 forward_block(*args, 0, a.shape[1])
             else:
-                forward_blocks(*args, bounds)
+                with _PARALLEL_LAUNCH:
+                    forward_blocks(*args, bounds)
             if start < stop and self.codes[stop - 1] == PYTHON:
                 activation, j = self._activation(stop - 1)
                 z[j] = activation.function(a[j])
@@ -289,7 +295,8 @@ class NumbaKernels:
             if blocks == 1:
                 backward_block(*args, through[0], grad[0], start, stop, 0, a.shape[1])
             else:
-                backward_blocks(*args, through, grad, start, stop, bounds)
+                with _PARALLEL_LAUNCH:
+                    backward_blocks(*args, through, grad, start, stop, bounds)
             if start < stop and self.codes[start] == PYTHON:
                 activation, j = self._activation(start)
                 slot = layout.output_slot[j]
