@@ -102,6 +102,34 @@ def test_a_registered_activation_runs_inside_the_numba_kernels(numba, threads):
     _assert_same(compiled.backprop(X, T), graphbp.backprop(G, X, T), G)
 
 
+@pytest.mark.parametrize("name", BUILTIN)
+def test_an_output_derivative_is_the_derivative_written_from_z(name):
+    act = graphbp.get_activation(name)
+    if act.output_derivative is not None:
+        assert np.allclose(act.output_derivative(GRID, act.function(GRID)), act.derivative(GRID), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_numba_backward_uses_a_registered_output_derivative(numba, dtype):
+    # softsign: z = a / (1 + |a|), so h'(a) = 1 / (1 + |a|)² = (1 − |z|)², written from z alone.
+    from_z = Activation("softsign_from_z", SOFTSIGN.function, SOFTSIGN.derivative,
+                        output_derivative=lambda a, z: (1.0 - np.abs(z)) ** 2)
+    G, X, T = _net_with(from_z)
+    reference = graphbp.backprop(G, X, T)
+    result = graphbp.compile(G, backend="numba", dtype=dtype).backprop(X, T)
+    if dtype == np.float64:
+        _assert_same(result, reference, G)
+    else:
+        assert np.allclose(graphbp.gradient_vector(G, result), graphbp.gradient_vector(G, reference), rtol=1e-4, atol=1e-5)
+    # A wrong h'(a, z) changes the gradient: the kernels read it, not h'(a).
+    wrong = Activation("softsign_wrong_slope", SOFTSIGN.function, SOFTSIGN.derivative,
+                       output_derivative=lambda a, z: 2.0 * (1.0 - np.abs(z)) ** 2)
+    G_wrong, _, _ = _net_with(wrong)
+    off = graphbp.compile(G_wrong, backend="numba", dtype=dtype).backprop(X, T)
+    assert off.loss == pytest.approx(reference.loss, rel=1e-5)  # forward untouched
+    assert not np.allclose(graphbp.gradient_vector(G_wrong, off), graphbp.gradient_vector(G, reference), rtol=1e-3)
+
+
 def test_an_activation_numba_cannot_compile_falls_back_with_a_warning_saying_why(numba):
     from graphbp.compiled.kernels_numba import PYTHON
 

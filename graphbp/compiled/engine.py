@@ -162,7 +162,7 @@ class CompiledNetwork:
         if self.backend == "numba":
             from .kernels_numba import NumbaKernels
 
-            self.kernels = NumbaKernels(self.layout, threads)
+            self.kernels = NumbaKernels(self.layout, threads, self.dtype)
         else:
             self.backend = "numpy"
             self.kernels = LevelKernels(self.layout)

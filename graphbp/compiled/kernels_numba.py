@@ -26,7 +26,7 @@ from numba.typed import List
 from ..activations import Activation, get_activation, rebind
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 
-__all__ = ["NumbaKernels", "compiled_activation"]
+__all__ = ["NumbaKernels", "compiled_activation", "row_kernels"]
 
 # The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
@@ -49,7 +49,16 @@ _FAST = {"reassoc", "contract"}
 PYTHON = -3
 
 _SCALAR = types.float64(types.float64)
-_FUNCTION = types.FunctionType(_SCALAR)
+
+
+def _row_types(dtype) -> tuple:
+    """The first-class function types of the row kernels for work arrays of `dtype` (see :func:`row_kernels`)."""
+    rows = types.Array(types.float32 if dtype == np.float32 else types.float64, 2, "A")
+    index = types.int64
+    return (
+        types.FunctionType(types.void(rows, rows, index, index, index)),
+        types.FunctionType(types.void(rows, rows, rows, rows, index, index, index)),
+    )
 
 
 @cache
@@ -74,11 +83,58 @@ def compiled_activation(activation: Activation) -> tuple | None:
     return functions
 
 
+def _compiled_output_derivative(activation: Activation):
+    """The entry's h'(a, z) compiled for two floats, or None where it has none or numba cannot compile it."""
+    if activation.output_derivative is None:
+        return None
+    try:
+        return njit(types.float64(types.float64, types.float64))(rebind(activation.output_derivative, np, njit))
+    except Exception:  # as compiled_activation: then h'(a) serves
+        return None
+
+
+@cache
+def row_kernels(activation: Activation, dtype=np.float64) -> tuple | None:
+    """The row kernels of a table entry for work arrays of `dtype`, or None where numba cannot compile it.
+
+    ``activate(a, z, j, n0, n1)`` sets z_j = h(a_j) (eq. 5.49) and
+    ``scale(a, z, through, delta, j, n0, n1)`` sets δ_j = h'(a_j) · through[0]
+    (eq. 5.56) on columns n0:n1. The compiled h and h' of
+    :func:`compiled_activation` are constants inside them, so LLVM inlines them
+    into the loop over the row: the kernels call one of these per row, not per number.
+    """
+    pair = compiled_activation(activation)
+    if pair is None:
+        return None
+    h, slope = pair
+    activate_type, scale_type = _row_types(dtype)
+    output_slope = _compiled_output_derivative(activation)
+
+    def activate(a, z, j, n0, n1):
+        for n in range(n0, n1):
+            z[j, n] = h(a[j, n])
+
+    if output_slope is None:
+
+        def scale(a, z, through, delta, j, n0, n1):
+            for n in range(n0, n1):
+                delta[j, n] = slope(a[j, n]) * through[0, n - n0]
+
+    else:  # h' from z = h(a), already computed: tanh's 1 − z² costs no second tanh
+
+        def scale(a, z, through, delta, j, n0, n1):
+            for n in range(n0, n1):
+                delta[j, n] = output_slope(a[j, n], z[j, n]) * through[0, n - n0]
+
+    return (njit(activate_type.signature, fastmath=_FAST)(activate),
+            njit(scale_type.signature, fastmath=_FAST)(scale))  # fmt: skip
+
+
 @njit(cache=True, fastmath=_FAST)
 def forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, n0, n1):
     """a and z of units u_start..u_stop-1 on columns n0:n1 (inputs' rows already hold x).
 
-    ``functions[c]`` is the compiled h of activation code c (:attr:`Layout.activations`).
+    ``functions[c]`` is the row kernel of h for activation code c (:attr:`Layout.activations`).
     """
     for u in range(u_start, u_stop):
         code = unit_code[u]
@@ -104,15 +160,12 @@ def forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, 
                 w = weight[e]
                 for n in range(a_j.size):
                     a_j[n] += w * z_i[n]
-            b, z_j = bias[j], z[j, n0:n1]
+            b = bias[j]
+            for n in range(a_j.size):
+                a_j[n] = b + a_j[n]
             if code >= 0:
-                h = functions[code]
-                for n in range(a_j.size):
-                    a_j[n] = b + a_j[n]
-                    z_j[n] = h(a_j[n])  # eq. 5.49
-            else:  # softmax members and Python activations: only the bias here, h comes after
-                for n in range(a_j.size):
-                    a_j[n] = b + a_j[n]
+                functions[code](a, z, j, n0, n1)  # eq. 5.49: z_j = h(a_j)
+            # softmax members and Python activations: only the bias here, h comes after
         if code == SOFTMAX_CODE:
             for n in range(n0, n1):
                 top = a[first, n]
@@ -135,7 +188,7 @@ def backward_block(
 
     `through` is scratch of shape (largest unit, n1 - n0); `direct` holds the
     loss's ∂E_n/∂a_k for output column `output_slot[j]`; ``derivatives[c]`` is
-    the compiled h' of activation code c. A :data:`PYTHON` unit is left with
+    the row kernel of h' of activation code c (:func:`row_kernels`). A :data:`PYTHON` unit is left with
     δ_j = Σ_k w_kj δ_k: the caller applies h'(a_j) and the direct term.
     """
     for u in range(u_stop - 1, u_start - 1, -1):
@@ -185,13 +238,11 @@ def backward_block(
                     delta[j, n] = direct[output_slot[j], n] + z[j, n] * (through[j - first, n - n0] - mean)
         else:
             # eq. 5.56 with the output's own term: δ_j = direct_j + h'(a_j) Σ_k w_kj δ_k
-            delta_j, a_j, row = delta[first, n0:n1], a[first, n0:n1], through[0, : n1 - n0]
+            delta_j = delta[first, n0:n1]
             if code == INPUT:  # ∂E_n/∂x_i: an input passes x through, h' = 1
-                delta_j[:] = row
+                delta_j[:] = through[0, : n1 - n0]
             else:
-                slope = derivatives[code]
-                for n in range(delta_j.size):
-                    delta_j[n] = slope(a_j[n]) * row[n]
+                derivatives[code](a, z, through, delta, first, n0, n1)
             slot = output_slot[first]
             if slot >= 0:
                 own = direct[slot, n0:n1]
@@ -227,14 +278,16 @@ class NumbaKernels:
     applied to the whole row before they go on.
     """
 
-    def __init__(self, layout: Layout, threads: int | None = None):
+    def __init__(self, layout: Layout, threads: int | None = None, dtype=np.float64):
         self.layout = layout
         self.threads = threads
-        compiled = [compiled_activation(activation) for activation in layout.activations]
+        dtype = np.dtype(dtype).type
+        compiled = [row_kernels(activation, dtype) for activation in layout.activations]
         # A Python-only entry keeps a compiled placeholder in the list, so its codes stay the table's.
-        placeholder = compiled_activation(get_activation("identity"))
+        placeholder = row_kernels(get_activation("identity"), dtype)
         pairs = [pair or placeholder for pair in compiled] or [placeholder]
-        self.functions, self.derivatives = List.empty_list(_FUNCTION), List.empty_list(_FUNCTION)
+        activate_type, scale_type = _row_types(dtype)
+        self.functions, self.derivatives = List.empty_list(activate_type), List.empty_list(scale_type)
         for h, slope in pairs:
             self.functions.append(h)
             self.derivatives.append(slope)
