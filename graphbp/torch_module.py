@@ -37,57 +37,24 @@ import warnings
 
 import numpy as np
 
-from .activations import LEAKY_RELU_SLOPE
+from .activations import torch_elementwise
 from .compiled.engine import ArrayMapping, CompiledNetwork
-from .compiled.layout import ACTIVATION_CODES, INPUT, SOFTMAX_CODE, unit_levels, write_values
 from .exceptions import ActivationError, GraphBPError, GraphStructureError, ShapeError
 from .network import check_finite
+from .network_layout import INPUT, SOFTMAX_CODE, unit_levels, write_values
 
 try:
     import torch
 except ImportError:  # torch is an optional extra
     torch = None
 
-__all__ = ["GraphModule", "to_torch", "from_torch", "torch_activation"]
+__all__ = ["GraphModule", "to_torch", "from_torch"]
 
-_CODE_NAMES = {code: activation.name for activation, code in ACTIVATION_CODES.items()}
 _DTYPES = ("float32", "float64")
 # Level-loop runners kept per (device, batch size, dtype) beyond those in use.
 _KEPT_RUNNERS = 2
 # CUDA graph captures take turns (a capture must not see another thread's kernels).
 _CAPTURE = threading.Lock()
-
-
-def torch_activation(name: str):
-    """h and h' of a built-in element-wise activation as torch functions: ``(h(a), slope(a, z))``.
-
-    ``slope`` gets z = h(a) as well, so tanh and logistic reuse it. This is
-    the one place the torch side reads the activation table.
-
-    Examples
-    --------
-    >>> import torch
-    >>> h, slope = torch_activation("tanh")
-    >>> a = torch.tensor([0.5], dtype=torch.float64)
-    >>> float(slope(a, h(a))) == 1 - float(torch.tanh(a)) ** 2
-    True
-    """
-    if name == "identity":
-        return (lambda a: a), (lambda a, z: torch.ones_like(a))
-    if name == "tanh":
-        return torch.tanh, (lambda a, z: 1 - z * z)
-    if name == "logistic":
-        return torch.sigmoid, (lambda a, z: z * (1 - z))
-    if name == "relu":  # h'(0) = 0, the left-hand slope, as graphbp.activations
-        return torch.relu, (lambda a, z: (a > 0).to(a.dtype))
-    if name == "leaky_relu":
-        return (
-            lambda a: torch.nn.functional.leaky_relu(a, LEAKY_RELU_SLOPE),
-            lambda a, z: torch.where(a > 0, torch.ones_like(a), torch.full_like(a, LEAKY_RELU_SLOPE)),
-        )
-    if name == "softplus":  # logaddexp is exact for every a (torch's softplus cuts off at a > 20)
-        return (lambda a: torch.logaddexp(torch.zeros_like(a), a)), (lambda a, z: torch.sigmoid(a))
-    raise ActivationError(f"activation {name!r} has no torch version")
 
 
 class _Lease:
@@ -194,7 +161,7 @@ class _LevelRunner:
         i = self.index
         activations = [
             (code, self.a[g0:g1], self.z[g0:g1], self.through[g0:g1], self.delta[g0:g1],
-             torch_activation(_CODE_NAMES[code]) if code not in (INPUT, SOFTMAX_CODE) else None)
+             self.module._elementwise(code) if code not in (INPUT, SOFTMAX_CODE) else None)
             for code, g0, g1 in groups
         ]  # fmt: skip
         return (
@@ -248,7 +215,7 @@ class _LevelRunner:
                 elif code == INPUT:
                     delta_group.copy_(through_group)
                 else:
-                    torch.mul(functions[1](a_group, z_group), through_group, out=delta_group)
+                    torch.mul(functions[1](a_group), through_group, out=delta_group)
         self.grad_weight.index_copy_(0, i["backward_edge"], self.edge_gradient)
         torch.sum(self.delta, 1, out=self.row_sums)  # ∂E/∂b_j = Σ_n δ_j
         torch.index_select(self.row_sums, 0, i["bias_rows"], out=self.grad_bias)
@@ -373,19 +340,21 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         dtype = dtype or torch.get_default_dtype()
         engine = CompiledNetwork(G, weight, dtype=_numpy_dtype(dtype))
         layout = engine.layout
-        if layout.custom_units:
-            net = layout.net
-            node = net.order[layout.unit_ptr[layout.custom_units[0]]]
-            raise ActivationError(
-                f"node {node!r} has a user-defined activation {net.activation[node].name!r}, which has no torch "
-                "version; to_torch supports the built-in activations and softmax"
-            )
         self.graph, self.weight_attribute, self.layout = G, weight, layout
         theta = engine.get_parameters()
         self.weight = torch.nn.Parameter(torch.as_tensor(theta[: layout.n_edges], dtype=dtype))
         self.bias = torch.nn.Parameter(torch.as_tensor(theta[layout.n_edges :], dtype=dtype))
         self.cuda_graph, self.levels_on_cpu = cuda_graph, False
         self._start_caches({engine.dtype: engine})
+
+    def _elementwise(self, code: int):
+        """The level loop's (h, h') for the activation with this kernel code, as torch functions."""
+        layout = self.layout
+        try:
+            return torch_elementwise(layout.activations[code])
+        except ActivationError as error:
+            unit = int(np.flatnonzero(layout.unit_code == code)[0])
+            raise ActivationError(f"node {layout.net.order[layout.unit_ptr[unit]]!r}: {error}") from None
 
     def _start_caches(self, engines: dict) -> None:
         self._engines, self._loaded = engines, {}

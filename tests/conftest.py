@@ -1,4 +1,4 @@
-"""Shared test settings. Under CI=true the PyTorch cross-checks must run, never skip."""
+"""Shared test settings. Under CI=true the PyTorch and numba checks must run, never skip."""
 
 import importlib
 import os
@@ -25,6 +25,12 @@ def torch():
     torch_module = _optional("torch", "torch==2.13.0")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
+
+
+@pytest.fixture(scope="session")
+def numba():
+    """The numba module (the extra graphbp[fast]); a skip locally without it, a failure under CI."""
+    return _optional("numba", "numba")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """to_torch: the same network as a torch module; its autograd gradients equal graphbp's, and back."""
 
+import math
 import socket
 
 import networkx as nx
@@ -283,9 +284,14 @@ def test_errors_are_named(torch):
     from graphbp.torch_module import from_torch, to_torch
 
     G = graphbp.bishop_network()
-    G.nodes["z2"]["activation"] = Activation("cube", lambda a: a**3, lambda a: 3 * a**2)
-    with pytest.raises(ActivationError, match="node 'z2' has a user-defined activation 'cube'"):
-        to_torch(G)
+    G.nodes["z2"]["activation"] = Activation("scalar_tanh", np.vectorize(math.tanh), lambda a: 1 - np.tanh(a) ** 2)
+    X = torch.tensor([[0.5, -1.0]])
+    with pytest.warns(UserWarning, match="does not compile with numba"):
+        module = to_torch(G)  # on CPU the compiled engine runs any activation, a user's own included
+    assert module(X).detach().numpy() == pytest.approx(graphbp.forward(G, X.numpy()).y, abs=1e-12)
+    module.levels_on_cpu = True  # the level loop (the CUDA route) needs a torch version of h
+    with pytest.raises(ActivationError, match="node 'z2': activation 'scalar_tanh' has no torch version"):
+        module(X)
     module = to_torch(graphbp.bishop_network())
     other = graphbp.bishop_network()
     other.add_edge("x1", "y1", weight=1.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,9 +19,9 @@ from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
 from ..losses import output_columns
-from ..network import as_batch, check_finite, read_network
+from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
 from .kernels_numpy import LevelKernels
-from .layout import build_layout, read_values, write_values
+from ..network_layout import build_layout, checked_vector, read_values, write_values
 
 __all__ = ["CompiledNetwork", "compile_network", "ArrayMapping", "numba_available"]
 
@@ -119,7 +120,7 @@ class CompiledNetwork:
     network : Network
         The validated reading of the graph.
     layout : Layout
-        The arrays (see :mod:`graphbp.compiled.layout`).
+        The arrays (see :mod:`graphbp.network_layout`).
     dtype : numpy.dtype
         float64, or float32 (about 1e-5 relative agreement with float64).
     backend : str
@@ -150,11 +151,18 @@ class CompiledNetwork:
         self._output_columns = ([(h, np.array(ks)) for h, ks in by_activation.items()], groups)
         order = self.network.order
         self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
+        # For the fingerprint of the parameters in use (results carry it): G's order of nodes and edges,
+        # each edge's θ index, and each node's θ index (-1 for inputs, whose bias is 0).
+        self._nodes, self._graph_edges = tuple(G), tuple(G.edges)
+        self._activations, self._listed = graph_activations(G), graph_listed(G)
+        self._edge_theta = np.array([self.layout.edge_index[e] for e in self._graph_edges], dtype=np.int64)
+        n_edges = self.layout.n_edges
+        self._bias_theta = np.array([n_edges + self._bias_index[n] if n in self._bias_index else -1 for n in self._nodes])
         self.backend = "numba" if backend == "auto" and numba_available() else backend
         if self.backend == "numba":
             from .kernels_numba import NumbaKernels
 
-            self.kernels = NumbaKernels(self.layout, threads)
+            self.kernels = NumbaKernels(self.layout, threads, self.dtype)
         else:
             self.backend = "numpy"
             self.kernels = LevelKernels(self.layout)
@@ -178,6 +186,7 @@ class CompiledNetwork:
 
     def _load(self, weights: np.ndarray, biases: np.ndarray) -> None:
         self._theta = np.concatenate([weights, biases])
+        self._result_network = None  # its fingerprint is taken when a result first needs it
         bias = np.zeros(self.layout.n_nodes, dtype=self.dtype)
         bias[self.layout.bias_rows] = biases
         self.kernels.load(weights, bias)
@@ -198,13 +207,7 @@ class CompiledNetwork:
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
         """
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape != self._theta.shape:
-            raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {self._theta.size} parameters")
-        bad = np.flatnonzero(~np.isfinite(theta))
-        if bad.size:
-            kind, key = self.parameter_keys()[bad[0]]
-            raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
+        theta = checked_vector(theta, self.parameter_keys())
         n_edges = self.layout.n_edges
         self._load(theta[:n_edges], theta[n_edges:])
         return self
@@ -213,6 +216,21 @@ class CompiledNetwork:
         """Write the current weights and biases into the graph's attributes; returns the graph."""
         write_values(self.graph, self.layout, self.weight, self._theta)
         return self.graph
+
+    def _network_now(self):
+        """The network with the fingerprint of the parameters in use: what results carry."""
+        if self._result_network is None:
+            theta = np.append(self._theta, 0.0)  # index -1: an input's bias
+            self._result_network = replace(
+                self.network,
+                fingerprint=fingerprint(
+                    zip(self._nodes, theta[self._bias_theta].tolist()),
+                    ((i, j, w) for (i, j), w in zip(self._graph_edges, theta[self._edge_theta].tolist())),
+                    self._activations,
+                    self._listed,
+                ),
+            )
+        return self._result_network
 
     # -- passes -------------------------------------------------------------------------------
 
@@ -293,7 +311,9 @@ class CompiledNetwork:
         a, z = self._forward(X, [np.empty((self.layout.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
         y = z[self.layout.output_rows].T.copy()
         a_map, z_map = self._mappings((a, z), single)
-        return ForwardResult(self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y)
+        return ForwardResult(
+            self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y, network=self._network_now()
+        )
 
     def loss_and_gradient(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> tuple[float, np.ndarray]:
         """E and ∂E/∂θ (order of :func:`graphbp.parameter_keys`), streaming the batch in chunks if asked.
@@ -434,6 +454,7 @@ class CompiledNetwork:
             grad_weight=ArrayMapping(self.layout.edge_index, grad_weight, scalar=True),
             grad_bias=ArrayMapping(self._bias_index, grad_bias, scalar=True),
             loss_name=loss.name,
+            network=self._network_now(),
         )
 
 
