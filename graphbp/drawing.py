@@ -89,10 +89,10 @@ def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight",
     >>> pos["x1"], pos["z2"], pos["y2"]
     ((0.0, 0.5), (1.0, 0.0), (2.0, -0.5))
     """
-    return _positions(G, read_network(G, weight), pos, sweeps)
+    return _positions(G, read_network(G, weight), pos, sweeps, aspect)
 
 
-def _positions(G, net, pos: dict | None, sweeps: int) -> dict:
+def _positions(G, net, pos: dict | None, sweeps: int, aspect: float | None = TARGET_ASPECT) -> dict:
     """:func:`layout` of a network already checked."""
     columns = _columns(G, net)
     fixed = set(net.inputs) | set(net.outputs)
