@@ -53,6 +53,11 @@ class Activation:
     second_derivative : callable or None
         h''(a), element-wise; needed only for Hessian-vector products.
 
+    Raises
+    ------
+    ActivationError
+        If `name` is not a non-empty string or a function is not callable.
+
     Examples
     --------
     >>> import numpy as np
@@ -65,6 +70,15 @@ class Activation:
     function: ArrayFunction
     derivative: ArrayFunction
     second_derivative: ArrayFunction | None = None
+
+    def __post_init__(self):
+        # Checked here, so an Activation built directly fails as early as a registered one.
+        if not isinstance(self.name, str) or not self.name:
+            raise ActivationError(f"an activation name must be a non-empty string, got {self.name!r}")
+        for role in ("function", "derivative", "second_derivative"):
+            fn = getattr(self, role)
+            if not callable(fn) and not (role == "second_derivative" and fn is None):
+                raise ActivationError(f"activation {self.name!r}: {role} must be callable, got {fn!r}")
 
     def __call__(self, a):
         return self.function(a)
@@ -129,7 +143,7 @@ def register_activation(
     ------
     ActivationError
         If `name` is not a non-empty string, is ``"softmax"``, or a function
-        is not callable.
+        is not callable (`second_derivative` may be None).
 
     Examples
     --------
@@ -138,15 +152,8 @@ def register_activation(
     >>> get_activation("sine") is act
     True
     """
-    if not isinstance(name, str) or not name:
-        raise ActivationError(f"an activation name must be a non-empty string, got {name!r}")
     if name == SOFTMAX:
         raise ActivationError("'softmax' is built in and handled as a coupled group; choose another name")
-    for role, fn in (("function", function), ("derivative", derivative)):
-        if not callable(fn):
-            raise ActivationError(f"activation {name!r}: {role} must be callable, got {fn!r}")
-    if second_derivative is not None and not callable(second_derivative):
-        raise ActivationError(f"activation {name!r}: second_derivative must be callable or None")
     entry = Activation(name, function, derivative, second_derivative)
     _REGISTRY[name] = entry
     return entry

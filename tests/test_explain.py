@@ -7,6 +7,7 @@ from matplotlib.mathtext import MathTextParser
 
 from graphbp import GraphStructureError, ShapeError, backprop, bishop_network, irregular_network
 from graphbp.explain import explain
+from graph_snapshot import unchanged
 
 
 def _mathtext_ok(latex):
@@ -78,7 +79,7 @@ def test_many_successors_elided_in_latex_not_in_text():
 def test_errors():
     G = irregular_network()
     result = backprop(G, [[0.5, -1.0]], [[1.0, 0.0]])
-    with pytest.raises(GraphStructureError, match="node 'zz' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="node 'zz' is not in the graph"):
         explain(G, result, "zz")
-    with pytest.raises(ShapeError, match=r"sample 3 is not in the result, which holds samples 0..0"):
+    with unchanged(G), pytest.raises(ShapeError, match=r"sample 3 is not in the result, which holds samples 0..0"):
         explain(G, result, "h1", sample=3)

@@ -8,6 +8,7 @@ from torch_engine import torch_forward
 
 from graphbp import GraphBPError, ShapeError, forward
 from graphbp.jacobian import jacobian
+from graph_snapshot import unchanged
 
 GRAPHS = irregular_graphs()
 IDS = [name for name, _ in GRAPHS]
@@ -64,7 +65,7 @@ def test_softmax_rows_sum_to_zero():
 
 def test_bad_mode_and_bad_x():
     G = GRAPHS[0][1]
-    with pytest.raises(GraphBPError, match="unknown Jacobian mode 'sideways'"):
+    with unchanged(G), pytest.raises(GraphBPError, match="unknown Jacobian mode 'sideways'"):
         jacobian(G, [0.0, 0.0], mode="sideways")
-    with pytest.raises(ShapeError, match="expected"):
+    with unchanged(G), pytest.raises(ShapeError, match="expected"):
         jacobian(G, [0.0, 0.0, 1.0])

@@ -7,6 +7,7 @@ import pytest
 from graphbp import GraphBPError, GraphStructureError, backprop, irregular_network
 from graphbp.generators import random_dag, skip_mlp
 from graphbp.paths import count_paths, forward_mode, output_paths, path_sum
+from graph_snapshot import unchanged
 
 
 def _graphs():
@@ -74,11 +75,11 @@ def test_count_by_hand_and_cap():
     assert count_paths(G, "h1") == 5      # h1→h2→y1, h1→h2→y1→h3→y2, h1→h2→h3→y2, h1→h3→y2, h1→y2
     assert count_paths(G, "d") == 0
     assert count_paths(G, "y1") == 2      # ends at y1, and y1→h3→y2
-    with pytest.raises(GraphBPError, match=r"node 'x1' has 7 paths to the outputs, more than max_paths=3"):
+    with unchanged(G), pytest.raises(GraphBPError, match=r"node 'x1' has 7 paths to the outputs, more than max_paths=3"):
         output_paths(G, "x1", max_paths=3)
-    with pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
         count_paths(G, "nope")
-    with pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
         forward_mode(G, backprop(G, [0.0, 1.0], [0.0, 0.0]), "nope")
 
 
