@@ -39,9 +39,9 @@ def test_path_sum_and_forward_mode_equal_delta(name):
         for sample in (0, 2):
             expected = result.delta[node][sample]
             summed = path_sum(G, result, node, sample=sample)
-            assert summed.delta == expected
             assert summed.total == pytest.approx(expected, rel=1e-12, abs=1e-14)
             assert forward_mode(G, result, node, sample=sample).total == pytest.approx(expected, rel=1e-12, abs=1e-14)
+    assert sum(abs(result.delta[node][0]) > 1e-3 for node in G) >= 3  # enough non-zero δ to compare
 
 
 def test_path_products_by_hand_on_deep_supervision():

