@@ -7,7 +7,8 @@ swapped, a number changed by one (0 -> 1, 0.5 -> 1.5) or a boolean flipped.
 f-strings (messages) are left alone. The mutant replaces the module in a forked
 child of this process (numpy, torch, numba... are imported once here), which
 runs the module's test subset with ``pytest -x``: a failing test (or a crash, or
-a time-out) kills the mutant; a passing run lets it survive.
+a time-out) kills the mutant; a passing run lets it survive. The subset is the module's doctests plus the test
+files listed for it in ``MODULES`` (those that exist).
 
 Usage (from the repository root)::
 
@@ -201,7 +202,8 @@ def main(argv=None) -> int:
         pass
     rows = []
     for module_path in args.modules:
-        tests = [t for t in MODULES.get(module_path, ["tests"]) if Path(t).exists()]
+        # the module's own docstring examples first (they run as doctests in the suite), then its tests
+        tests = [module_path, *(t for t in MODULES.get(module_path, ["tests"]) if Path(t).exists())]
         found = mutants(ROOT / module_path)
         chosen = list(enumerate(found))
         if args.sample and len(chosen) > args.sample:
