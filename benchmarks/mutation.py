@@ -16,6 +16,7 @@ Usage (from the repository root)::
     python benchmarks/mutation.py graphbp/losses.py     # one module
     python benchmarks/mutation.py --sample 80 --seed 0  # at most 80 mutants per module, drawn at random
     python benchmarks/mutation.py --list graphbp/losses.py  # the mutants, not run
+    python benchmarks/mutation.py graphbp/losses.py --only 3,17  # re-run two of them
 
 The numba kernels are mutated with ``NUMBA_DISABLE_JIT=1`` (the same Python
 functions run uncompiled): compiling every mutant would take minutes each.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import importlib.abc
 import importlib.util
 import os
@@ -61,6 +63,7 @@ BINARY = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mu
 COMPARE = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
            ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
 BOOL = {ast.And: ast.Or, ast.Or: ast.And}
+NOT_APPLIED = 99  # a child's exit code when the mutated module could not be put in place
 
 
 def _sites(tree: ast.AST) -> list[tuple[ast.AST, str]]:
@@ -155,7 +158,11 @@ def _run_mutant(module_path: str, source: str, tests: list[str], timeout: float)
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
         name = module_path[:-3].replace("/", ".")
-        sys.meta_path.insert(0, _MutantFinder(name, ROOT / module_path, source))
+        finder = _MutantFinder(name, ROOT / module_path, source)
+        sys.meta_path.insert(0, finder)
+        # Imported here, before pytest: its doctest collection would otherwise load the file itself.
+        if importlib.import_module(name).__spec__.loader is not finder:
+            os._exit(NOT_APPLIED)
         import pytest
 
         args = ["-x", "-q", "-p", "no:cacheprovider", *tests]
@@ -167,6 +174,8 @@ def _run_mutant(module_path: str, source: str, tests: list[str], timeout: float)
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             code = os.waitstatus_to_exitcode(status)
+            if code == NOT_APPLIED:
+                raise RuntimeError(f"the mutant of {module_path} was not the module the tests imported")
             return "survived" if code == 0 else "killed"
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
@@ -181,6 +190,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant (a time-out kills it)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--only", type=lambda text: {int(k) for k in text.split(",")}, default=None,
+                        help="run only these mutant numbers (as printed, e.g. 3,17), for one module")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -206,7 +217,9 @@ def main(argv=None) -> int:
         tests = [module_path, *(t for t in MODULES.get(module_path, ["tests"]) if Path(t).exists())]
         found = mutants(ROOT / module_path)
         chosen = list(enumerate(found))
-        if args.sample and len(chosen) > args.sample:
+        if args.only is not None:
+            chosen = [(index, mutant) for index, mutant in chosen if index in args.only]
+        elif args.sample and len(chosen) > args.sample:
             chosen = sorted(random.Random(args.seed).sample(chosen, args.sample))
         if args.list:
             for index, (line, what, _) in chosen:
