@@ -43,14 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # module -> the tests that exercise it (files that do not exist are skipped, so the
 # same command scores an older checkout of the suite).
 BACKPROP_TESTS = ["tests/test_backprop.py", "tests/test_oracle.py", "tests/test_numerics.py",
-                  "tests/test_torch_crosscheck.py", "tests/test_gradcheck_params.py"]
+                  "tests/test_validation.py", "tests/test_torch_crosscheck.py", "tests/test_gradcheck_params.py"]
 DERIVATIVE_TESTS = ["tests/test_jacobian.py", "tests/test_paths.py", "tests/test_hessian.py"]
 MODULES = {
     "graphbp/forward.py": [*BACKPROP_TESTS, *DERIVATIVE_TESTS],
     "graphbp/backward.py": [*BACKPROP_TESTS, *DERIVATIVE_TESTS],
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
-    "graphbp/activations.py": ["tests/test_activations.py", *BACKPROP_TESTS, "tests/test_hessian.py",
-                               "tests/test_validation.py"],
+    "graphbp/activations.py": ["tests/test_activations.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
     "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/test_compiled.py"],
     "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/test_compiled.py"],
     "graphbp/hessian.py": ["tests/test_losses.py", "tests/test_oracle.py", "tests/test_hessian.py"],
