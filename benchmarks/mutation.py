@@ -187,7 +187,7 @@ def main(argv=None) -> int:
     parser.add_argument("modules", nargs="*", default=list(MODULES), help="module files (default: all in MODULES)")
     parser.add_argument("--sample", type=int, default=0, help="at most this many mutants per module (random)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant (a time-out kills it)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mutant (a time-out kills it)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--only", type=lambda text: {int(k) for k in text.split(",")}, default=None,
                         help="run only these mutant numbers (as printed, e.g. 3,17), for one module")
@@ -230,8 +230,8 @@ def main(argv=None) -> int:
         for index, (line, what, source) in chosen:
             outcome = _run_mutant(module_path, source, tests, args.timeout)
             killed += outcome != "survived"
-            if outcome == "survived":
-                survivors.append(f"  survived: {module_path}:{line}  #{index}  {what}")
+            if outcome != "killed":  # a time-out is counted as killed (a loop that never ends), and shown
+                survivors.append(f"  {outcome}: {module_path}:{line}  #{index}  {what}")
                 print(survivors[-1], flush=True)
         score = killed / max(len(chosen), 1)
         rows.append((module_path, len(found), len(chosen), killed, score, time.monotonic() - start))
