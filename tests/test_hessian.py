@@ -210,6 +210,15 @@ def test_compare_hessians_reports_distances():
         np.linalg.norm(outer_product_hessian(G, X, T, loss) - H) / np.linalg.norm(H))
     # irregular_network shares downstream paths (h1 feeds h2, h3 and y2), so the diagonal is approximate here
     assert 1e-3 < report.diagonal_error < 1.0
+    d = diagonal_hessian(G, X, T, loss)
+    assert report.diagonal_error == pytest.approx(np.linalg.norm(d - np.diag(H)) / np.linalg.norm(np.diag(H)))
+    assert report.diagonal_matrix_error == pytest.approx(np.linalg.norm(np.diag(d) - H) / np.linalg.norm(H))
+    np.testing.assert_array_equal(report.exact, H)
+    np.testing.assert_array_equal(report.diagonal, d)
+    assert report.keys == parameter_keys(G)
+    for name, M in (("exact", H), ("outer_product", report.outer_product)):
+        values = np.linalg.eigvalsh((M + M.T) / 2)
+        assert report.eigenvalues[name] == pytest.approx((values[0], values[-1]), rel=1e-12, abs=1e-12)
     assert report.eigenvalues["outer_product"][0] > -1e-12
     text = str(report)
     assert f"{report.outer_product_error:.3e}" in text and "diagonal vs diag(H)" in text

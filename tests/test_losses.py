@@ -7,6 +7,8 @@ Hessian. Cross-entropy targets need not sum to one (a mixture, a partial label),
 so the Σ_j t_j factor of δ and of the curvature is exercised; logits reach ±800.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,10 @@ def test_names_and_aliases():
         get_loss("hinge")
     with pytest.raises(LossError, match="unknown loss 3"):
         get_loss(3)
+
+
+def test_the_loss_table_is_read_only():
+    """The entries are shared by every engine: a user's assignment must not change them for everyone."""
+    for name in ("sse", "bce", "ce"):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            get_loss(name).output_delta = None
