@@ -133,7 +133,8 @@ def from_json_data(data) -> nx.DiGraph:
                 raise SerializationError(f"graph attribute {role!r} must be a list of nodes: {graph[role]!r}")
             graph[role] = [_as_node(v, f"graph[{role!r}][{k}]") for k, v in enumerate(graph[role])]
     nodes = [
-        {**item, "id": _as_node(item["id"], f"nodes[{k}]['id']")} for k, item in enumerate(_items(data, "nodes", {"id"}))
+        {**item, "id": _as_node(item["id"], f"nodes[{k}]['id']")}
+        for k, item in enumerate(_items(data, "nodes", {"id"}))
     ]
     edges = [
         {**item, **{end: _as_node(item[end], f"edges[{k}][{end!r}]") for end in ("source", "target")}}

@@ -82,7 +82,7 @@ def test_exact_hessian_and_products_equal_torch(torch):
 
 @pytest.mark.parametrize("loss", ["ce", "bce", "sse"])
 def test_outer_product_hessian_equals_torch_gauss_newton(loss, torch):
-    """Σ_n J_nᵀ Λ_n J_n, with J and Λ from torch: Λ = ∂²E_n/∂a² for the canonical losses, ∂²E_n/∂y² for sse."""
+    """Σ_n J_nᵀ Λ_n J_n, J and Λ from torch: Λ = ∂²E_n/∂a² for the canonical losses, ∂²E_n/∂y² for sse."""
     G, X, T = two_groups()
     if loss != "ce":
         for node in G.graph["outputs"]:

@@ -75,7 +75,10 @@ def test_count_by_hand_and_cap():
     assert count_paths(G, "h1") == 5      # h1→h2→y1, h1→h2→y1→h3→y2, h1→h2→h3→y2, h1→h3→y2, h1→y2
     assert count_paths(G, "d") == 0
     assert count_paths(G, "y1") == 2      # ends at y1, and y1→h3→y2
-    with unchanged(G), pytest.raises(GraphBPError, match=r"node 'x1' has 7 paths to the outputs, more than max_paths=3"):
+    with (
+        unchanged(G),
+        pytest.raises(GraphBPError, match=r"node 'x1' has 7 paths to the outputs, more than max_paths=3"),
+    ):
         output_paths(G, "x1", max_paths=3)
     with unchanged(G), pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
         count_paths(G, "nope")

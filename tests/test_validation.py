@@ -264,7 +264,10 @@ def test_softmax_group_members_feeding_each_other():
     G.add_edge("m", "y2", weight=1.0)
     G.graph["outputs"] = ["y", "y2"]
     G.nodes["y"]["activation"] = G.nodes["y2"]["activation"] = "softmax"
-    with unchanged(G), pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has a member that feeds another"):
+    with (
+        unchanged(G),
+        pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has a member that feeds another"),
+    ):
         read_network(G)
 
 
@@ -301,7 +304,11 @@ def test_overflow_in_forward_names_the_node():
     G = nx.DiGraph()
     nx.add_path(G, ["x", "a", "b", "y"], weight=1e200)
     G.nodes["a"]["activation"] = G.nodes["b"]["activation"] = "identity"
-    with unchanged(G), np.errstate(over="ignore"), pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"):
+    with (
+        unchanged(G),
+        np.errstate(over="ignore"),
+        pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"),
+    ):
         forward(G, [[0.0], [1.0]])
 
 
@@ -309,7 +316,11 @@ def test_activation_undefined_names_the_node():
     graphbp.register_activation("log", np.log, lambda a: 1 / a)
     G = small()
     G.nodes["h"]["activation"] = "log"
-    with unchanged(G), np.errstate(all="ignore"), pytest.raises(NumericalError, match="z of node 'h' is nan in sample 0"):
+    with (
+        unchanged(G),
+        np.errstate(all="ignore"),
+        pytest.raises(NumericalError, match="z of node 'h' is nan in sample 0"),
+    ):
         backprop(G, [[-1.0, 1.0]], [[0.0]])
 
 
@@ -327,5 +338,8 @@ def test_softmax_group_members_joined_by_an_edge():
     G.add_edge("y", "y2", weight=0.5)
     G.graph["outputs"] = ["y", "y2"]
     G.nodes["y"]["activation"] = G.nodes["y2"]["activation"] = "softmax"
-    with unchanged(G), pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has an edge \('y', 'y2'\)"):
+    with (
+        unchanged(G),
+        pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has an edge \('y', 'y2'\)"),
+    ):
         backprop(G, [0.0, 0.0], [1.0, 0.0], loss="ce")
