@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS), str(TESTS / "helpers")]
 
 from test_torch_crosscheck import BUILDERS, SEEDS, _with_loss  # noqa: E402
 from torch_engine import assert_matches_torch  # noqa: E402

@@ -1,4 +1,4 @@
-"""Forward+backward speed of graphbp's engines and of PyTorch autograd, against the memory roofline.
+"""Forward+backward speed of graphbp's engines, its torch module and hand-written PyTorch, against the memory roofline.
 
 Two graph families, at sizes S/M/L/XL (and ``tiny`` for the test suite):
 
@@ -20,6 +20,14 @@ z_i read in the forward sum (eq. 5.48) and one δ_k read in the backward sum
 (eq. 5.56): 2 x 8 bytes in float64, 2 x 4 in float32 (the per-node rows are
 O(V·N), small beside O(E·N)). Roofline = B / bytes-per-edge-sample; graphs
 whose (nodes x batch) arrays fit in cache can beat it.
+
+Engines: ``reference``; the compiled engine's ``loss_and_gradient`` (``numba``,
+``numpy``, ``float32``); ``module``, the module of :func:`graphbp.torch_module.to_torch`
+(forward, a sum-of-squares loss in torch, ``backward``); and the PyTorch baseline
+written by hand without graphbp (``torch-stacked``, ``torch-index_add``: see
+``torch_baselines.py``). Each at 1 and 2 threads. After the table, a second one
+gives per graph and thread count the ratios the targets are about: module ÷
+loss_and_gradient, and the faster hand-written baseline ÷ module.
 
 Usage::
 
@@ -46,6 +54,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import graphbp  # noqa: E402
 from graphbp.generators import random_dag, skip_mlp  # noqa: E402
@@ -56,6 +65,7 @@ LAYERED_SKIP = {"tiny": 0.1, "S": 0.05, "M": 0.05, "L": 0.02, "XL": 0.01}
 RANDWIRE = {"tiny": (60, 4, 8), "S": (500, 32, 32), "M": (3000, 32, 32), "L": (10000, 64, 64), "XL": (20000, 64, 64)}
 RANDWIRE_K = {"tiny": 6}  # WS(n, 40, 0.75) otherwise
 BYTES_PER_EDGE_SAMPLE = {"float64": 16, "float32": 8}
+HAND_WRITTEN = ("torch-stacked", "torch-index_add")
 TIME_BUDGET = 20.0  # seconds of timed repeats per engine and graph (at least one repeat)
 
 
@@ -99,13 +109,14 @@ def bandwidth(threads: int) -> float:
 def _load_libraries(engine: str) -> None:
     """Import torch / load numba's cached machine code, so neither counts as compile time or peak memory."""
     name, _, threads = engine.partition("@")
-    if name == "torch":
+    if name.startswith("torch") or name == "module":
         import torch
 
+        import torch_baselines  # noqa: F401
         from graphbp import torch_module  # noqa: F401
 
         torch.set_num_threads(int(threads or 1))
-    elif name in ("numba", "float32"):
+    if name in ("numba", "float32", "module"):
         import numba
 
         numba.set_num_threads(int(threads or 1))
@@ -120,13 +131,14 @@ def _engine_runner(engine: str, G, X, T):
     threads = int(threads or 1)
     if name == "reference":
         return 0.0, lambda: graphbp.backprop(G, X, T)
-    if name == "torch":
+    if name.startswith("torch") or name == "module":
         import torch
+        from torch_baselines import HandWritten
 
         from graphbp.torch_module import to_torch
 
         start = time.perf_counter()
-        module = to_torch(G, dtype=torch.float64)
+        module = to_torch(G, dtype=torch.float64) if name == "module" else HandWritten(G, name.partition("-")[2])
         seconds = time.perf_counter() - start
         Xt, Tt = torch.as_tensor(X), torch.as_tensor(T)
 
@@ -201,8 +213,15 @@ def machine() -> str:
 def engines_for(size: str, has_torch: bool) -> list[str]:
     engines = ["reference", "numba@1", "numba@2", "numpy@1", "float32@1", "float32@2"]
     if has_torch:
-        engines += ["torch@1", "torch@2"]
+        engines += [f"{name}@{threads}" for name in ("module", *HAND_WRITTEN) for threads in (1, 2)]
     return engines
+
+
+def _faster_hand_written(results: dict, threads: str):
+    """(seconds, name) of the faster hand-written PyTorch baseline at `threads`, or None."""
+    timed = [(results[f"{name}@{threads}"][0], name) for name in HAND_WRITTEN
+             if isinstance(results.get(f"{name}@{threads}", (None,))[0], float)]
+    return min(timed) if timed else None
 
 
 def main(argv=None) -> int:
@@ -212,7 +231,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per engine (fewer past 20 s)")
     parser.add_argument("--reference-limit", type=float, default=60.0,
                         help="skip the reference engine when its estimated pass exceeds this many seconds")
-    parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch baseline")
+    parser.add_argument("--no-torch", action="store_true", help="leave out the module and the PyTorch baselines")
     args = parser.parse_args(argv)
     try:
         import torch  # noqa: F401  (only to know whether it is there; the children import it)
@@ -231,10 +250,11 @@ def main(argv=None) -> int:
           "(compile + warm-up + timed runs)")
     print()
     header = ("| family | size | nodes | edges | levels | batch | engine | threads | s / fwd+bwd | edge-samples/s "
-              "| roofline | compile s | peak MiB | × reference | × torch@same threads |")
+              "| roofline | compile s | peak MiB | × reference | × hand-written torch@same threads |")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     failures = 0
+    targets = []
     for family in args.family:
         previous = None  # (edges, reference seconds) of the previous size
         for size in args.size:
@@ -271,14 +291,33 @@ def main(argv=None) -> int:
                     rate = E * N / seconds
                     dtype = "float32" if name == "float32" else "float64"
                     roofline = rate / (bw[int(threads or 1)] / BYTES_PER_EDGE_SAMPLE[dtype])
-                    torch_result = results.get(f"torch@{threads}")
-                    versus_torch = (f"{torch_result[0] / seconds:.1f}" if torch_result and
-                                    isinstance(torch_result[0], float) else "")
+                    baseline = _faster_hand_written(results, threads or "1")
+                    versus_torch = f"{baseline[0] / seconds:.1f}" if baseline else ""
                     cells += [f"{seconds:.4g}", f"{rate:.3g}", f"{roofline:.0%}", f"{compile_seconds:.3g}",
                               f"{peak:.0f}", f"{reference_seconds / seconds:.1f}", versus_torch]
                 print("| " + " | ".join(cells) + " |", flush=True)
             print(f"<!-- {family} {size}: graph built in {build_seconds:.1f} s -->", flush=True)
+            targets.append((family, size, results))
+    if has_torch:
+        _print_targets(targets)
     return 1 if failures else 0
+
+
+def _print_targets(targets) -> None:
+    """Per graph and thread count: module ÷ loss_and_gradient (target ≤ 1.3) and hand-written ÷ module (≥ 3, L/XL)."""
+    print()
+    print("| family | size | threads | module s | loss_and_gradient s | module ÷ loss_and_gradient "
+          "| faster hand-written torch | its s | hand-written ÷ module |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for family, size, results in targets:
+        for threads in ("1", "2"):
+            module, compiled = results.get(f"module@{threads}"), results.get(f"numba@{threads}")
+            if not (module and compiled and isinstance(module[0], float) and isinstance(compiled[0], float)):
+                continue
+            baseline = _faster_hand_written(results, threads)
+            cells = [family, size, threads, f"{module[0]:.4g}", f"{compiled[0]:.4g}", f"{module[0] / compiled[0]:.2f}"]
+            cells += [baseline[1], f"{baseline[0]:.4g}", f"{baseline[0] / module[0]:.1f}"] if baseline else ["", "", ""]
+            print("| " + " | ".join(cells) + " |", flush=True)
 
 
 def _depth(G) -> int:

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS), str(TESTS / "helpers")]
 from torch_engine import torch_forward, torch_loss  # noqa: E402
 
 import graphbp  # noqa: E402

@@ -1,9 +1,9 @@
 """Train the networks of the README's training figures, print what they reach and how long it takes.
 
-Prints, per task (the tasks of graphbp.gallery), the final mean loss (and MSE or accuracy), the
+Prints, per task (the tasks of graphbp.cli.gallery), the final mean loss (and MSE or accuracy), the
 gradient evaluations and the seconds; how many of several seeds succeed (XOR, spiral); L-BFGS-B
 against plain gradient descent for the same budget of gradient evaluations. The figures themselves
-are drawn by ``graphbp demo`` (graphbp.gallery).
+are drawn by ``graphbp demo`` (graphbp.cli.gallery).
 
     python benchmarks/training.py             # about a minute on 2 cores
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 from graphbp import GradientDescent, accuracy, forward, from_edges, mlp, random_dag, train
 from graphbp.datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, spiral, xor
-from graphbp.gallery import FIG53_TRAINING, classification_tasks
+from graphbp.cli.gallery import FIG53_TRAINING, classification_tasks
 
 
 def timed_train(G, x, t, **options):

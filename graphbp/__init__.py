@@ -5,13 +5,12 @@ nodes carry ``activation`` and ``bias``. :func:`backprop` runs Bishop's
 eqs. 5.48-5.56 on it and returns every a_j, z_j, δ_j and gradient.
 """
 
+from importlib import import_module
+
 from .activations import Activation, activation_names, get_activation, register_activation
-from .animation import animate_backward
 from .annotate import write_result
-from .backward import BackpropResult, backprop
-from .compiled import CompiledNetwork, compile
-from .drawing import draw, draw_heatmap, draw_paths, layout
-from .elimination import Elimination, draw_elimination, draw_linearized, eliminate, elimination_costs, linearized_graph
+from .backward import BackpropResult
+from .engines import backprop
 from .examples import bishop_network, irregular_network
 from .exceptions import (
     ActivationError,
@@ -25,9 +24,6 @@ from .exceptions import (
 )
 from .explain import Explanation, explain
 from .forward import ForwardResult, forward
-from .gallery import write_gallery
-from .generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
-from .gradcheck import CheckedValue, GradientCheck, check_gradients
 from .hessian import (
     HessianComparison,
     compare_hessians,
@@ -36,11 +32,9 @@ from .hessian import (
     hvp,
     outer_product_hessian,
 )
-from .io import from_json_data, read_json, to_json_data, write_json
 from .jacobian import jacobian
 from .losses import Loss, get_loss, loss_names
 from .network import Network, describe, read_network
-from .optimizers import Adam, GradientDescent
 from .params import (
     get_parameters,
     gradient_vector,
@@ -49,8 +43,75 @@ from .params import (
     parameter_labels,
     set_parameters,
 )
-from .paths import ForwardMode, PathSum, count_paths, forward_mode, path_sum
-from .training import History, accuracy, train
+
+# Loaded on first use (module __getattr__, as networkx does with its backends), so that
+# `import graphbp` pulls in neither scipy.sparse / numba (compiled), scipy.optimize / tqdm
+# (training), the drawing code nor the tools built on the passes. A function named like its
+# module (explain, hessian, jacobian) stays eager: importing the module later would otherwise
+# bind the module over the name. `compile` is reachable as graphbp.compile but kept out of
+# __all__, so `from graphbp import *` shadows no builtin.
+_LAZY = {
+    "CompiledNetwork": "compiled",
+    "compile": "compiled",
+    "History": "training",
+    "accuracy": "training",
+    "train": "training",
+    "animate_backward": "animation",
+    "draw": "drawing",
+    "draw_heatmap": "drawing",
+    "draw_paths": "drawing",
+    "layout": "drawing",
+    "Elimination": "elimination",
+    "draw_elimination": "elimination",
+    "draw_linearized": "elimination",
+    "eliminate": "elimination",
+    "elimination_costs": "elimination",
+    "linearized_graph": "elimination",
+    "write_html": "explorer",
+    "from_neat": "interop",
+    "from_sequential": "interop",
+    "from_sklearn": "interop",
+    "to_neat": "interop",
+    "to_sequential": "interop",
+    "to_sklearn": "interop",
+    "from_edges": "generators",
+    "initialize_weights": "generators",
+    "mlp": "generators",
+    "random_dag": "generators",
+    "skip_mlp": "generators",
+    "CheckedValue": "gradcheck",
+    "GradientCheck": "gradcheck",
+    "check_gradients": "gradcheck",
+    "from_json_data": "io",
+    "read_json": "io",
+    "to_json_data": "io",
+    "write_json": "io",
+    "Adam": "optimizers",
+    "GradientDescent": "optimizers",
+    "ForwardMode": "paths",
+    "PathSum": "paths",
+    "count_paths": "paths",
+    "forward_mode": "paths",
+    "path_sum": "paths",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # the next lookup is a plain module attribute
+        return value
+    try:  # a submodule named as an attribute (graphbp.compiled, graphbp.explorer): imported on first use
+        return import_module(f".{name}", __name__)
+    except ModuleNotFoundError as missing:
+        if missing.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module 'graphbp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Activation",
@@ -84,7 +145,6 @@ __all__ = [
     "bishop_network",
     "check_gradients",
     "compare_hessians",
-    "compile",
     "count_paths",
     "describe",
     "diagonal_hessian",
@@ -100,6 +160,9 @@ __all__ = [
     "forward_mode",
     "from_edges",
     "from_json_data",
+    "from_neat",
+    "from_sequential",
+    "from_sklearn",
     "get_activation",
     "get_loss",
     "get_parameters",
@@ -125,8 +188,11 @@ __all__ = [
     "set_parameters",
     "skip_mlp",
     "to_json_data",
+    "to_neat",
+    "to_sequential",
+    "to_sklearn",
     "train",
-    "write_gallery",
+    "write_html",
     "write_json",
     "write_result",
 ]

@@ -12,8 +12,10 @@ and the passes (see :mod:`graphbp.losses`).
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -27,6 +29,9 @@ __all__ = [
     "activation_names",
     "get_activation",
     "register_activation",
+    "rebind",
+    "torch_activation",
+    "torch_elementwise",
 ]
 
 SOFTMAX = "softmax"
@@ -84,10 +89,40 @@ class Activation:
         return self.function(a)
 
 
+# The table's functions are written once, against the module-level name ``np``, with numpy
+# ufuncs and arithmetic only (no np.where, no array constructors): so the same function runs
+# on numpy arrays (the reference engine), on one float inside a numba kernel (numba compiles
+# it, see :func:`rebind`), and on torch tensors (``np`` rebound to a torch namespace).
+
+
+def _identity(a):
+    return 1.0 * a
+
+
+def _one(a):
+    return 1.0 + 0.0 * a
+
+
+def _zero(a):
+    return 0.0 * a
+
+
+def _tanh(a):
+    return np.tanh(a)
+
+
+def _tanh_derivative(a):
+    return 1.0 - np.tanh(a) ** 2
+
+
+def _tanh_second_derivative(a):
+    h = np.tanh(a)
+    return -2.0 * h * (1.0 - h**2)
+
+
 def _logistic(a):
-    # exp of a non-positive number only: no overflow for large |a|.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # exp of a non-positive number only: no overflow for large |a| (e^min(a,0) is 1 or e^-|a|).
+    return np.exp(np.minimum(a, 0.0)) / (1.0 + np.exp(-np.abs(a)))
 
 
 def _logistic_derivative(a):
@@ -100,20 +135,33 @@ def _logistic_second_derivative(a):
     return s * (1.0 - s) * (1.0 - 2.0 * s)
 
 
-def _tanh_derivative(a):
-    return 1.0 - np.tanh(a) ** 2
+def _relu(a):
+    return np.maximum(a, 0.0)
 
 
-def _tanh_second_derivative(a):
-    h = np.tanh(a)
-    return -2.0 * h * (1.0 - h**2)
+def _relu_derivative(a):
+    return (a > 0) * 1.0
 
 
-def _zeros_like(a):
-    return np.zeros_like(np.asarray(a, dtype=float))
+def _leaky_relu(a):
+    return np.maximum(a, 0.0) + LEAKY_RELU_SLOPE * np.minimum(a, 0.0)
+
+
+def _leaky_relu_derivative(a):
+    return np.maximum((a > 0) * 1.0, LEAKY_RELU_SLOPE)
+
+
+def _softplus(a):
+    return np.logaddexp(0.0, a)
 
 
 _REGISTRY: dict[str, Activation] = {}
+_VERSION = [0]  # bumped by every registration: a name may come to mean another entry
+
+
+def registry_version() -> int:
+    """How many registrations the table has seen (so a cached reading of a graph knows it is stale)."""
+    return _VERSION[0]
 
 
 def register_activation(
@@ -156,25 +204,19 @@ def register_activation(
         raise ActivationError("'softmax' is built in and handled as a coupled group; choose another name")
     entry = Activation(name, function, derivative, second_derivative)
     _REGISTRY[name] = entry
+    _VERSION[0] += 1
     return entry
 
 
-register_activation("identity", lambda a: np.array(a, dtype=float), np.ones_like, _zeros_like)
-register_activation("tanh", np.tanh, _tanh_derivative, _tanh_second_derivative)
+register_activation("identity", _identity, _one, _zero)
+register_activation("tanh", _tanh, _tanh_derivative, _tanh_second_derivative)
 register_activation("logistic", _logistic, _logistic_derivative, _logistic_second_derivative)
 _REGISTRY["sigmoid"] = _REGISTRY["logistic"]
 # relu and leaky relu: at the kink a = 0, h' is taken as the left-hand slope (0 and the
 # leak) and h'' as 0 everywhere (the kink has measure zero).
-register_activation(
-    "relu", lambda a: np.maximum(a, 0.0), lambda a: (np.asarray(a) > 0).astype(float), _zeros_like
-)
-register_activation(
-    "leaky_relu",
-    lambda a: np.where(a > 0, a, LEAKY_RELU_SLOPE * a),
-    lambda a: np.where(np.asarray(a) > 0, 1.0, LEAKY_RELU_SLOPE),
-    _zeros_like,
-)
-register_activation("softplus", lambda a: np.logaddexp(0.0, a), _logistic, _logistic_derivative)
+register_activation("relu", _relu, _relu_derivative, _zero)
+register_activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, _zero)
+register_activation("softplus", _softplus, _logistic, _logistic_derivative)
 
 
 def activation_names() -> list[str]:
@@ -228,3 +270,153 @@ def get_activation(spec) -> Activation:
         f"an activation must be a name or an Activation object, got {spec!r}; known names: "
         f"{', '.join(activation_names())}"
     )
+
+
+def rebind(function: Callable, namespace, wrap: Callable | None = None) -> Callable:
+    """`function` re-created with ``np`` meaning `namespace`: one table entry, another array library.
+
+    Every global or closure variable holding the numpy module is replaced by
+    `namespace`, a numpy ufunc by `namespace`'s function of the same name, and
+    a plain Python helper by its own rebinding, passed through `wrap` (numba
+    passes ``njit``, so a helper such as ``_logistic`` is compiled too). A
+    numpy ufunc given as `function` itself (``register_activation("sine",
+    np.sin, ...)``) becomes a one-line function calling it.
+
+    Examples
+    --------
+    >>> import math
+    >>> float(rebind(get_activation("tanh").derivative, math)(0.0))
+    1.0
+    """
+    if isinstance(function, np.ufunc):
+        ufunc = function
+
+        def function(a):
+            return ufunc(a)
+
+    if not isinstance(function, types.FunctionType):
+        return function
+
+    def translate(value):
+        if value is np:
+            return namespace
+        if isinstance(value, np.ufunc):
+            return getattr(namespace, value.__name__, value)
+        if isinstance(value, types.FunctionType):
+            helper = rebind(value, namespace, wrap)
+            return wrap(helper) if wrap else helper
+        return value
+
+    code = function.__code__
+    names = {name for name in code.co_names if name in function.__globals__}
+    scope = {**function.__globals__, **{name: translate(function.__globals__[name]) for name in names}}
+    closure = tuple(types.CellType(translate(cell.cell_contents)) for cell in function.__closure__ or ())
+    return types.FunctionType(code, scope, function.__name__, function.__defaults__, closure or None)
+
+
+class _TorchNamespace:
+    """numpy's element-wise names for torch tensors: ``np.maximum(a, 0.0)`` -> ``torch.maximum(a, tensor(0.0))``."""
+
+    def __init__(self, torch):
+        self._torch = torch
+
+    def __getattr__(self, name):
+        torch = self._torch
+        function = getattr(torch, {"power": "pow", "absolute": "abs"}.get(name, name))
+
+        def call(*args):
+            like = next(arg for arg in args if torch.is_tensor(arg))
+            # A number becomes a filled tensor on like's device (no host copy, so CUDA graph capture works).
+            return function(*(arg if torch.is_tensor(arg) else torch.full_like(like, float(arg)) for arg in args))
+
+        return call
+
+
+@cache
+def _torch_pair(activation: Activation) -> tuple[Callable, Callable]:
+    import torch
+
+    namespace = _TorchNamespace(torch)
+    h, slope = rebind(activation.function, namespace), rebind(activation.derivative, namespace)
+    probe = torch.linspace(-2.0, 2.0, 5, dtype=torch.float64)
+    try:
+        ok = all(torch.is_tensor(f(probe)) and f(probe).shape == probe.shape for f in (h, slope))
+        reason = "h or h' does not return a tensor of its argument's shape"
+    except Exception as error:  # whatever the user's function raised on a tensor
+        ok, reason = False, f"{type(error).__name__}: {error}"
+    if not ok:
+        raise ActivationError(
+            f"activation {activation.name!r} has no torch version ({reason}); write h and h' with numpy's "
+            "element-wise functions under the name np, which graphbp rebinds to torch"
+        )
+    return h, slope
+
+
+def torch_elementwise(spec) -> tuple[Callable, Callable]:
+    """h and h' of an element-wise activation as plain torch functions (no autograd), for hand-written passes.
+
+    The same table entry as :func:`torch_activation`; the CUDA level loop of
+    :mod:`graphbp.torch_module` uses these.
+
+    Raises
+    ------
+    ActivationError
+        As :func:`torch_activation`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> h, slope = torch_elementwise("tanh")
+    >>> a = torch.tensor([0.5], dtype=torch.float64)
+    >>> bool(torch.allclose(slope(a), 1 - torch.tanh(a) ** 2))
+    True
+    """
+    return _torch_pair(get_activation(spec))
+
+
+@cache
+def _torch_function(activation: Activation):
+    import torch
+
+    h, slope = _torch_pair(activation)
+
+    class TableActivation(torch.autograd.Function):
+        """z = h(a) with ∂z/∂a = h'(a), both from the table entry (so kinks follow the table's convention)."""
+
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return h(a)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (a,) = ctx.saved_tensors
+            return grad * slope(a)
+
+    return TableActivation.apply
+
+
+def torch_activation(spec) -> Callable:
+    """The torch version of an element-wise activation: a function tensor -> tensor, differentiable.
+
+    Forward it evaluates the table's h with ``np`` rebound to torch; its
+    gradient is the table's h', so torch and the numpy engines agree at kinks.
+    Works for any registered or :class:`Activation` written with numpy's
+    element-wise functions (ufuncs and arithmetic).
+
+    Raises
+    ------
+    ActivationError
+        As :func:`get_activation`, or when h or h' does not run on a tensor
+        with ``np`` rebound to torch (e.g. it calls a numpy-only function).
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = torch.tensor([0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    >>> z = torch_activation("relu")(a)
+    >>> z.sum().backward()
+    >>> z.tolist(), a.grad.tolist()
+    ([0.0, 2.0], [0.0, 1.0])
+    """
+    return _torch_function(get_activation(spec))

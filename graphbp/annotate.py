@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .network import result_network
+
 __all__ = ["write_result"]
 
 
@@ -33,6 +35,9 @@ def write_result(G, result, sample: int | None = None, grad: str = "grad"):
     ------
     IndexError
         If `sample` is outside the batch.
+    GraphBPError
+        If `result` was computed on another graph, or before `G` changed
+        (:func:`graphbp.network.result_network`).
 
     Examples
     --------
@@ -43,6 +48,8 @@ def write_result(G, result, sample: int | None = None, grad: str = "grad"):
     >>> G.nodes["y"]["delta"], G.edges["x", "y"]["grad"]
     (2.0, 2.0)
     """
+
+    result_network(G, result, getattr(getattr(result, "network", None), "weight", "weight"))
 
     def pick(value):
         if sample is None or np.ndim(value) == 0:

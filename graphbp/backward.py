@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .exceptions import GraphBPError, ShapeError
-from .forward import ForwardResult, per_sample, propagate, stack_outputs
+from .exceptions import ShapeError
+from .forward import ForwardResult, per_sample, propagate, softmax_product, stack_outputs, stack_rows
 from .losses import check_loss, get_loss, output_columns
 from .network import Network, as_batch, check_finite, read_network
 
@@ -52,10 +52,18 @@ class BackpropResult(ForwardResult):
     loss_name: str = ""
 
 
-def _softmax_backward(unit, z, through):
-    """J^T g for a softmax group: ∂z_m/∂a_j = z_m (I_mj − z_j), so δ_j = z_j (g_j − Σ_m z_m g_m)."""
-    mean = sum(z[m] * through[m] for m in unit)
-    return {j: z[j] * (through[j] - mean) for j in unit}
+def successor_sum(G, j, delta: dict, weight: str = "weight", zero=0.0):
+    """Σ_{k ∈ S_j} w_kj δ_k with S_j = ``G.successors(j)``: the sum of eq. 5.56.
+
+    a_j reaches E only through the units it feeds, one first step j→k each
+    (eq. 5.55), so the chain rule adds one term per successor.
+    """
+    return sum((G[j][k][weight] * delta[k] for k in G.successors(j)), zero)
+
+
+def softmax_backward(unit: tuple, z: dict, through: dict) -> dict:
+    """δ of a softmax group's members from their successor sums: Jᵀ g, the group's Jacobian applied explicitly."""
+    return dict(zip(unit, softmax_product(stack_rows(z[j] for j in unit), stack_rows(through[j] for j in unit))))
 
 
 def backward_sweep(G, net: Network, a: dict, z: dict, direct: dict) -> dict:
@@ -64,10 +72,10 @@ def backward_sweep(G, net: Network, a: dict, z: dict, direct: dict) -> dict:
     zero = np.zeros_like(next(iter(a.values())))
     delta = {}
     for unit in reversed(net.units):
-        # eq. 5.55: a_j reaches E only through the units it feeds, S_j = G.successors(j).
-        through = {j: sum((G[j][k][weight] * delta[k] for k in G.successors(j)), zero) for j in unit}
+        # eq. 5.55: a_j reaches E only through the units it feeds, Σ_{k ∈ G.successors(j)} w_kj δ_k.
+        through = {j: successor_sum(G, j, delta, weight, zero) for j in unit}
         if net.activation[unit[0]] == SOFTMAX:
-            backward = _softmax_backward(unit, z, through)
+            backward = softmax_backward(unit, z, through)
             delta.update({j: direct[j] + backward[j] for j in unit})
         else:
             (j,) = unit
@@ -108,8 +116,11 @@ def check_batch(net: Network, x, t, loss):
     return X, T, loss, single
 
 
-def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str = "reference") -> BackpropResult:
-    """Error, every δ_j and every gradient of a network, by backpropagation.
+def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> BackpropResult:
+    """Error, every δ_j and every gradient of a network, by backpropagation (the reference engine).
+
+    ``graphbp.backprop`` is this function behind an ``engine=`` choice
+    (:mod:`graphbp.engines`); this module imports nothing of the compiled engine.
 
     Parameters
     ----------
@@ -126,10 +137,6 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
         softmax outputs).
     weight : str, default "weight"
         Edge attribute holding the weight w_ji.
-    engine : {"reference", "compiled"}, default "reference"
-        ``"compiled"`` runs the same maths through :func:`graphbp.compile`
-        (flat arrays, numba when installed); it pays a one-off compile per
-        call, so reuse ``graphbp.compile(G)`` when calling repeatedly.
 
     Returns
     -------
@@ -159,12 +166,6 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
     >>> r.grad_bias["h"], r.grad_weight[("x", "h")]   # Σ_n δ_h and Σ_n δ_h x (eq. 5.53)
     (-2.0, -0.0)
     """
-    if engine == "compiled":
-        from .compiled import compile_network
-
-        return compile_network(G, weight=weight).backprop(x, t, loss=loss)
-    if engine != "reference":
-        raise GraphBPError(f"unknown engine {engine!r}; known: compiled, reference")
     net, X, T, loss, single = prepare(G, x, t, loss, weight)
     a, z = propagate(G, net, X)
     check_finite(net, z, "z")
@@ -187,4 +188,5 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
         grad_weight=grad_weight,
         grad_bias=grad_bias,
         loss_name=loss.name,
+        network=net,
     )

@@ -14,7 +14,7 @@ import numpy as np
 
 from .exceptions import GraphBPError, GraphStructureError
 from .explain import explain, sample_values
-from .network import read_network
+from .network import read_network, result_network
 
 __all__ = ["layout", "draw", "draw_paths", "draw_heatmap", "figure_for"]
 
@@ -77,7 +77,11 @@ def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight") 
     >>> pos["x1"], pos["z2"], pos["y2"]
     ((0.0, 0.5), (1.0, 0.0), (2.0, -0.5))
     """
-    net = read_network(G, weight)
+    return _positions(G, read_network(G, weight), pos, sweeps)
+
+
+def _positions(G, net, pos: dict | None, sweeps: int) -> dict:
+    """:func:`layout` of a network already checked."""
     columns = _columns(G, net)
     fixed = set(net.inputs) | set(net.outputs)
     height = {}
@@ -294,7 +298,7 @@ def draw(
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
 
-    net = read_network(G, weight)
+    net = read_network(G, weight) if result is None else result_network(G, result, weight)
     ax = plt.gca() if ax is None else ax
     unknown = set(values) - set(_QUANTITY_SYMBOL)
     if unknown:
@@ -303,7 +307,7 @@ def draw(
         raise GraphStructureError(f"highlight node {highlight!r} is not in the graph")
     if highlight is not None and result is None:
         raise GraphBPError("highlight needs a result: draw(G, result, highlight=j)")
-    positions = layout(G, pos, weight=weight)
+    positions = _positions(G, net, pos, sweeps=4)
     nodes = list(net.order)
     labelled = len(nodes) <= max_labelled
     node_size = float(np.clip(12000 / len(nodes), 40, 900))

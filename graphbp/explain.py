@@ -15,9 +15,9 @@ from typing import Hashable
 import numpy as np
 
 from .activations import SOFTMAX
-from .backward import _softmax_backward
+from .backward import softmax_backward, successor_sum
 from .exceptions import GraphStructureError, ShapeError
-from .network import Network, read_network
+from .network import Network, result_network
 
 __all__ = ["Explanation", "explain", "sample_values", "direct_terms", "latex_name"]
 
@@ -79,9 +79,9 @@ def direct_terms(G, net: Network, a: dict, z: dict, delta: dict) -> dict:
     for unit in net.units:
         if unit[0] not in output_set:
             continue
-        through = {j: sum(G[j][k][weight] * delta[k] for k in G.successors(j)) for j in unit}
+        through = {j: successor_sum(G, j, delta, weight) for j in unit}
         if net.activation[unit[0]] == SOFTMAX:
-            backward = _softmax_backward(unit, z, through)
+            backward = softmax_backward(unit, z, through)
         else:
             (j,) = unit
             backward = {j: float(net.activation[j].derivative(np.asarray(a[j]))) * through[j]}
@@ -239,6 +239,9 @@ def explain(G, result, j: Hashable, sample: int = 0, weight: str = "weight") -> 
 
     Raises
     ------
+    GraphBPError
+        If `result` was computed on another graph, or before `G` changed
+        (:func:`graphbp.network.result_network`: `G` is not validated again).
     GraphStructureError
         If `j` is not a node of `G`, or `j` is in a softmax group that feeds
         other units (its δ couples the group: no single h'(a_j) exists).
@@ -259,7 +262,7 @@ def explain(G, result, j: Hashable, sample: int = 0, weight: str = "weight") -> 
     """
     if j not in G:
         raise GraphStructureError(f"node {j!r} is not in the graph")
-    net = read_network(G, weight)
+    net = result_network(G, result, weight)
     a, z, delta = sample_values(result, sample)
     activation = net.activation[j]
     successors = tuple(G.successors(j))

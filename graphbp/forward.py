@@ -7,7 +7,7 @@ over samples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,10 @@ class ForwardResult:
         arrays of length N for a batch, floats for a single 1-D sample.
     y : numpy.ndarray
         Outputs, shape (N, K) for a batch or (K,) for one sample.
+    network : Network
+        The checked network the pass ran on (with its parameters' fingerprint):
+        explain, draw, path_sum, write_result and gradient_vector use it instead
+        of validating the graph again (see :func:`graphbp.network.result_network`).
     """
 
     inputs: tuple
@@ -37,13 +41,30 @@ class ForwardResult:
     a: dict
     z: dict
     y: np.ndarray
+    network: Network | None = field(default=None, repr=False, compare=False)
 
 
-def softmax(values: list[np.ndarray]) -> list[np.ndarray]:
-    """Softmax across a group of units, each an array over the batch (shifted by the max: no overflow)."""
-    stacked = np.stack(values)
-    exp = np.exp(stacked - stacked.max(axis=0))
-    return list(exp / exp.sum(axis=0))
+def softmax(a: np.ndarray) -> np.ndarray:
+    """Softmax across a group: `a` is (units, N), one row per unit; shifted by the max, so no overflow."""
+    exp = np.exp(a - a.max(axis=0))
+    return exp / exp.sum(axis=0)
+
+
+def stack_rows(values) -> np.ndarray:
+    """One row per unit of a group: the members' arrays (or floats) broadcast to one shape and stacked."""
+    return np.stack(np.broadcast_arrays(*values))
+
+
+def softmax_product(z: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """A softmax group's Jacobian times `g`, rows = units: ∂z_m/∂a_j = z_m (I_mj − z_j), so (J g)_m = z_m (g_m − Σ_j z_j g_j).
+
+    J is symmetric, so this is also Jᵀ g: the forward tangent and the backward
+    δ of a softmax group (eq. 5.56 with the group's Jacobian) are this one product.
+    """
+    # Either may lack leading per-sample axes (g of an R-operator carries one per direction): pad after the unit axis.
+    ndim = max(z.ndim, g.ndim)
+    z, g = (v.reshape(v.shape[:1] + (1,) * (ndim - v.ndim) + v.shape[1:]) for v in (z, g))
+    return z * (g - (z * g).sum(axis=0))
 
 
 def propagate(G, net: Network, X: np.ndarray, shift: dict | None = None) -> tuple[dict, dict]:
@@ -67,7 +88,7 @@ def propagate(G, net: Network, X: np.ndarray, shift: dict | None = None) -> tupl
                 a[j] = a[j] + shift[j]
         # eq. 5.49: z_j = h(a_j); a softmax group is one coupled step.
         if net.activation[unit[0]] == SOFTMAX:
-            z.update(zip(unit, softmax([a[j] for j in unit])))
+            z.update(zip(unit, softmax(stack_rows(a[j] for j in unit))))
         else:
             (j,) = unit
             z[j] = net.activation[j].function(a[j])
@@ -96,9 +117,8 @@ def tangent_sweep(G, net: Network, a: dict, z: dict, seed: dict) -> dict:
 def activation_tangent(net: Network, unit: tuple, a: dict, z: dict, a_dot: dict) -> dict:
     """ż_m = Σ_j ∂z_m/∂a_j ȧ_j for the nodes of one unit: h'(a_k) ȧ_k, or a softmax group's Jacobian times ȧ."""
     if net.activation[unit[0]] == SOFTMAX:
-        # ż_m = Σ_j z_m (I_mj − z_j) ȧ_j = z_m (ȧ_m − Σ_j z_j ȧ_j)
-        mean = sum(z[j] * a_dot[j] for j in unit)
-        return {m: z[m] * (a_dot[m] - mean) for m in unit}
+        # ż_m = Σ_j z_m (I_mj − z_j) ȧ_j
+        return dict(zip(unit, softmax_product(stack_rows(z[m] for m in unit), stack_rows(a_dot[m] for m in unit))))
     (k,) = unit
     return {k: net.activation[k].derivative(a[k]) * a_dot[k]}
 
@@ -155,4 +175,6 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     a, z = propagate(G, net, X)
     check_finite(net, z, "z")
     y = stack_outputs(net, z)
-    return ForwardResult(net.inputs, net.outputs, per_sample(a, single), per_sample(z, single), y[0] if single else y)
+    return ForwardResult(
+        net.inputs, net.outputs, per_sample(a, single), per_sample(z, single), y[0] if single else y, network=net
+    )

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .backward import _softmax_backward, backward_sweep, loss_terms, prepare
+from .backward import backward_sweep, loss_terms, prepare, softmax_backward, successor_sum
 from .exceptions import ActivationError, LossError, ShapeError
 from .forward import activation_tangent, propagate, stack_outputs, tangent_sweep
 from .losses import output_columns
@@ -129,14 +129,14 @@ def _r_backward(G, point: _Point, V: np.ndarray, r_a: dict, r_z: dict) -> dict:
     for unit in net.units:
         if unit[0] not in net.bias:
             continue  # an input: its R{δ} is not needed
-        through = {j: sum((G[j][k][weight] * delta[k] for k in G.successors(j)), 0.0) for j in unit}
+        through = {j: successor_sum(G, j, delta, weight) for j in unit}
         through_v = {j: sum((v["weight", (j, k)][:, None] * delta[k] for k in G.successors(j)), 0.0) for j in unit}
         if net.activation[unit[0]] == SOFTMAX:
             # R{J}ᵀ g for J_mj = z_m (I_mj − z_j): R{z_j}(g_j − Σ_m z_m g_m) − z_j Σ_m R{z_m} g_m
             mean = sum(z[m] * through[m] for m in unit)
             r_mean = sum(r_z[m] * through[m] for m in unit)
             bent = {j: r_z[j] * (through[j] - mean) - z[j] * r_mean for j in unit}
-            passed = _softmax_backward(unit, z, through_v)
+            passed = softmax_backward(unit, z, through_v)
         else:
             (j,) = unit
             act = net.activation[j]
@@ -349,7 +349,7 @@ def diagonal_hessian(G, x, t, loss="sum_of_squares", weight: str = "weight") -> 
             continue
         # Through z_m: Σ_k w_km² ∂²E_n/∂a_k² (diagonal part only) and Σ_k w_km δ_k.
         curved = {m: sum((G[m][k][weight] ** 2 * second[k] for k in G.successors(m)), 0.0) for m in unit}
-        through = {m: sum((G[m][k][weight] * delta[k] for k in G.successors(m)), 0.0) for m in unit}
+        through = {m: successor_sum(G, m, delta, weight) for m in unit}
         if net.activation[unit[0]] == SOFTMAX:
             first_sq, second_z = _softmax_second(unit, z)
         else:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -22,10 +23,11 @@ from .activations import (
     DEFAULT_OUTPUT_ACTIVATION,
     SOFTMAX,
     get_activation,
+    registry_version,
 )
-from .exceptions import ActivationError, GraphStructureError, NumericalError, ParameterError, ShapeError
+from .exceptions import ActivationError, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
 
-__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite"]
+__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite", "fingerprint", "result_network"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Network:
         Non-output nodes from which no output can be reached (their δ is 0).
     weight : str
         The edge attribute holding w_ji.
+    fingerprint : tuple
+        :func:`fingerprint` of the graph as read: its nodes, edges, weights,
+        biases and activations. :func:`read_network` reuses this reading while
+        the graph still has this fingerprint.
     """
 
     inputs: tuple
@@ -64,6 +70,7 @@ class Network:
     softmax_groups: tuple
     dead_ends: tuple
     weight: str = "weight"
+    fingerprint: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def hidden(self) -> tuple:
@@ -265,6 +272,9 @@ def read_network(G, weight: str = "weight") -> Network:
     Returns
     -------
     Network
+        A graph read before and unchanged since (same :func:`fingerprint`:
+        nodes, edges, weights, biases, activations) is not validated again:
+        its earlier reading is returned.
 
     Raises
     ------
@@ -291,6 +301,20 @@ def read_network(G, weight: str = "weight") -> Network:
     ...
     graphbp.exceptions.GraphStructureError: the graph has a cycle, so it is not a feed-forward network: 'x' -> 'h' -> 'y' -> 'x'
     """
+    key = graph_fingerprint(G, weight)
+    cached = _READINGS.get(G, {}).get(weight) if key is not None else None
+    if cached is not None and cached.fingerprint == key:
+        return cached  # validated before, and nothing it depends on has changed since
+    net = _validate(G, weight, key)
+    _READINGS.setdefault(G, {})[weight] = net
+    return net
+
+
+# Graph -> {weight attribute: its last reading}; a graph that is garbage collected drops out.
+_READINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _validate(G, weight: str, key) -> Network:
     _check_structure(G)
     inputs, outputs = _read_io(G)
     bias = _check_parameters(G, inputs, weight)
@@ -299,6 +323,7 @@ def read_network(G, weight: str = "weight") -> Network:
     order = tuple(n for unit in units for n in unit)
     dead_ends = _check_reachability(G, inputs, outputs, order)
     return Network(
+        fingerprint=key,
         inputs=tuple(inputs),
         outputs=tuple(outputs),
         order=order,
@@ -309,6 +334,82 @@ def read_network(G, weight: str = "weight") -> Network:
         dead_ends=dead_ends,
         weight=weight,
     )
+
+
+def fingerprint(nodes, edges, activations, listed) -> tuple:
+    """What a pass's result must match: everything a reading of a graph depends on.
+
+    `nodes` holds ``(node, bias)`` in ``G``'s node order (bias 0 for inputs),
+    `edges` ``(i, j, w_ji)`` in ``G.edges`` order, `activations` ``(node,
+    activation, softmax_group)`` attributes as set on the graph, `listed` the
+    ``G.graph`` inputs and outputs. The table's version is added. Compared with
+    ``==``, so equal numbers match whatever their type (2 and 2.0), and the
+    reference and compiled engines give equal fingerprints for equal parameters.
+    """
+    return (tuple(nodes), tuple(edges), activations, listed, registry_version())
+
+
+def graph_fingerprint(G, weight: str = "weight") -> tuple | None:
+    """:func:`fingerprint` of a graph as it is now: one O(V + E) pass, no validation. None for a non-DiGraph."""
+    if not isinstance(G, nx.DiGraph):
+        return None
+    # The plain dicts under G's views: several times faster than G.nodes(data=...) on every call.
+    nodes = [(n, data.get("bias", 0.0)) for n, data in G._node.items()]
+    edges = [(i, j, data.get(weight)) for i, successors in G._adj.items() for j, data in successors.items()]
+    return fingerprint(nodes, edges, graph_activations(G), graph_listed(G))
+
+
+def graph_activations(G) -> tuple:
+    """``(node, activation, softmax_group)`` as set on each node of `G` (part of its :func:`fingerprint`)."""
+    return tuple((n, data.get("activation"), data.get("softmax_group")) for n, data in G._node.items())
+
+
+def graph_listed(G) -> tuple:
+    """``G.graph["inputs"]`` and ``["outputs"]`` as tuples (a list changed in place must not change a stored copy)."""
+    return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in (G.graph.get("inputs"), G.graph.get("outputs")))
+
+
+def result_network(G, result, weight: str = "weight") -> Network:
+    """The checked network a pass's `result` carries, after making sure `G` is that network.
+
+    A result remembers the :class:`Network` it was computed on (validated once,
+    by the pass), so explaining or drawing it does not validate `G` again.
+    `G` must be the same graph: the same nodes and edges in the same order and
+    the same weights and biases, compared through :func:`fingerprint` (O(V + E)
+    comparisons, far cheaper than validation). A result without a network (built
+    by hand) falls back to :func:`read_network`. Activations, softmax groups
+    and ``G.graph["inputs"]``/``["outputs"]`` are compared too.
+
+    Raises
+    ------
+    GraphBPError
+        If `G` differs from the graph `result` was computed on, or was changed
+        since (a weight, a bias, a node or an edge), or uses another `weight`
+        attribute.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from graphbp import backprop
+    >>> G = nx.DiGraph([("x", "y", {"weight": 2.0})])
+    >>> result = backprop(G, [1.0], [0.0])
+    >>> result_network(G, result).outputs
+    ('y',)
+    >>> G.edges["x", "y"]["weight"] = 3.0
+    >>> result_network(G, result)
+    Traceback (most recent call last):
+    ...
+    graphbp.exceptions.GraphBPError: the result was computed on another graph, or on this one before its nodes, edges, weights or biases changed: run the pass again on this graph
+    """
+    net = getattr(result, "network", None)
+    if net is None:
+        return read_network(G, weight)
+    if net.weight != weight or net.fingerprint != graph_fingerprint(G, weight):
+        raise GraphBPError(
+            "the result was computed on another graph, or on this one before its nodes, edges, weights or "
+            "biases changed: run the pass again on this graph"
+        )
+    return net
 
 
 def describe(G, weight: str = "weight") -> dict:
@@ -429,6 +530,8 @@ def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -
     ...
     graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
     """
+    if np.isfinite(np.concatenate([np.ravel(values[node]) for node in net.order])).all():
+        return  # one check for all: tiny networks pay per numpy call
     for node in reversed(net.order) if reverse else net.order:
         bad = ~np.isfinite(values[node])
         if bad.any():

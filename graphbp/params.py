@@ -19,9 +19,9 @@ from dataclasses import replace
 import numpy as np
 
 from .backward import backward_sweep, loss_terms, prepare
-from .exceptions import ShapeError
 from .forward import propagate
-from .network import check_finite, read_network
+from .network_layout import checked_vector, edge_order
+from .network import check_finite, read_network, result_network
 
 __all__ = [
     "parameter_keys",
@@ -48,11 +48,11 @@ def parameter_keys(G, weight: str = "weight") -> list[tuple]:
     >>> parameter_keys(G)
     [('weight', ('x1', 'h')), ('weight', ('x2', 'h')), ('weight', ('h', 'y')), ('bias', 'h'), ('bias', 'y')]
     """
-    net = read_network(G, weight)
-    position = {node: k for k, node in enumerate(G)}
-    units = [j for j in net.order if j in net.bias]
-    edges = [("weight", (i, j)) for j in units for i in sorted(G.predecessors(j), key=position.__getitem__)]
-    return edges + [("bias", j) for j in units]
+    return _keys(G, read_network(G, weight))
+
+
+def _keys(G, net) -> list[tuple]:
+    return [("weight", edge) for edge in edge_order(G, net)] + [("bias", j) for j in net.order if j in net.bias]
 
 
 def get_parameters(G, weight: str = "weight") -> np.ndarray:
@@ -95,7 +95,7 @@ def set_parameters(G, theta, weight: str = "weight"):
     (0.5, 0.25)
     """
     keys = parameter_keys(G, weight)
-    theta = _checked_vector(theta, keys)
+    theta = checked_vector(theta, keys)
     for (kind, key), value in zip(keys, theta.tolist()):
         if kind == "weight":
             G.edges[key][weight] = value
@@ -107,6 +107,14 @@ def set_parameters(G, theta, weight: str = "weight"):
 def gradient_vector(G, result, weight: str = "weight") -> np.ndarray:
     """∂E/∂θ from a :class:`~graphbp.BackpropResult`, in the order of :func:`parameter_keys`.
 
+    Uses the network the result carries (no second validation of `G`).
+
+    Raises
+    ------
+    GraphBPError
+        If `result` was computed on another graph, or before `G` changed
+        (:func:`graphbp.network.result_network`).
+
     Examples
     --------
     >>> import networkx as nx
@@ -115,12 +123,8 @@ def gradient_vector(G, result, weight: str = "weight") -> np.ndarray:
     >>> gradient_vector(G, backprop(G, [1.0], [0.0]))   # y = 2: δ_y = 2, ∂E/∂w = 2·1, ∂E/∂b = 2
     array([2., 2.])
     """
-    return np.array(
-        [
-            result.grad_weight[key] if kind == "weight" else result.grad_bias[key]
-            for kind, key in parameter_keys(G, weight)
-        ]
-    )
+    keys = _keys(G, result_network(G, result, weight))
+    return np.array([result.grad_weight[key] if kind == "weight" else result.grad_bias[key] for kind, key in keys])
 
 
 def loss_and_grad(
@@ -182,7 +186,7 @@ def loss_and_grad(
     units = [key for _, key in keys[n_weights:]]
 
     def fun(theta, samples=None) -> tuple[float, np.ndarray]:
-        theta = _checked_vector(theta, keys)
+        theta = checked_vector(theta, keys)
         for (i, j), value in zip(edges, theta[:n_weights].tolist()):
             private[i][j][weight] = value
         # The validated reading is reused; only its biases change with θ.
@@ -198,18 +202,6 @@ def loss_and_grad(
         return float(sample_loss.sum()), np.array(grad, dtype=float)
 
     return fun
-
-
-def _checked_vector(theta, keys: list) -> np.ndarray:
-    """`theta` as a float vector of len(keys) finite entries, or ShapeError naming the bad entry."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.shape != (len(keys),):
-        raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {len(keys)} parameters")
-    bad = np.flatnonzero(~np.isfinite(theta))
-    if bad.size:
-        kind, key = keys[bad[0]]
-        raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
-    return theta
 
 
 def parameter_labels(G, weight: str = "weight") -> list[str]:

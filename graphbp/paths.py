@@ -30,7 +30,7 @@ from .activations import SOFTMAX
 from .exceptions import GraphBPError, GraphStructureError
 from .explain import direct_terms, sample_values
 from .forward import tangent_sweep
-from .network import read_network
+from .network import read_network, result_network
 
 __all__ = ["PathSum", "ForwardMode", "count_paths", "output_paths", "path_sum", "forward_mode"]
 
@@ -82,11 +82,16 @@ def count_paths(G, j: Hashable | None = None, weight: str = "weight"):
     net = read_network(G, weight)
     if j is not None:
         _check_node(G, j)
+    count = _counts(G, net)
+    return count if j is None else count[j]
+
+
+def _counts(G, net) -> dict:
     outputs = set(net.outputs)
     count = {}
     for node in reversed(net.order):
         count[node] = int(node in outputs) + sum(count[k] for k in G.successors(node))
-    return count if j is None else count[j]
+    return count
 
 
 def output_paths(G, j: Hashable, max_paths: int = MAX_PATHS, weight: str = "weight") -> list[tuple]:
@@ -125,13 +130,19 @@ def output_paths(G, j: Hashable, max_paths: int = MAX_PATHS, weight: str = "weig
     >>> output_paths(G, "x")
     [('x', 'h', 'y'), ('x', 'y')]
     """
-    total = count_paths(G, j, weight)
+    _check_node(G, j)
+    return _output_paths(G, read_network(G, weight), j, max_paths)
+
+
+def _output_paths(G, net, j: Hashable, max_paths: int) -> list[tuple]:
+    """:func:`output_paths` on a network already checked."""
+    total = _counts(G, net)[j]
     if total > max_paths:
         raise GraphBPError(
             f"node {j!r} has {total} paths to the outputs, more than max_paths={max_paths}; "
             "backprop sums them all in O(V + E) without listing them. Raise max_paths to list them anyway"
         )
-    outputs = set(read_network(G, weight).outputs)
+    outputs = set(net.outputs)
     paths, stack = [], [(j,)]
     while stack:  # depth first, without recursion: a path may be longer than Python's stack
         path = stack.pop()
@@ -206,7 +217,8 @@ def path_sum(G, result, j: Hashable, sample: int = 0, max_paths: int = MAX_PATHS
     Raises
     ------
     GraphBPError
-        As :func:`output_paths`; also a path through a softmax group that feeds
+        As :func:`output_paths`; a result computed on another graph, or before
+        `G` changed (:func:`graphbp.network.result_network`); a path through a softmax group that feeds
         other units (the softmax couples its members, so the local derivative
         is not a single w h').
 
@@ -223,8 +235,9 @@ def path_sum(G, result, j: Hashable, sample: int = 0, max_paths: int = MAX_PATHS
     >>> s.paths, s.products, s.delta
     ((('x', 'h', 'y'), ('x', 'y')), (39.0, 3.25), 42.25)
     """
-    paths = output_paths(G, j, max_paths, weight)
-    net = read_network(G, weight)
+    _check_node(G, j)
+    net = result_network(G, result, weight)
+    paths = _output_paths(G, net, j, max_paths)
     a, z, delta = sample_values(result, sample)
     direct = direct_terms(G, net, a, z, delta)
     coupled = {m for group in net.softmax_groups if any(G.out_degree(n) for n in group) for m in group}
@@ -313,7 +326,7 @@ def forward_mode(G, result, j: Hashable, sample: int = 0, weight: str = "weight"
     ({'x': 1.0, 'h': 2.0, 'y': 6.0}, 36.0, 36.0)
     """
     _check_node(G, j)
-    net = read_network(G, weight)
+    net = result_network(G, result, weight)
     a, z, delta = sample_values(result, sample)
     direct = direct_terms(G, net, a, z, delta)
     a_dot = tangent_sweep(G, net, {n: np.array([v]) for n, v in a.items()},

@@ -1,5 +1,6 @@
-"""Shared test settings. Under CI=true the PyTorch cross-checks must run, never skip."""
+"""Shared test settings. Under CI=true the PyTorch and numba checks must run, never skip."""
 
+import importlib
 import os
 
 import matplotlib
@@ -8,14 +9,37 @@ import pytest
 matplotlib.use("Agg")
 
 
+def _optional(name: str, extra: str):
+    """Import an optional extra for the tests: a skip locally without it, a failure under CI=true."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {name} is not installed: pip install -e '.[test]' installs {extra}")
+        pytest.skip(f"{name} not installed (pip install -e '.[test]')")
+
+
 @pytest.fixture(scope="session")
 def torch():
     """The torch module, float64 by default; a skip locally without torch, a failure under CI."""
-    try:
-        import torch as torch_module
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but torch is not installed: pip install -e '.[test]' installs torch==2.13.0")
-        pytest.skip("torch not installed (pip install -e '.[test]')")
+    torch_module = _optional("torch", "torch==2.13.0")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
+
+
+@pytest.fixture(scope="session")
+def numba():
+    """The numba module (the extra graphbp[fast]); a skip locally without it, a failure under CI."""
+    return _optional("numba", "numba")
+
+
+@pytest.fixture(scope="session")
+def neat():
+    """neat-python (the extra graphbp[neat]); a skip locally without it, a failure under CI."""
+    return _optional("neat", "neat-python")
+
+
+@pytest.fixture(scope="session")
+def sklearn():
+    """scikit-learn (the extra graphbp[sklearn]); a skip locally without it, a failure under CI."""
+    return _optional("sklearn", "scikit-learn")

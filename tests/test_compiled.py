@@ -43,6 +43,17 @@ def _numba_or_skip(request):
             pytest.fail("CI=true but numba is not installed: pip install -e '.[test]' installs it")
         pytest.skip("numba not installed (pip install -e '.[fast]')")
 
+
+
+def _available_variants() -> dict:
+    """Every variant; without numba only the numpy one locally (and a failure under CI)."""
+    if compiled_engine.numba_available():
+        return VARIANTS
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but numba is not installed: pip install -e '.[test]' installs it")
+    return {"numpy": VARIANTS["numpy"]}
+
+
 BUILDERS = {
     "bishop": lambda seed: graphbp.bishop_network(),
     "irregular": lambda seed: graphbp.irregular_network(),
@@ -146,7 +157,7 @@ def test_a_node_without_predecessors_is_a_constant_unit():
     G = nx.DiGraph([("x", "y", {"weight": 2.0}), ("c", "y", {"weight": 3.0})])
     G.graph.update(inputs=["x"], outputs=["y"])
     G.nodes["c"].update(bias=0.5, activation="tanh")
-    for variant in VARIANTS.values():
+    for variant in _available_variants().values():
         assert_same_result(graphbp.compile(G, **variant).backprop([[1.0], [2.0]], [[0.0], [1.0]]),
                            graphbp.backprop(G, [[1.0], [2.0]], [[0.0], [1.0]]), G)
 
@@ -154,7 +165,7 @@ def test_a_node_without_predecessors_is_a_constant_unit():
 def test_bishop_by_hand_one_sample():
     """x = (1, 0): a_z1 = 0.5, a_z2 = 0.2, a_z3 = -0.6; y1 = 0.7 tanh .5 - 0.2 tanh .2 + 0.5 tanh(-.6)."""
     G = graphbp.bishop_network()
-    for variant in VARIANTS.values():
+    for variant in _available_variants().values():
         result = graphbp.compile(G, **variant).backprop([1.0, 0.0], [0.0, 0.0])
         h = np.tanh([0.5, 0.2, -0.6])
         y1, y2 = 0.7 * h[0] - 0.2 * h[1] + 0.5 * h[2], -0.4 * h[0] + 0.9 * h[1] + 0.3 * h[2]
@@ -256,7 +267,7 @@ def test_engine_option_of_backprop():
 def test_forward_equals_reference():
     G = skip_mlp([3, 5, 5, 2], seed=3)
     X = np.random.default_rng(3).normal(size=(6, 3))
-    for variant in VARIANTS.values():
+    for variant in _available_variants().values():
         ours, theirs = graphbp.compile(G, **variant).forward(X), graphbp.forward(G, X)
         _close(ours.y, theirs.y, 1e-12)
         _close([ours.z[n] for n in G], [theirs.z[n] for n in G], 1e-12)
@@ -338,3 +349,39 @@ def test_non_finite_values_are_errors_naming_the_node(variant):
     H.nodes["h"]["activation"] = "tanh"
     with np.errstate(over="ignore"), pytest.raises(NumericalError, match="delta of node 'h'"):
         graphbp.compile(H, **VARIANTS[variant]).backprop([[0.0]], [[1e170]])
+
+
+# ∂L/∂y of each built-in loss, so vjp(x, ∂L/∂y) must reproduce backprop's gradients and input deltas.
+LOSS_OUTPUT_GRADIENT = {
+    "sse": lambda y, t: y - t,
+    "bce": lambda y, t: (y - t) / (y * (1 - y)),
+    "ce": lambda y, t: -t / y,
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("loss", ["sse", "bce", "ce"])
+@pytest.mark.parametrize("builder", ["irregular", "watts_strogatz", "odd_names"])
+def test_vjp_of_a_loss_gradient_equals_backprop(builder, loss, variant):
+    rng = np.random.default_rng(5)
+    G = BUILDERS[builder](5)
+    X, T = _set_up(G, loss, rng, custom=builder == "watts_strogatz")
+    net = graphbp.compile(G, **VARIANTS[variant])
+    reference = graphbp.backprop(G, X, T, loss=loss)
+    grad_x, grad_theta = net.vjp(X, LOSS_OUTPUT_GRADIENT[loss](reference.y, T))
+    _close(grad_theta, graphbp.gradient_vector(G, reference), 1e-12)
+    _close(grad_x, np.stack([reference.delta[i] for i in net.network.inputs], axis=1), 1e-12)
+    one_x, one_theta = net.vjp(X[0], LOSS_OUTPUT_GRADIENT[loss](reference.y[0], T[0]))
+    single = graphbp.backprop(G, X[0], T[0], loss=loss)
+    assert one_x.shape == (len(net.network.inputs),)
+    _close(one_theta, graphbp.gradient_vector(G, single), 1e-12)
+
+
+def test_vjp_bad_shapes_are_named():
+    net = graphbp.compile(graphbp.bishop_network(), backend="numpy")
+    with pytest.raises(ShapeError, match=r"grad_y has shape \(3, 1\); expected \(N, 2\)"):
+        net.vjp(np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(ShapeError, match="must hold the same samples"):
+        net.vjp(np.zeros((3, 2)), np.zeros((4, 2)))
+    with pytest.raises(ShapeError, match=r"grad_y\[0\] has nan for node 'y1'"):
+        net.vjp(np.zeros((1, 2)), [[np.nan, 0.0]])

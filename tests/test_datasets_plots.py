@@ -138,6 +138,18 @@ def test_train_command_end_to_end(tmp_path, capsys):
         assert imread(out / name).shape[2] in (3, 4)
 
 
+def test_train_command_engine_option_gives_the_same_run(tmp_path):
+    summaries = {}
+    for engine in ("reference", "compiled"):
+        assert main(["train", "--dataset", "spiral", "--samples", "60", "--random-dag", "watts_strogatz:30:k=4",
+                     "--optimizer", "BFGS", "--epochs", "8", "--engine", engine, "--out", str(tmp_path / engine),
+                     "--no-progress"]) == 0
+        summaries[engine] = json.loads((tmp_path / engine / "history.json").read_text())
+    losses = [[row["loss"] for row in summaries[engine]["epochs"]] for engine in ("reference", "compiled")]
+    assert len(losses[0]) == 9
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-10)
+
+
 def test_train_command_random_dag_and_saved_network(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     assert main(["train", "--dataset", "sin", "--random-dag", "erdos_renyi:5:p=0.5", "--epochs", "30",
@@ -171,6 +183,7 @@ def test_train_command_random_dag_and_saved_network(tmp_path):
         (["--loss", "ce"], "'cross_entropy' pairs with softmax outputs"),
         (["--network", "missing.json"], "missing.json"),
         (["--layers", "1,3,1", "--random-dag", "erdos_renyi:4"], "not allowed with argument"),
+        (["--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
     ],
 )
 def test_train_command_bad_options_give_one_line(tmp_path, capsys, options, message):

@@ -88,7 +88,7 @@ def test_set_parameters_errors():
 
 
 def test_demo_command_prints_every_delta():
-    from graphbp.gallery import GALLERY_INPUT, GALLERY_TARGET
+    from graphbp.cli.gallery import GALLERY_INPUT, GALLERY_TARGET
 
     out = subprocess.run([sys.executable, "-m", "graphbp", "demo", "--out", "none"], capture_output=True, text=True,
                          check=True).stdout

@@ -245,12 +245,72 @@ def test_progress_false_is_silent(capsys):
         ({"validation_split": 1.0}, r"validation_split must be in \[0, 1\)"),
         ({"optimizer": "newton"}, "unknown optimizer 'newton'"),
         ({"optimizer": object()}, "an object with init and step"),
+        ({"engine": "gpu"}, "unknown engine 'gpu'; known: auto, reference, compiled"),
     ],
 )
 def test_train_errors(options, message):
     G = irregular_dag()
     with unchanged(G), pytest.raises(GraphBPError, match=message):
         train(G, *batch(G), progress=False, **options)
+
+
+ENGINE_RUNS = {
+    "gd": dict(optimizer="gd", epochs=15, batch_size=5),
+    "momentum": dict(optimizer="momentum", epochs=15, batch_size=5, validation_split=0.25),
+    "adam": dict(optimizer=Adam(0.02), epochs=15, batch_size=6),
+    "BFGS": dict(optimizer="BFGS", epochs=12),
+    "CG": dict(optimizer="CG", epochs=12),
+    "L-BFGS-B": dict(optimizer="L-BFGS-B", epochs=12, validation_split=0.25),
+}
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("run", sorted(ENGINE_RUNS))
+def test_compiled_engine_gives_the_reference_trajectory(run, backend, monkeypatch):
+    """Every optimizer: the same θ after every epoch (1e-10), the same History, G updated the same way."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    import graphbp.compiled.engine
+
+    monkeypatch.setattr(graphbp.compiled.engine, "numba_available", lambda: backend == "numba")
+    G = random_dag(30, k=4, p=0.75, n_inputs=3, n_outputs=2, seed=8)
+    X, T = batch(G, n=24, seed=8)
+    trajectories, histories, graphs = {}, {}, {}
+    for engine in ("reference", "compiled"):
+        graphs[engine] = H = G.copy()
+        seen = []
+        histories[engine] = train(H, X, T, seed=3, progress=False, engine=engine,
+                                  callback=lambda epoch, logs, H=H, seen=seen: seen.append(get_parameters(H)),
+                                  **ENGINE_RUNS[run])
+        trajectories[engine] = np.array(seen)
+    reference, compiled = histories["reference"], histories["compiled"]
+    assert len(trajectories["compiled"]) == len(trajectories["reference"]) > 5
+    scale = np.abs(trajectories["reference"]).max()
+    assert np.abs(trajectories["compiled"] - trajectories["reference"]).max() <= 1e-10 * scale
+    assert not np.allclose(trajectories["reference"][-1], trajectories["reference"][0])  # it did train
+    for field in ("epoch", "evaluations"):
+        np.testing.assert_array_equal(getattr(compiled, field), getattr(reference, field))
+    for field in ("loss", "gradient_norm", "validation_loss"):
+        if getattr(reference, field) is None:
+            assert getattr(compiled, field) is None
+        else:
+            np.testing.assert_allclose(getattr(compiled, field), getattr(reference, field), rtol=1e-10)
+    assert (compiled.optimizer, compiled.message) == (reference.optimizer, reference.message)
+    np.testing.assert_allclose(get_parameters(graphs["compiled"]), get_parameters(graphs["reference"]), rtol=1e-10)
+    assert all(type(graphs["compiled"].edges[e]["weight"]) is float for e in G.edges)
+
+
+def test_engine_auto_picks_compiled_from_a_thousand_edges(monkeypatch):
+    import graphbp.compiled
+
+    compiled = []
+    original = graphbp.compiled.compile_network
+    monkeypatch.setattr(graphbp.compiled, "compile_network", lambda *a, **k: compiled.append(1) or original(*a, **k))
+    small, large = irregular_dag(), random_dag(150, k=14, p=0.75, n_inputs=3, n_outputs=2, seed=1)
+    assert small.number_of_edges() < 1000 <= large.number_of_edges()
+    for G, expected in ((small, 0), (large, 1)):
+        train(G, *batch(G), epochs=1, progress=False)
+        assert len(compiled) == expected
 
 
 def test_validation_split_must_leave_a_training_sample():

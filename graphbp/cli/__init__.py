@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..exceptions import GraphBPError
-from . import backprop, check, demo, derivatives, draw, explain, train
+from . import backprop, check, demo, derivatives, draw, explain, explore, train
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo, backprop, explain, check, draw, derivatives, train]
+COMMAND_MODULES = [demo, backprop, explain, check, draw, derivatives, train, explore]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import numpy as np
 from ..backward import backprop
 from ..examples import irregular_network
 from ..explain import explain
-from ..gallery import GALLERY_INPUT, GALLERY_TARGET, write_gallery
+from .gallery import GALLERY_INPUT, GALLERY_TARGET, write_gallery
 from ..gradcheck import check_gradients
 
 

@@ -6,6 +6,8 @@ Examples::
     graphbp train --dataset spiral --random-dag watts_strogatz:20 --epochs 400
     graphbp train --dataset moons --layers 2,8,1 --optimizer adam --lr 0.05 --batch-size 20 --epochs 200
     graphbp train --dataset xor --network my_net.json --optimizer BFGS
+    graphbp train --dataset spiral --random-dag watts_strogatz:300:k=20 --engine compiled
+    graphbp train --dataset digits --validation-split 0.25 --epochs 100
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..generators import mlp, random_dag
 from ..io import read_json, write_json
 from ..network import read_network
 from ..optimizers import get_optimizer, optimizer_names
-from ..training import SCIPY_METHODS, accuracy, train
+from ..training import ENGINES, SCIPY_METHODS, accuracy, train
 
 # dataset -> (generator of (x, t) from n and seed, loss, output activation, default layer sizes)
 DATASETS = {
@@ -37,6 +39,7 @@ DATASETS = {
     "moons": (lambda n, seed: datasets.two_moons(n or 200, seed=seed), "bce", "logistic", "2,8,1"),
     "circles": (lambda n, seed: datasets.circles(n or 200, seed=seed), "bce", "logistic", "2,8,1"),
     "spiral": (lambda n, seed: datasets.spiral(n or 300, seed=seed), "ce", "softmax", "2,16,3"),
+    "digits": (lambda n, seed: datasets.digits(n, seed), "ce", "softmax", "64,32,10"),
 }
 
 
@@ -145,7 +148,7 @@ def run(args) -> int:
     history = train(
         G, x, t, loss, optimizer, epochs=args.epochs, max_evaluations=args.max_evaluations,
         batch_size=args.batch_size, validation_split=args.validation_split, seed=args.seed,
-        progress=not args.no_progress,
+        progress=not args.no_progress, engine=args.engine,
     )
     seconds = time.perf_counter() - start
     summary = {
@@ -200,6 +203,10 @@ def register(subparsers) -> None:
     parser.add_argument("--lr", type=float, help="learning rate of gd, momentum, adam")
     parser.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default: all samples)")
     parser.add_argument("--validation-split", type=float, default=0.0, help="held-out fraction (default 0)")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="what computes the gradients: reference, compiled, or auto (compiled from 1000 edges; default)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of data, network and batches (default 0)")
     parser.add_argument("--out", default="figures", help="output folder (default figures)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -8,20 +8,27 @@ node or per sample (except for a user's own activation functions).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
-from ..network import as_batch, check_finite, read_network
+from ..losses import output_columns
+from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
 from .kernels_numpy import LevelKernels
-from .layout import build_layout, read_values, write_values
+from ..network_layout import build_layout, checked_vector, read_values, write_values
 
 __all__ = ["CompiledNetwork", "compile_network", "ArrayMapping", "numba_available"]
 
 BACKENDS = ("auto", "numba", "numpy")
+
+# Sets of work arrays kept for later passes (more only while passes run at once).
+_KEPT_WORKSPACES = 4
 
 
 def numba_available() -> bool:
@@ -61,6 +68,44 @@ class ArrayMapping(Mapping):
         return f"ArrayMapping({{{shown}{', ...' if len(self) > 3 else ''}}})"
 
 
+class Workspaces:
+    """(nodes, N) work arrays a, z, δ kept between passes, lent to one pass at a time.
+
+    Fresh pages cost a page fault each on first touch: on large graphs that is
+    a sizeable part of a pass, so passes borrow their arrays from here and give
+    them back. A set lent out is never lent again before it is given back, so
+    passes running at once (threads, or two torch forwards before their
+    backwards) never share arrays; the lock makes lending thread-safe.
+    """
+
+    def __init__(self, n_nodes: int, dtype):
+        self.n_nodes, self.dtype = n_nodes, dtype
+        self._free: list[list[np.ndarray]] = []
+        self._lock = threading.Lock()
+
+    def take(self, width: int) -> list[np.ndarray]:
+        """Three (nodes, width) arrays a, z, δ: a set given back earlier, or new ones."""
+        with self._lock:
+            for k, arrays in enumerate(self._free):
+                if arrays[0].shape[1] == width:
+                    return self._free.pop(k)
+        return [np.empty((self.n_nodes, width), dtype=self.dtype) for _ in range(3)]
+
+    def give(self, arrays: list[np.ndarray]) -> None:
+        """Take a set back for later passes (the oldest kept sets beyond a few are dropped)."""
+        with self._lock:
+            self._free.append(arrays)
+            del self._free[:-_KEPT_WORKSPACES]
+
+    @contextmanager
+    def lent(self, width: int):
+        arrays = self.take(width)
+        try:
+            yield arrays
+        finally:
+            self.give(arrays)
+
+
 class CompiledNetwork:
     """A network compiled to flat arrays; build it with :func:`compile_network` (``graphbp.compile``).
 
@@ -75,13 +120,15 @@ class CompiledNetwork:
     network : Network
         The validated reading of the graph.
     layout : Layout
-        The arrays (see :mod:`graphbp.compiled.layout`).
+        The arrays (see :mod:`graphbp.network_layout`).
     dtype : numpy.dtype
         float64, or float32 (about 1e-5 relative agreement with float64).
     backend : str
         ``"numba"`` or ``"numpy"``.
     threads : int or None
         Threads for the numba backend (None: numba's default, all cores).
+    workspaces : Workspaces
+        The (nodes, N) work arrays the passes borrow.
     """
 
     def __init__(self, G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None):
@@ -95,9 +142,22 @@ class CompiledNetwork:
         self.graph, self.weight = G, weight
         self.network = read_network(G, weight)
         self.layout = build_layout(G, self.network)
-        self._workspace = None
+        self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
+        # Output columns by element-wise activation, and of each softmax group (for vjp's direct term).
+        elementwise, groups = output_columns(self.network)
+        by_activation: dict = {}
+        for k in elementwise:
+            by_activation.setdefault(self.network.activation[self.network.outputs[k]], []).append(k)
+        self._output_columns = ([(h, np.array(ks)) for h, ks in by_activation.items()], groups)
         order = self.network.order
         self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
+        # For the fingerprint of the parameters in use (results carry it): G's order of nodes and edges,
+        # each edge's θ index, and each node's θ index (-1 for inputs, whose bias is 0).
+        self._nodes, self._graph_edges = tuple(G), tuple(G.edges)
+        self._activations, self._listed = graph_activations(G), graph_listed(G)
+        self._edge_theta = np.array([self.layout.edge_index[e] for e in self._graph_edges], dtype=np.int64)
+        n_edges = self.layout.n_edges
+        self._bias_theta = np.array([n_edges + self._bias_index[n] if n in self._bias_index else -1 for n in self._nodes])
         self.backend = "numba" if backend == "auto" and numba_available() else backend
         if self.backend == "numba":
             from .kernels_numba import NumbaKernels
@@ -126,6 +186,7 @@ class CompiledNetwork:
 
     def _load(self, weights: np.ndarray, biases: np.ndarray) -> None:
         self._theta = np.concatenate([weights, biases])
+        self._result_network = None  # its fingerprint is taken when a result first needs it
         bias = np.zeros(self.layout.n_nodes, dtype=self.dtype)
         bias[self.layout.bias_rows] = biases
         self.kernels.load(weights, bias)
@@ -146,13 +207,7 @@ class CompiledNetwork:
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
         """
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape != self._theta.shape:
-            raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {self._theta.size} parameters")
-        bad = np.flatnonzero(~np.isfinite(theta))
-        if bad.size:
-            kind, key = self.parameter_keys()[bad[0]]
-            raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
+        theta = checked_vector(theta, self.parameter_keys())
         n_edges = self.layout.n_edges
         self._load(theta[:n_edges], theta[n_edges:])
         return self
@@ -162,21 +217,26 @@ class CompiledNetwork:
         write_values(self.graph, self.layout, self.weight, self._theta)
         return self.graph
 
+    def _network_now(self):
+        """The network with the fingerprint of the parameters in use: what results carry."""
+        if self._result_network is None:
+            theta = np.append(self._theta, 0.0)  # index -1: an input's bias
+            self._result_network = replace(
+                self.network,
+                fingerprint=fingerprint(
+                    zip(self._nodes, theta[self._bias_theta].tolist()),
+                    ((i, j, w) for (i, j), w in zip(self._graph_edges, theta[self._edge_theta].tolist())),
+                    self._activations,
+                    self._listed,
+                ),
+            )
+        return self._result_network
+
     # -- passes -------------------------------------------------------------------------------
 
-    def _arrays(self, width: int, count: int, reuse: bool) -> list[np.ndarray]:
-        """`count` (nodes, width) work arrays; with `reuse`, the same ones as the last call of this width."""
-        shape = (self.layout.n_nodes, width)
-        if not reuse:
-            return [np.empty(shape, dtype=self.dtype) for _ in range(count)]
-        # Fresh pages cost a page fault each on first touch: on large graphs that is a sizeable
-        # part of a pass, so loss_and_gradient keeps its work arrays between calls.
-        if self._workspace is None or self._workspace[0].shape != shape:
-            self._workspace = [np.empty(shape, dtype=self.dtype) for _ in range(3)]
-        return self._workspace[:count]
-
-    def _forward(self, X: np.ndarray, reuse: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        a, z = self._arrays(X.shape[0], 2, reuse)
+    def _forward(self, X: np.ndarray, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Fill a, z (the first two of `arrays`, (nodes, N)) for the batch X (eqs. 5.48, 5.49)."""
+        a, z = arrays[0], arrays[1]
         a[self.layout.input_rows] = X.T
         z[self.layout.input_rows] = X.T
         with np.errstate(all="ignore"):  # non-finite values are reported below, naming the node
@@ -189,30 +249,47 @@ class CompiledNetwork:
         if not np.isfinite(total):
             check_finite(self.network, ArrayMapping(self.layout.position, values), name, reverse=name == "delta")
 
-    def _backward(self, a, z, T, loss, reuse: bool = False):
-        """E_n, δ, ∂E/∂w and ∂E/∂b of one batch whose forward values are a, z."""
+    def _backward(self, arrays, T, loss):
+        """E_n, δ, ∂E/∂w and ∂E/∂b of one batch whose forward values are in `arrays` (a, z, δ)."""
+        a, z = arrays[0], arrays[1]
         outputs = self.network.outputs
         rows = self.layout.output_rows
         sample_loss, direct = loss_terms(
             self.network, loss, dict(zip(outputs, a[rows])), dict(zip(outputs, z[rows])), T
         )
         direct = np.array([direct[k] for k in outputs], dtype=self.dtype)
-        delta = self._arrays(a.shape[1], 3, reuse)[2]
+        return (sample_loss, *self._sweep(arrays, direct))
+
+    def _sweep(self, arrays, direct):
+        """δ, ∂E/∂w and ∂E/∂b given the outputs' direct ∂E_n/∂a_k (one row per output)."""
+        a, z, delta = arrays
         with np.errstate(all="ignore"):
             grad_weight = self.kernels.backward(a, z, direct, delta)
         # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1); summing every row avoids copying the bias rows out.
         row_sums = delta.sum(axis=1)
         self._check_finite(delta, row_sums.sum(), "delta")
-        return sample_loss, delta, grad_weight, row_sums[self.layout.bias_rows]
+        return delta, grad_weight, row_sums[self.layout.bias_rows]
 
-    def _batches(self, X, T, loss, chunk_size, reuse: bool = False):
+    def _batches(self, X, T, loss, chunk_size, lent: bool):
+        """Per chunk: start, a, z, E_n, δ, ∂E/∂w, ∂E/∂b. With `lent`, the arrays are borrowed
+        (valid until the next chunk); otherwise they are new for each chunk."""
         N = X.shape[0]
         size = N if chunk_size is None else int(chunk_size)
         if size < 1:
             raise ShapeError(f"chunk_size must be a positive number of samples, got {chunk_size!r}")
         for start in range(0, N, size):
-            a, z = self._forward(X[start : start + size], reuse)
-            yield (start, a, z, *self._backward(a, z, T[start : start + size], loss, reuse))
+            width = min(size, N - start)
+            if lent:
+                with self.workspaces.lent(width) as arrays:
+                    yield self._chunk(start, X, T, loss, arrays)
+            else:
+                arrays = [np.empty((self.layout.n_nodes, width), dtype=self.dtype) for _ in range(3)]
+                yield self._chunk(start, X, T, loss, arrays)
+
+    def _chunk(self, start, X, T, loss, arrays):
+        columns = slice(start, start + arrays[0].shape[1])
+        a, z = self._forward(X[columns], arrays)
+        return (start, a, z, *self._backward(arrays, T[columns], loss))
 
     def _mappings(self, arrays, single: bool) -> list[ArrayMapping]:
         position = self.layout.position
@@ -231,17 +308,19 @@ class CompiledNetwork:
             `x` of the wrong shape or with NaN/inf.
         """
         X, single = as_batch(x, self.network.inputs, "x")
-        a, z = self._forward(X)
+        a, z = self._forward(X, [np.empty((self.layout.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
         y = z[self.layout.output_rows].T.copy()
         a_map, z_map = self._mappings((a, z), single)
-        return ForwardResult(self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y)
+        return ForwardResult(
+            self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y, network=self._network_now()
+        )
 
     def loss_and_gradient(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> tuple[float, np.ndarray]:
         """E and ∂E/∂θ (order of :func:`graphbp.parameter_keys`), streaming the batch in chunks if asked.
 
         Memory is O(V · chunk_size + E): the fast path for training loops. Its
-        work arrays are kept between calls (so one CompiledNetwork must not run
-        this from two threads at once).
+        work arrays are kept between calls (:class:`Workspaces`); several
+        threads may call it at once.
 
         Raises
         ------
@@ -251,11 +330,75 @@ class CompiledNetwork:
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
         n_edges = self.layout.n_edges
-        for _, _, _, sample_loss, _, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size, reuse=True):
+        for _, _, _, sample_loss, _, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size, lent=True):
             total += float(sample_loss.sum())
             gradient[:n_edges] += grad_weight
             gradient[n_edges:] += grad_bias
         return total, gradient
+
+    def vjp(self, x, grad_y) -> tuple[np.ndarray, np.ndarray]:
+        """∂L/∂x and ∂L/∂θ for any function L of the outputs, given ∂L/∂y: a vector-Jacobian product.
+
+        The loss is not graphbp's to know: the caller (a torch loss, say) gives
+        g = ∂L/∂y, and the outputs' direct term of eq. 5.54 becomes
+        ∂L/∂a_k = h'(a_k) g_k (the softmax Jacobian for a softmax group);
+        eqs. 5.53-5.56 then run as in :meth:`backprop`. With g = y − t this is
+        the sum-of-squares gradient.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs (N, inputs), or 1-D for one sample.
+        grad_y : array_like
+            ∂L/∂y, shaped like y: (N, outputs), or 1-D with a 1-D `x`.
+
+        Returns
+        -------
+        grad_x : numpy.ndarray
+            ∂L/∂x, shaped like `x` (the δ of the input nodes).
+        grad_theta : numpy.ndarray
+            ∂L/∂θ in the order of :func:`graphbp.parameter_keys`.
+
+        Raises
+        ------
+        ShapeError
+            `x` or `grad_y` of the wrong shape, or with NaN/inf.
+        NumericalError
+            A z_j or δ_j became NaN or inf (the node and sample are named).
+
+        Examples
+        --------
+        >>> import graphbp
+        >>> net = graphbp.compile(graphbp.bishop_network(), backend="numpy")
+        >>> x, t = [[1.0, 0.0]], [[0.5, 0.0]]
+        >>> y = net.forward(x).y
+        >>> grad_x, grad_theta = net.vjp(x, y - t)          # L = ½ Σ (y − t)²
+        >>> bool(abs(grad_theta - net.loss_and_gradient(x, t)[1]).max() < 1e-15)
+        True
+        """
+        X, single = as_batch(x, self.network.inputs, "x")
+        G, single_g = as_batch(grad_y, self.network.outputs, "grad_y")
+        if single != single_g or G.shape[0] != X.shape[0]:
+            raise ShapeError(f"x has shape {np.shape(x)} but grad_y has shape {np.shape(grad_y)}: they must hold the same samples")
+        with self.workspaces.lent(X.shape[0]) as arrays:
+            self._forward(X, arrays)
+            grad_x, grad_weight, grad_bias = self._pull_back(arrays, G)
+        return grad_x[0] if single else grad_x, np.concatenate([grad_weight, grad_bias]).astype(np.float64)
+
+    def _pull_back(self, arrays, grad_y: np.ndarray):
+        """∂L/∂x (N, inputs), ∂L/∂w, ∂L/∂b from a forward pass in `arrays` and ∂L/∂y (N, outputs)."""
+        a, z = arrays[0], arrays[1]
+        rows = self.layout.output_rows
+        direct = np.asarray(grad_y, dtype=self.dtype).T.copy()
+        elementwise, groups = self._output_columns
+        for activation, columns in elementwise:
+            direct[columns] *= activation.derivative(a[rows[columns]])
+        for columns in groups:
+            # The group's Jacobian ∂z_m/∂a_j = z_m (I_mj − z_j), applied to g (as eq. 5.56's softmax case).
+            y = z[rows[columns]]
+            direct[columns] = y * (direct[columns] - (y * direct[columns]).sum(axis=0))
+        delta, grad_weight, grad_bias = self._sweep(arrays, direct)
+        return delta[self.layout.input_rows].T.copy(), grad_weight, grad_bias
 
     def backprop(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> BackpropResult:
         """Error, every δ_j and every gradient; same result as :func:`graphbp.backprop`.
@@ -290,7 +433,7 @@ class CompiledNetwork:
         sample_loss = np.empty(X.shape[0])
         grad_weight, grad_bias = np.zeros(self.layout.n_edges), np.zeros(len(self._bias_index))
         for start, a_chunk, z_chunk, loss_chunk, delta_chunk, weight_chunk, bias_chunk in self._batches(
-            X, T, loss, chunk_size
+            X, T, loss, chunk_size, lent=True
         ):
             columns = slice(start, start + a_chunk.shape[1])
             a[:, columns], z[:, columns], delta[:, columns] = a_chunk, z_chunk, delta_chunk
@@ -311,6 +454,7 @@ class CompiledNetwork:
             grad_weight=ArrayMapping(self.layout.edge_index, grad_weight, scalar=True),
             grad_bias=ArrayMapping(self._bias_index, grad_bias, scalar=True),
             loss_name=loss.name,
+            network=self._network_now(),
         )
 
 

@@ -14,88 +14,72 @@ compiled machine code between processes.
 
 from __future__ import annotations
 
+import threading
+import warnings
+from functools import cache
+
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.typed import List
 
-from ..activations import LEAKY_RELU_SLOPE
-from .layout import CUSTOM, INPUT, SOFTMAX_CODE, Layout
+from ..activations import Activation, get_activation, rebind
+from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 
-__all__ = ["NumbaKernels"]
+__all__ = ["NumbaKernels", "compiled_activation"]
+
+# The kernels take the activations as a typed list of compiled functions (numba's first-class
+# function type), so one cached machine code serves every table entry, a user's included.
+# (A typed list, not a tuple: a tuple of functions is re-typed on every call, ~1 ms.)
+warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaExperimentalFeatureWarning)
 
 # Fewer samples than this per thread are not worth a thread.
 MIN_BLOCK = 16
+
+# numba's default "workqueue" threading layer aborts when two Python threads launch parallel
+# kernels at once; a launch already uses every core, so launches from threads take turns.
+_PARALLEL_LAUNCH = threading.Lock()
 
 # Reassociation lets the Σ_n δ_k z_j reductions use SIMD; results stay within
 # a few ulps of a sequential sum (the tests hold them to 1e-12 relative).
 _FAST = {"reassoc", "contract"}
 
-IDENTITY, TANH, LOGISTIC, RELU, LEAKY_RELU, SOFTPLUS = range(6)
+# A unit whose activation numba cannot compile: the kernels add its bias (forward) or leave
+# its Σ_k w_kj δ_k (backward), and the Python function is applied to the whole row between runs.
+PYTHON = -3
+
+_SCALAR = types.float64(types.float64)
+_FUNCTION = types.FunctionType(_SCALAR)
 
 
-@njit(cache=True, inline="always")
-def _logistic(v):
-    e = np.exp(-abs(v))
-    return 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
+@cache
+def compiled_activation(activation: Activation) -> tuple | None:
+    """h and h' of a table entry compiled by numba for one float, or None (with a warning saying why).
 
-
-@njit(cache=True)
-def _activate(code, b, a_j, z_j):
-    """a_j = b + Σ_i w_ji z_i (the sum is in a_j) and z_j = h(a_j) (eqs. 5.48, 5.49), in one pass."""
-    if code == IDENTITY:
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-            z_j[n] = a_j[n]
-    elif code == TANH:
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-            z_j[n] = np.tanh(a_j[n])
-    elif code == LOGISTIC:
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-            z_j[n] = _logistic(a_j[n])
-    elif code == RELU:
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-            z_j[n] = max(a_j[n], 0.0)
-    elif code == LEAKY_RELU:
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-            z_j[n] = a_j[n] if a_j[n] > 0 else LEAKY_RELU_SLOPE * a_j[n]
-    elif code == SOFTPLUS:
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-            z_j[n] = max(a_j[n], 0.0) + np.log1p(np.exp(-abs(a_j[n])))
-    else:  # softmax members and user activations: only the bias here, h comes after
-        for n in range(a_j.size):
-            a_j[n] = b + a_j[n]
-
-
-@njit(cache=True)
-def _times_slope(code, a, z, through, out):
-    """out = h'(a) · through, h' from a or the already computed z = h(a); one loop per code (SIMD)."""
-    if code == TANH:
-        for n in range(out.size):
-            out[n] = (1.0 - z[n] * z[n]) * through[n]
-    elif code == LOGISTIC:
-        for n in range(out.size):
-            out[n] = (z[n] * (1.0 - z[n])) * through[n]
-    elif code == RELU:
-        for n in range(out.size):
-            out[n] = (1.0 if a[n] > 0 else 0.0) * through[n]
-    elif code == LEAKY_RELU:
-        for n in range(out.size):
-            out[n] = (1.0 if a[n] > 0 else LEAKY_RELU_SLOPE) * through[n]
-    elif code == SOFTPLUS:
-        for n in range(out.size):
-            out[n] = _logistic(a[n]) * through[n]
-    else:
-        for n in range(out.size):
-            out[n] = through[n]
+    The table's own Python functions are compiled (:func:`graphbp.activations.rebind`
+    compiles the helpers they call too); one that numba cannot compile, or
+    that does not give one float for one float, runs as Python on whole rows.
+    """
+    try:
+        functions = tuple(njit(_SCALAR)(rebind(f, np, njit)) for f in (activation.function, activation.derivative))
+    except Exception as error:  # numba's errors have no common base; any failure means: not compilable
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        warnings.warn(
+            f"activation {activation.name!r} does not compile with numba ({reason}); the numba engine calls its "
+            "Python functions once per node instead (write h, h' with numpy ufuncs and arithmetic, no np.where, "
+            "to run it compiled)",
+            stacklevel=4,
+        )
+        return None
+    return functions
 
 
 @njit(cache=True, fastmath=_FAST)
-def forward_block(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, n0, n1):
-    """a and z of units u_start..u_stop-1 on columns n0:n1 (inputs' rows already hold x)."""
+def forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, n0, n1):
+    """a and z of units u_start..u_stop-1 on columns n0:n1 (inputs' rows already hold x).
+
+    ``functions[c]`` is the compiled h of activation code c (:attr:`Layout.activations`).
+    """
     for u in range(u_start, u_stop):
         code = unit_code[u]
         if code == INPUT:
@@ -120,7 +104,15 @@ def forward_block(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z,
                 w = weight[e]
                 for n in range(a_j.size):
                     a_j[n] += w * z_i[n]
-            _activate(code, bias[j], a_j, z[j, n0:n1])
+            b, z_j = bias[j], z[j, n0:n1]
+            if code >= 0:
+                h = functions[code]
+                for n in range(a_j.size):
+                    a_j[n] = b + a_j[n]
+                    z_j[n] = h(a_j[n])  # eq. 5.49
+            else:  # softmax members and Python activations: only the bias here, h comes after
+                for n in range(a_j.size):
+                    a_j[n] = b + a_j[n]
         if code == SOFTMAX_CODE:
             for n in range(n0, n1):
                 top = a[first, n]
@@ -136,14 +128,15 @@ def forward_block(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z,
 
 @njit(cache=True, fastmath=_FAST)
 def backward_block(
-    unit_ptr, unit_code, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
+    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
     a, z, direct, delta, through, grad, u_start, u_stop, n0, n1,
 ):  # fmt: skip
     """δ of units u_stop-1..u_start on columns n0:n1, adding Σ_n δ_k z_j into grad[e] of their out-edges.
 
     `through` is scratch of shape (largest unit, n1 - n0); `direct` holds the
-    loss's ∂E_n/∂a_k for output column `output_slot[j]`. A CUSTOM unit is left
-    with δ_j = Σ_k w_kj δ_k: the caller applies h'(a_j) and the direct term.
+    loss's ∂E_n/∂a_k for output column `output_slot[j]`; ``derivatives[c]`` is
+    the compiled h' of activation code c. A :data:`PYTHON` unit is left with
+    δ_j = Σ_k w_kj δ_k: the caller applies h'(a_j) and the direct term.
     """
     for u in range(u_stop - 1, u_start - 1, -1):
         code = unit_code[u]
@@ -179,7 +172,7 @@ def backward_block(
                     total += delta_k[n] * z_j[n]
                     row[n] += w * delta_k[n]
                 grad[succ_edge[e]] += total
-        if code == CUSTOM:
+        if code == PYTHON:
             for n in range(n0, n1):
                 delta[first, n] = through[0, n - n0]
         elif code == SOFTMAX_CODE:
@@ -192,8 +185,13 @@ def backward_block(
                     delta[j, n] = direct[output_slot[j], n] + z[j, n] * (through[j - first, n - n0] - mean)
         else:
             # eq. 5.56 with the output's own term: δ_j = direct_j + h'(a_j) Σ_k w_kj δ_k
-            delta_j = delta[first, n0:n1]
-            _times_slope(code, a[first, n0:n1], z[first, n0:n1], through[0, : n1 - n0], delta_j)
+            delta_j, a_j, row = delta[first, n0:n1], a[first, n0:n1], through[0, : n1 - n0]
+            if code == INPUT:  # ∂E_n/∂x_i: an input passes x through, h' = 1
+                delta_j[:] = row
+            else:
+                slope = derivatives[code]
+                for n in range(delta_j.size):
+                    delta_j[n] = slope(a_j[n]) * row[n]
             slot = output_slot[first]
             if slot >= 0:
                 own = direct[slot, n0:n1]
@@ -202,38 +200,49 @@ def backward_block(
 
 
 @njit(cache=True, parallel=True)
-def forward_blocks(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, bounds):
+def forward_blocks(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, bounds):
     """:func:`forward_block` on each column block ``bounds[c]:bounds[c+1]``, one thread each."""
     for c in prange(bounds.size - 1):
-        forward_block(unit_ptr, unit_code, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop,
+        forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop,
                       bounds[c], bounds[c + 1])  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
 def backward_blocks(
-    unit_ptr, unit_code, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
+    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
     a, z, direct, delta, through, grad, u_start, u_stop, bounds,
 ):  # fmt: skip
     """:func:`backward_block` on each column block, one thread each; block c adds into ``grad[c]``."""
     for c in prange(bounds.size - 1):
-        backward_block(unit_ptr, unit_code, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
+        backward_block(unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
                        a, z, direct, delta, through[c], grad[c], u_start, u_stop, bounds[c], bounds[c + 1])  # fmt: skip
 
 
 class NumbaKernels:
     """Forward and backward passes of a layout with the numba kernels, the batch split across threads.
 
-    Units with a user's activation (:data:`~graphbp.compiled.layout.CUSTOM`)
-    cut the passes into segments: the kernels stop after such a unit and its
-    Python h or h' is applied to the whole row before they go on.
+    Every table entry numba compiles runs inside the kernels. Units with an
+    activation it cannot compile (code :data:`PYTHON`) cut the passes into
+    segments: the kernels stop after such a unit and its Python h or h' is
+    applied to the whole row before they go on.
     """
 
     def __init__(self, layout: Layout, threads: int | None = None):
         self.layout = layout
         self.threads = threads
-        customs = list(layout.custom_units)
+        compiled = [compiled_activation(activation) for activation in layout.activations]
+        # A Python-only entry keeps a compiled placeholder in the list, so its codes stay the table's.
+        placeholder = compiled_activation(get_activation("identity"))
+        pairs = [pair or placeholder for pair in compiled] or [placeholder]
+        self.functions, self.derivatives = List.empty_list(_FUNCTION), List.empty_list(_FUNCTION)
+        for h, slope in pairs:
+            self.functions.append(h)
+            self.derivatives.append(slope)
+        python = {code for code, pair in enumerate(compiled) if pair is None}
+        self.codes = np.array([PYTHON if code in python else code for code in layout.unit_code.tolist()], dtype=np.int64)
+        customs = np.flatnonzero(self.codes == PYTHON).tolist()
         n_units = len(layout.unit_code)
-        # Forward segments end just after a custom unit; backward ones start at it.
+        # Forward segments end just after a Python unit; backward ones start at it.
         self.forward_segments = list(zip([0] + [u + 1 for u in customs], [u + 1 for u in customs] + [n_units]))
         self.backward_segments = list(zip([0] + customs, customs + [n_units]))[::-1]
 
@@ -243,43 +252,54 @@ class NumbaKernels:
         self.bias = bias
         self.succ_weight = self.weight[self.layout.succ_edge]
 
-    def _bounds(self, width: int) -> np.ndarray:
+    def _bounds(self, width: int) -> np.ndarray | None:
+        """Column blocks, one per thread; None when one block will do (no thread pool call at all)."""
+        if width < 2 * MIN_BLOCK:
+            return None
         from numba import get_num_threads
 
         threads = self.threads or get_num_threads()
         blocks = max(1, min(threads, width // MIN_BLOCK))
-        return np.linspace(0, width, blocks + 1).astype(np.int64)
+        return None if blocks == 1 else np.linspace(0, width, blocks + 1).astype(np.int64)
+
+    def _activation(self, unit: int):
+        """The table entry of a unit and the position of its (single) node."""
+        layout = self.layout
+        return layout.activations[layout.unit_code[unit]], layout.unit_ptr[unit]
 
     def forward(self, a: np.ndarray, z: np.ndarray) -> None:
         """Fill a and z (inputs' rows already hold x)."""
         layout, bounds = self.layout, self._bounds(a.shape[1])
         for start, stop in self.forward_segments:
-            args = (layout.unit_ptr, layout.unit_code, layout.pred_ptr, layout.pred_index, self.weight, self.bias,
-                    a, z, start, stop)  # fmt: skip
-            if bounds.size == 2:
+            args = (layout.unit_ptr, self.codes, self.functions, layout.pred_ptr, layout.pred_index, self.weight,
+                    self.bias, a, z, start, stop)  # fmt: skip
+            if bounds is None:
                 forward_block(*args, 0, a.shape[1])
             else:
-                forward_blocks(*args, bounds)
-            if start < stop and layout.unit_code[stop - 1] == CUSTOM:
-                j = layout.unit_ptr[stop - 1]
-                z[j] = layout.net.activation[layout.net.order[j]].function(a[j])
+                with _PARALLEL_LAUNCH:
+                    forward_blocks(*args, bounds)
+            if start < stop and self.codes[stop - 1] == PYTHON:
+                activation, j = self._activation(stop - 1)
+                z[j] = activation.function(a[j])
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
         layout, bounds = self.layout, self._bounds(a.shape[1])
-        blocks = bounds.size - 1
+        blocks = 1 if bounds is None else bounds.size - 1
+        width = a.shape[1] if bounds is None else int(np.diff(bounds).max())
         grad = np.zeros((blocks, layout.n_edges), dtype=a.dtype)
-        through = np.empty((blocks, layout.max_unit, int(np.diff(bounds).max())), dtype=a.dtype)
+        through = np.empty((blocks, layout.max_unit, width), dtype=a.dtype)
         for start, stop in self.backward_segments:
-            args = (layout.unit_ptr, layout.unit_code, layout.succ_ptr, layout.succ_index, layout.succ_edge,
-                    self.succ_weight, layout.output_slot, a, z, direct, delta)  # fmt: skip
+            args = (layout.unit_ptr, self.codes, self.derivatives, layout.succ_ptr, layout.succ_index,
+                    layout.succ_edge, self.succ_weight, layout.output_slot, a, z, direct, delta)  # fmt: skip
             if blocks == 1:
                 backward_block(*args, through[0], grad[0], start, stop, 0, a.shape[1])
             else:
-                backward_blocks(*args, through, grad, start, stop, bounds)
-            if start < stop and layout.unit_code[start] == CUSTOM:
-                j = layout.unit_ptr[start]
+                with _PARALLEL_LAUNCH:
+                    backward_blocks(*args, through, grad, start, stop, bounds)
+            if start < stop and self.codes[start] == PYTHON:
+                activation, j = self._activation(start)
                 slot = layout.output_slot[j]
                 own = direct[slot] if slot >= 0 else 0.0
-                delta[j] = own + layout.net.activation[layout.net.order[j]].derivative(a[j]) * delta[j]
+                delta[j] = own + activation.derivative(a[j]) * delta[j]
         return grad.sum(axis=0) if blocks > 1 else grad[0]

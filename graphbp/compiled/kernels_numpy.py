@@ -18,9 +18,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from .layout import INPUT, SOFTMAX_CODE, Layout, unit_levels
+from ..activations import get_activation
+from ..forward import softmax, softmax_product
+from ..network_layout import Layout, LevelPlan, level_plans
 
 __all__ = ["LevelKernels"]
+
+IDENTITY = get_activation("identity")
 
 # Elements of a temporary (edges x batch) block when summing Σ_n δ_j z_i edge by edge.
 _GRADIENT_BLOCK = 1 << 20
@@ -39,30 +43,21 @@ def _rows_matrix(rows, ptr, index, ids_of, n_nodes):
 class _Level:
     """One level: its rows, their forward/backward matrices, and their activation groups."""
 
-    def __init__(self, layout: Layout, units: np.ndarray):
-        net, ptr = layout.net, layout.unit_ptr
-        self.rows = np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in units])
-        computed = np.array([p for u in units if layout.unit_code[u] != INPUT for p in range(ptr[u], ptr[u + 1])])
-        self.computed = computed.astype(np.int64)
+    def __init__(self, layout: Layout, plan: LevelPlan):
+        self.rows, self.computed = plan.rows, plan.computed
         n = layout.n_nodes
         edge_ids = np.arange(layout.n_edges)
         self.forward_matrix, self.forward_ids = _rows_matrix(self.computed, layout.pred_ptr, layout.pred_index, edge_ids, n)
         self.backward_matrix, self.backward_ids = _rows_matrix(
             self.rows, layout.succ_ptr, layout.succ_index, layout.succ_edge, n
         )
-        # Row groups as (positions, their indices within self.rows).
+        # Row groups as (positions, their indices within self.rows). An input's z is x: h is the
+        # identity there, and its δ is ∂E_n/∂x_i.
         local = {p: r for r, p in enumerate(self.rows.tolist())}
-        groups: dict = {}
-        self.softmax = []
-        for u in units:
-            members = np.arange(ptr[u], ptr[u + 1])
-            if layout.unit_code[u] == SOFTMAX_CODE:
-                self.softmax.append((members, np.array([local[p] for p in members.tolist()])))
-            else:
-                groups.setdefault(net.activation[net.order[members[0]]], []).append(int(members[0]))
-        self.elementwise = [
-            (activation, np.array(rows), np.array([local[p] for p in rows])) for activation, rows in groups.items()
-        ]
+        inputs = np.setdiff1d(self.rows, self.computed)
+        groups = [*plan.elementwise, *([(IDENTITY, inputs)] if inputs.size else [])]
+        self.elementwise = [(activation, rows, np.array([local[p] for p in rows.tolist()])) for activation, rows in groups]
+        self.softmax = [(members, np.array([local[p] for p in members.tolist()])) for members in plan.softmax]
 
     def load(self, weight: np.ndarray) -> None:
         # New data arrays, so the matrices take the engine's dtype (float32 stays float32).
@@ -75,10 +70,7 @@ class LevelKernels:
 
     def __init__(self, layout: Layout):
         self.layout = layout
-        levels = unit_levels(layout)
-        by_level = np.argsort(levels, kind="stable")
-        bounds = np.searchsorted(levels[by_level], np.arange(levels.max() + 2))
-        self.levels = [_Level(layout, by_level[bounds[L] : bounds[L + 1]]) for L in range(levels.max() + 1)]
+        self.levels = [_Level(layout, plan) for plan in level_plans(layout)]
         self.target = np.repeat(np.arange(layout.n_nodes), np.diff(layout.pred_ptr))
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -97,8 +89,7 @@ class LevelKernels:
             for activation, group, _ in level.elementwise:
                 z[group] = activation.function(a[group])
             for members, _ in level.softmax:
-                exp = np.exp(a[members] - a[members].max(axis=0))
-                z[members] = exp / exp.sum(axis=0)
+                z[members] = softmax(a[members])
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
@@ -109,8 +100,7 @@ class LevelKernels:
             for activation, group, local in level.elementwise:
                 delta[group] = _direct(direct, slot, group) + activation.derivative(a[group]) * through[local]
             for members, local in level.softmax:
-                mean = (z[members] * through[local]).sum(axis=0)
-                delta[members] = _direct(direct, slot, members) + z[members] * (through[local] - mean)
+                delta[members] = _direct(direct, slot, members) + softmax_product(z[members], through[local])
         return self.gradient(z, delta)
 
     def gradient(self, z, delta) -> np.ndarray:

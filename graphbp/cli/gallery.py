@@ -11,19 +11,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .animation import animate_backward
-from .backward import backprop
-from .datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, circles, spiral, two_moons, xor
-from .drawing import draw, draw_heatmap, draw_paths, figure_for
-from .elimination import draw_elimination
-from .examples import bishop_network, irregular_network
-from .forward import forward
-from .generators import mlp, random_dag
-from .hessian import hessian
-from .optimizers import Adam
-from .params import parameter_labels
-from .training import accuracy, train
-from .training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit
+from ..animation import animate_backward
+from ..backward import backprop
+from ..datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, circles, spiral, two_moons, xor
+from ..drawing import draw, draw_heatmap, draw_paths, figure_for
+from ..elimination import draw_elimination
+from ..examples import bishop_network, irregular_network
+from ..forward import forward
+from ..generators import mlp, random_dag
+from ..hessian import hessian
+from ..optimizers import Adam
+from ..params import parameter_labels
+from ..training import accuracy, train
+from ..training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit
 
 __all__ = ["write_gallery", "classification_tasks", "GALLERY_INPUT", "GALLERY_TARGET", "FIG53_TRAINING"]
 

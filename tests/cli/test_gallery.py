@@ -3,7 +3,7 @@
 import matplotlib.image as mpimg
 from PIL import Image
 
-from graphbp.gallery import write_gallery
+from graphbp.cli.gallery import write_gallery
 
 
 def test_gallery_regenerates(tmp_path):

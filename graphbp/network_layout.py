@@ -1,4 +1,9 @@
-"""A validated network turned once into flat arrays: the compiled engine's data.
+"""A validated network turned once into flat arrays: the plan every engine executes.
+
+This module sits below every engine: the numpy and numba backends of
+:mod:`graphbp.compiled`, the torch module and :mod:`graphbp.params` all take
+their node numbering, CSR arrays, level plan, parameter order and parameter
+checks from here.
 
 Nodes are numbered by their position in :attr:`graphbp.Network.order` (a
 topological order with softmax groups adjacent). The edges are stored twice:
@@ -12,9 +17,10 @@ topological order with softmax groups adjacent). The edges are stored twice:
   ``G.successors(j)`` order, with ``succ_edge`` giving each entry's ``e``:
   the summation set S_j of eq. 5.56, which the backward pass gathers over.
 
-Activations are small integer codes so the kernels can switch on them;
-:data:`CUSTOM` marks a user's :class:`~graphbp.Activation`, whose Python
-functions the engine calls between kernel runs.
+A unit's activation code is its entry's index in ``layout.activations`` (the
+element-wise table entries this network uses, in order of first use), or
+:data:`INPUT` / :data:`SOFTMAX_CODE`: codes come from the table, never from a
+list kept in step with it by hand.
 """
 
 from __future__ import annotations
@@ -23,21 +29,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activations import SOFTMAX, get_activation
-from ..exceptions import GraphStructureError, ParameterError
-from ..network import Network
+from .activations import SOFTMAX
+from .exceptions import GraphStructureError, ParameterError, ShapeError
+from .network import Network
 
-__all__ = ["Layout", "build_layout", "read_values", "write_values", "unit_levels", "ACTIVATION_CODES", "INPUT", "CUSTOM", "SOFTMAX_CODE"]
+__all__ = [
+    "Layout",
+    "build_layout",
+    "edge_order",
+    "checked_vector",
+    "read_values",
+    "write_values",
+    "unit_levels",
+    "level_units",
+    "LevelPlan",
+    "level_plans",
+    "INPUT",
+    "SOFTMAX_CODE",
+]
 
-# Codes understood by the kernels. The built-in Activation objects are captured
-# here, so a user's re-registered "tanh" is a CUSTOM activation, never the kernel's.
-ACTIVATION_CODES = {
-    get_activation(name): code
-    for code, name in enumerate(["identity", "tanh", "logistic", "relu", "leaky_relu", "softplus"])
-}
-SOFTMAX_CODE = 6
-INPUT = 7
-CUSTOM = 8
+INPUT = -1
+SOFTMAX_CODE = -2
 
 
 @dataclass(frozen=True)
@@ -61,15 +73,16 @@ class Layout:
         CSR over successors: node j feeds ``succ_index[...]`` through edges ``succ_edge[...]``.
     unit_ptr, unit_code : numpy.ndarray
         Unit u (a node, or a whole softmax group) spans positions ``unit_ptr[u]:unit_ptr[u+1]``
-        and has activation code ``unit_code[u]``.
+        and has activation code ``unit_code[u]``: an index into `activations`, or
+        :data:`INPUT` or :data:`SOFTMAX_CODE`.
+    activations : tuple of Activation
+        The element-wise table entries the codes index.
     bias_rows : numpy.ndarray
         Positions of the non-input nodes, in order: the bias part of the parameter vector.
     input_rows, output_rows : numpy.ndarray
         Positions of the inputs and outputs, in column order of x and t.
     output_slot : numpy.ndarray
         For each position, its column among the outputs, or -1.
-    custom_units : tuple of int
-        Units whose activation is a user's Python function.
     """
 
     net: Network
@@ -83,11 +96,11 @@ class Layout:
     succ_edge: np.ndarray
     unit_ptr: np.ndarray
     unit_code: np.ndarray
+    activations: tuple
     bias_rows: np.ndarray
     input_rows: np.ndarray
     output_rows: np.ndarray
     output_slot: np.ndarray
-    custom_units: tuple
 
     @property
     def n_nodes(self) -> int:
@@ -102,23 +115,52 @@ class Layout:
         return int(np.diff(self.unit_ptr).max())
 
 
-def _unit_code(net: Network, unit: tuple) -> int:
-    node = unit[0]
-    if node in net.inputs:
-        return INPUT
-    activation = net.activation[node]
-    if activation == SOFTMAX:
-        return SOFTMAX_CODE
-    return ACTIVATION_CODES.get(activation, CUSTOM)
+def _unit_codes(net: Network) -> tuple[list[int], tuple]:
+    """Each unit's code, and the element-wise entries the codes index (in order of first use)."""
+    input_set, entries, codes = set(net.inputs), {}, []
+    for unit in net.units:
+        activation = net.activation[unit[0]]
+        if unit[0] in input_set:
+            codes.append(INPUT)
+        elif activation == SOFTMAX:
+            codes.append(SOFTMAX_CODE)
+        else:
+            codes.append(entries.setdefault(activation, len(entries)))
+    return codes, tuple(entries)
+
+
+def edge_order(G, net: Network) -> list[tuple]:
+    """Every edge (i, j) in parameter order: grouped by target j in ``net.order``, sources in ``G.nodes`` order.
+
+    The weight part of :func:`graphbp.parameter_keys`; it depends on the nodes,
+    edges and node insertion order only, so it survives ``G.copy()`` and a
+    save/load round trip.
+    """
+    node_rank = {node: k for k, node in enumerate(G)}
+    pred = G.pred
+    return [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
+
+
+def checked_vector(theta, keys: list) -> np.ndarray:
+    """`theta` as a float vector of len(keys) finite entries, or ShapeError naming the bad entry.
+
+    `keys` are ``("weight", (i, j))`` / ``("bias", j)`` in vector order.
+    """
+    theta = np.asarray(theta, dtype=float)
+    if theta.shape != (len(keys),):
+        raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {len(keys)} parameters")
+    bad = np.flatnonzero(~np.isfinite(theta))
+    if bad.size:
+        kind, key = keys[bad[0]]
+        raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
+    return theta
 
 
 def build_layout(G, net: Network) -> Layout:
     """Number the nodes of a validated network and build its CSR arrays (one pass over the edges)."""
     position = {node: p for p, node in enumerate(net.order)}
     pred, succ = G.pred, G.succ
-    # Within a unit, predecessors in G.nodes order: the order of graphbp.parameter_keys.
-    node_rank = {node: k for k, node in enumerate(G)}
-    edges = [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
+    edges = edge_order(G, net)
     edge_index = {edge: e for e, edge in enumerate(edges)}
     degree_in = np.fromiter((len(pred[j]) for j in net.order), dtype=np.int64, count=len(position))
     degree_out = np.fromiter((len(succ[j]) for j in net.order), dtype=np.int64, count=len(position))
@@ -134,7 +176,7 @@ def build_layout(G, net: Network) -> Layout:
     output_slot = np.full(len(position), -1, dtype=np.int64)
     output_rows = np.array([position[k] for k in net.outputs], dtype=np.int64)
     output_slot[output_rows] = np.arange(len(output_rows))
-    codes = [_unit_code(net, unit) for unit in net.units]
+    codes, activations = _unit_codes(net)
     return Layout(
         net=net,
         position=position,
@@ -147,11 +189,11 @@ def build_layout(G, net: Network) -> Layout:
         succ_edge=succ_edge,
         unit_ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         unit_code=np.array(codes, dtype=np.int64),
+        activations=activations,
         bias_rows=np.array([p for p, node in enumerate(net.order) if node not in input_set], dtype=np.int64),
         input_rows=np.array([position[i] for i in net.inputs], dtype=np.int64),
         output_rows=output_rows,
         output_slot=output_slot,
-        custom_units=tuple(u for u, code in enumerate(codes) if code == CUSTOM),
     )
 
 
@@ -204,13 +246,67 @@ def unit_levels(layout: Layout) -> np.ndarray:
     return unit_level
 
 
+def level_units(layout: Layout) -> list[np.ndarray]:
+    """The units of each level, level 0 first: every unit depends only on units of earlier levels."""
+    levels = unit_levels(layout)
+    by_level = np.argsort(levels, kind="stable")
+    bounds = np.searchsorted(levels[by_level], np.arange(levels.max() + 2))
+    return [by_level[bounds[L] : bounds[L + 1]] for L in range(levels.max() + 1)]
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """What one level computes (positions are indices into ``net.order``).
+
+    Attributes
+    ----------
+    rows : numpy.ndarray
+        Every position of the level's units, inputs included, in unit order.
+    computed : numpy.ndarray
+        The positions whose a_j the level computes (its non-input rows), in unit order.
+    elementwise : tuple of (Activation, numpy.ndarray)
+        The computed single-node units grouped by table entry: each entry once, with its positions.
+    softmax : tuple of numpy.ndarray
+        The positions of each softmax group of the level.
+    """
+
+    rows: np.ndarray
+    computed: np.ndarray
+    elementwise: tuple
+    softmax: tuple
+
+
+def level_plans(layout: Layout) -> list[LevelPlan]:
+    """A :class:`LevelPlan` per level, level 0 first (see :func:`level_units`)."""
+    ptr, codes = layout.unit_ptr, layout.unit_code
+    plans = []
+    for units in level_units(layout):
+        members = [np.arange(ptr[u], ptr[u + 1]) for u in units.tolist()]
+        groups: dict = {}
+        for u, rows in zip(units.tolist(), members):
+            if codes[u] >= 0:
+                groups.setdefault(layout.activations[codes[u]], []).append(int(rows[0]))
+        plans.append(
+            LevelPlan(
+                rows=np.concatenate(members).astype(np.int64),
+                computed=np.concatenate([rows for u, rows in zip(units, members) if codes[u] != INPUT] or [[]]).astype(
+                    np.int64
+                ),
+                elementwise=tuple((activation, np.array(rows)) for activation, rows in groups.items()),
+                softmax=tuple(rows for u, rows in zip(units, members) if codes[u] == SOFTMAX_CODE),
+            )
+        )
+    return plans
+
+
 def write_values(G, layout: Layout, weight: str, theta: np.ndarray) -> None:
     """Write a parameter vector (order of :func:`graphbp.parameter_keys`) into the graph's attributes."""
     n_edges, order = layout.n_edges, layout.net.order
+    adjacency, nodes = G._adj, G._node  # plain dicts: G.adj's views cost more than the assignment itself
     for (i, j), value in zip(layout.edges, theta[:n_edges].tolist()):
-        G.adj[i][j][weight] = value
+        adjacency[i][j][weight] = value
     for p, value in zip(layout.bias_rows.tolist(), theta[n_edges:].tolist()):
-        G.nodes[order[p]]["bias"] = value
+        nodes[order[p]]["bias"] = value
 
 
 def _finite(value) -> bool:

@@ -1,0 +1,344 @@
+"""NEAT genomes (neat-python 2.0) in and out: :func:`from_neat` and :func:`to_neat`.
+
+neat-python's ``FeedForwardNetwork`` evaluates each node it needs as
+
+    z_j = act_j(bias_j + response_j · Σ_i w_ji z_i)
+
+over the enabled connections, in layers. That is eq. 5.48 with the response
+folded into the weights: graphbp's edge (i, j) carries response_j · w_ji (a
+plain float product: with the default response 1 it is w_ji itself, bit for
+bit) and node j carries bias_j and ``neat_<act>`` (see
+:mod:`graphbp.interop.neat_activations`). Node names are neat's keys: inputs
+-1, -2, ..., outputs 0, 1, ..., hidden nodes the rest.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from ..activations import get_activation
+from ..exceptions import ActivationError, GraphBPError, GraphStructureError, ParameterError
+from ..network import read_network
+from .neat_activations import NEAT_ACTIVATIONS
+
+__all__ = ["from_neat", "to_neat", "neat_config"]
+
+# neat-python's XOR example settings (feed-forward, sigmoid, sum), every item neat 2.0 requires.
+_CONFIG_DEFAULTS = {
+    "NEAT": {
+        "fitness_criterion": "max", "fitness_threshold": 3.9, "pop_size": 150, "reset_on_extinction": False,
+        "no_fitness_termination": False,
+    },
+    "DefaultGenome": {
+        "num_inputs": 2, "num_outputs": 1, "num_hidden": 0, "feed_forward": True,
+        "initial_connection": "full_direct",
+        "activation_default": "sigmoid", "activation_mutate_rate": 0.0, "activation_options": "sigmoid",
+        "aggregation_default": "sum", "aggregation_mutate_rate": 0.0, "aggregation_options": "sum",
+        "bias_init_mean": 0.0, "bias_init_stdev": 1.0, "bias_init_type": "gaussian", "bias_max_value": 30.0,
+        "bias_min_value": -30.0, "bias_mutate_power": 0.5, "bias_mutate_rate": 0.7, "bias_replace_rate": 0.1,
+        "compatibility_disjoint_coefficient": 1.0, "compatibility_weight_coefficient": 0.5,
+        "conn_add_prob": 0.5, "conn_delete_prob": 0.5,
+        "enabled_default": True, "enabled_mutate_rate": 0.01, "enabled_rate_to_true_add": 0.0,
+        "enabled_rate_to_false_add": 0.0,
+        "node_add_prob": 0.2, "node_delete_prob": 0.2,
+        "response_init_mean": 1.0, "response_init_stdev": 0.0, "response_init_type": "gaussian",
+        "response_max_value": 30.0, "response_min_value": -30.0, "response_mutate_power": 0.0,
+        "response_mutate_rate": 0.0, "response_replace_rate": 0.0,
+        "weight_init_mean": 0.0, "weight_init_stdev": 1.0, "weight_init_type": "gaussian", "weight_max_value": 30.0,
+        "weight_min_value": -30.0, "weight_mutate_power": 0.5, "weight_mutate_rate": 0.8, "weight_replace_rate": 0.1,
+        "single_structural_mutation": False, "structural_mutation_surer": "default",
+    },
+    "DefaultSpeciesSet": {"compatibility_threshold": 3.0},
+    "DefaultStagnation": {"species_fitness_func": "max", "max_stagnation": 20, "species_elitism": 2},
+    "DefaultReproduction": {"elitism": 2, "survival_threshold": 0.2, "min_species_size": 2},
+}
+
+
+def _genome_config(config):
+    """The ``DefaultGenomeConfig`` of a ``neat.Config`` (or that genome config itself)."""
+    return getattr(config, "genome_config", config)
+
+
+def _activation(node: int, gene, genome_config, activations: dict):
+    """The graphbp activation for neat's ``gene.activation``, or an error naming the node."""
+    import neat.activations
+
+    name = gene.activation
+    if name in activations:
+        return activations[name]
+    builtin = getattr(neat.activations, f"{name}_activation", None)
+    function = genome_config.activation_defs.functions.get(name)
+    if name in NEAT_ACTIVATIONS and function is builtin:
+        return NEAT_ACTIVATIONS[name]
+    what = "unknown to this config" if function is None else "a user function registered with neat"
+    raise ActivationError(
+        f"node {node!r} has activation {name!r} ({what}), which graphbp cannot express; supported: "
+        f"{', '.join(NEAT_ACTIVATIONS)}, or pass activations={{{name!r}: <graphbp activation>}}"
+    )
+
+
+def _check_aggregation(node: int, gene, genome_config) -> None:
+    import neat.aggregations
+
+    function = genome_config.aggregation_function_defs.functions.get(gene.aggregation)
+    if function is not neat.aggregations.sum_aggregation:
+        raise GraphStructureError(
+            f"node {node!r} aggregates its inputs with {gene.aggregation!r}; graphbp's a_j is a weighted sum "
+            "(eq. 5.48), so only neat's 'sum' aggregation can be expressed"
+        )
+
+
+def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
+    """The network a neat-python genome encodes, as a graphbp DiGraph.
+
+    The graph computes what ``neat.nn.FeedForwardNetwork.create(genome,
+    config).activate`` computes (to rounding: the response multiplies each
+    weight instead of the sum). Disabled connections are left out; nodes that
+    feed no output are kept (neat skips them; graphbp computes them and their
+    δ is 0). An output no input reaches (neat computes a constant there) gets
+    an edge from the first input with weight 0 and the attribute
+    ``placeholder=True``, since graphbp needs every output to depend on x;
+    :func:`to_neat` accepts it only while its weight is still 0.
+
+    Parameters
+    ----------
+    genome : neat.DefaultGenome
+        A feed-forward genome with ``nodes`` (bias, response, activation,
+        aggregation) and ``connections`` (weight, enabled).
+    config : neat.Config or its ``genome_config``
+        Gives the input and output keys and neat's activation and aggregation
+        functions.
+    activations : dict, optional
+        neat activation name -> graphbp activation (a registered name or an
+        :class:`~graphbp.Activation`), for functions added with
+        ``config.genome_config.add_activation``; it also overrides a built-in.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes are neat's keys; ``G.graph["inputs"]`` and ``G.graph["outputs"]``
+        are the config's ``input_keys`` and ``output_keys``; edges carry
+        ``weight`` = response_j · w_ji, nodes ``bias`` and ``activation``.
+
+    Raises
+    ------
+    ActivationError
+        A node whose activation graphbp cannot express (the node is named).
+    GraphStructureError
+        A node aggregating with anything but neat's ``sum``, a connection
+        into an input or from an unknown node, an output without a node gene,
+        or a cycle (a recurrent genome).
+
+    Examples
+    --------
+    >>> import neat, graphbp
+    >>> from graphbp.interop import from_neat, neat_config
+    >>> config = neat_config(num_inputs=2, num_outputs=1, pop_size=10)
+    >>> genome = neat.Population(config, seed=0).population[1]   # a fresh genome of the first generation
+    >>> G = from_neat(genome, config)
+    >>> sorted(G.edges), G.nodes[0]["activation"]
+    ([(-2, 0), (-1, 0)], 'neat_sigmoid')
+    >>> x = [0.5, -1.0]
+    >>> expected = neat.nn.FeedForwardNetwork.create(genome, config).activate(x)[0]
+    >>> bool(abs(graphbp.forward(G, x).y[0] - expected) < 1e-12)
+    True
+    """
+    genome_config = _genome_config(config)
+    activations = activations or {}
+    inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
+    G = nx.DiGraph(inputs=inputs, outputs=outputs)
+    G.add_nodes_from(inputs)
+    G.add_nodes_from(outputs)
+    for node, gene in genome.nodes.items():
+        _check_aggregation(node, gene, genome_config)
+        G.add_node(node, activation=_activation(node, gene, genome_config, activations), bias=float(gene.bias))
+    known_sources = set(inputs) | set(genome.nodes)
+    for gene in genome.connections.values():
+        if not gene.enabled:
+            continue
+        source, target = gene.key
+        if source not in known_sources or target not in genome.nodes:
+            raise GraphStructureError(
+                f"connection {gene.key!r} joins a node that is neither an input nor a node of the genome"
+            )
+        G.add_edge(source, target, weight=float(genome.nodes[target].response * gene.weight))
+    _reach_every_output(G, inputs, outputs, genome)
+    read_network(G)  # cycles, and everything else graphbp checks, named now rather than at first use
+    return G
+
+
+def _reach_every_output(G, inputs, outputs, genome) -> None:
+    """Give each output no input reaches a weight-0 edge from the first input, marked ``placeholder``.
+
+    neat computes such an output as a constant (its connections are disabled, or come only from
+    units without inputs); graphbp needs every output to depend on x. The edge adds 0·x_1 = 0 to
+    a_k, so the graph still computes exactly what neat computes.
+    """
+    for output in outputs:
+        if output not in genome.nodes:
+            raise GraphStructureError(f"output {output!r} has no node gene in genome {genome.key!r}")
+        if nx.is_directed_acyclic_graph(G) and not set(inputs) & nx.ancestors(G, output):
+            G.add_edge(inputs[0], output, weight=0.0, placeholder=True)
+
+
+def to_neat(G, genome, config, *, activations: dict | None = None, weight: str = "weight"):
+    """Write the weights and biases of `G` back into the genome it came from, in place.
+
+    Afterwards neat's ``FeedForwardNetwork`` of the genome computes what `G`
+    computes. The genome's structure, responses, activations and disabled
+    connections are left as they are; every enabled connection gets
+    weight_ji = w_ji / response_j and every node its bias. A weight that
+    still equals response_j · (the genome's weight), i.e. one :func:`from_neat`
+    wrote and nobody changed, keeps the genome's value bit for bit, so
+    ``to_neat(from_neat(genome, config), genome, config)`` changes nothing.
+
+    Values are written as they are, even outside the config's
+    ``weight_min_value``/``weight_max_value`` (or the bias's): neat clamps
+    them at the next mutation that touches them.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The network, with the structure :func:`from_neat` gives for `genome`.
+    genome : neat.DefaultGenome
+        Written in place.
+    config : neat.Config or its ``genome_config``
+    activations : dict, optional
+        As for :func:`from_neat`.
+    weight : str, default "weight"
+        Edge attribute holding w_ji.
+
+    Returns
+    -------
+    genome
+        The same genome object.
+
+    Raises
+    ------
+    GraphStructureError
+        `G` does not have the genome's enabled connections, nodes, inputs or
+        outputs (the first difference is named).
+    ActivationError
+        A node's activation differs from the genome's.
+    ParameterError
+        A changed weight into a node whose response is 0 (no neat weight
+        gives it), a nonzero weight on a ``placeholder`` edge (see
+        :func:`from_neat`), or an invalid weight or bias in `G`.
+
+    Examples
+    --------
+    >>> import neat
+    >>> from graphbp.interop import from_neat, to_neat, neat_config
+    >>> config = neat_config(num_inputs=2, num_outputs=1, pop_size=10)
+    >>> genome = neat.Population(config, seed=0).population[1]   # a fresh genome of the first generation
+    >>> G = from_neat(genome, config)
+    >>> G.edges[-1, 0]["weight"] = 2.5
+    >>> G.nodes[0]["bias"] = -1.0
+    >>> genome = to_neat(G, genome, config)
+    >>> genome.connections[(-1, 0)].weight, genome.nodes[0].bias
+    (2.5, -1.0)
+    """
+    net = read_network(G, weight)
+    expected = from_neat(genome, config, activations=activations)
+    _check_same_network(G, net, expected)
+    weights = []
+    for source, target, placeholder in expected.edges(data="placeholder", default=False):
+        value = float(G.edges[source, target][weight])
+        if placeholder:
+            if value != 0.0:
+                raise ParameterError(
+                    f"edge ({source!r}, {target!r}) has weight {value!r}, but it stands for no connection: the "
+                    f"genome's output {target!r} depends on no input, and from_neat added this edge with weight "
+                    "0 so that graphbp takes the network; a genome cannot hold another weight there"
+                )
+            continue
+        gene = genome.connections[source, target]
+        response = genome.nodes[target].response
+        if response * gene.weight == value:
+            continue  # unchanged since from_neat: keep the genome's own number
+        if response == 0:
+            raise ParameterError(
+                f"edge ({source!r}, {target!r}) has weight {value!r}, but node {target!r} has response 0 in "
+                "the genome, so neat ignores its inputs: no neat weight gives this one"
+            )
+        weights.append((gene, value / response))
+    for gene, value in weights:   # written only once every value is known to fit
+        gene.weight = value
+    for node, gene in genome.nodes.items():
+        gene.bias = net.bias[node]
+    return genome
+
+
+def _check_same_network(G, net, expected) -> None:
+    """`G` has the nodes, edges, inputs, outputs and activations `from_neat` gives the genome."""
+    for key in ("inputs", "outputs"):
+        if list(getattr(net, key)) != expected.graph[key]:
+            raise GraphStructureError(
+                f"the graph's {key} {list(getattr(net, key))} are not the genome's {expected.graph[key]}"
+            )
+    for node in expected:
+        if node not in G:
+            raise GraphStructureError(f"node {node!r} of the genome is not in the graph")
+    for node in G:
+        if node not in expected:
+            raise GraphStructureError(f"node {node!r} of the graph is not a node of the genome")
+    for edge in expected.edges:
+        if not G.has_edge(*edge):
+            raise GraphStructureError(f"the genome's enabled connection {edge!r} is not an edge of the graph")
+    for edge in G.edges:
+        if not expected.has_edge(*edge):
+            raise GraphStructureError(f"edge {edge!r} is not an enabled connection of the genome")
+    for node in net.bias:
+        want = get_activation(expected.nodes[node]["activation"])
+        if net.activation[node] is not want:
+            have = net.activation[node]
+            raise ActivationError(
+                f"node {node!r} has activation {getattr(have, 'name', have)!r} in the graph but "
+                f"{want.name!r} in the genome; to_neat writes weights and biases only"
+            )
+
+
+def neat_config(**settings):
+    """A ``neat.Config`` for a feed-forward ``DefaultGenome``, without writing a config file yourself.
+
+    Starts from neat-python's XOR example (2 inputs, 1 output, sigmoid units,
+    sum aggregation, population 150); each keyword replaces the item of that
+    name in whichever section holds it. Lists (``activation_options``) may be
+    given as Python lists.
+
+    Raises
+    ------
+    GraphBPError
+        A keyword that is no item of neat's config file.
+
+    Examples
+    --------
+    >>> config = neat_config(num_inputs=3, activation_options=["sigmoid", "tanh"], pop_size=20)
+    >>> config.genome_config.input_keys, config.pop_size
+    ([-1, -2, -3], 20)
+    """
+    import os
+    import tempfile
+
+    import neat
+
+    sections = {name: dict(items) for name, items in _CONFIG_DEFAULTS.items()}
+    for key, value in settings.items():
+        section = next((items for items in sections.values() if key in items), None)
+        if section is None:
+            known = sorted(item for items in sections.values() for item in items)
+            raise GraphBPError(f"{key!r} is not an item of neat's config file; known: {', '.join(known)}")
+        section[key] = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+    text = "".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in items.items()) + "\n"
+        for name, items in sections.items()
+    )
+    handle, path = tempfile.mkstemp(suffix=".cfg", text=True)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        return neat.Config(
+            neat.DefaultGenome, neat.DefaultReproduction, neat.DefaultSpeciesSet, neat.DefaultStagnation, path
+        )
+    finally:
+        os.remove(path)
