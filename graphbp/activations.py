@@ -62,6 +62,11 @@ class Activation:
         that is cheaper than :attr:`derivative` (tanh: 1 − z²); the numba
         kernels use it in the backward pass, where z is already known.
 
+    Raises
+    ------
+    ActivationError
+        If `name` is not a non-empty string or a function is not callable.
+
     Examples
     --------
     >>> import numpy as np
@@ -75,6 +80,15 @@ class Activation:
     derivative: ArrayFunction
     second_derivative: ArrayFunction | None = None
     output_derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    def __post_init__(self):
+        # Checked here, so an Activation built directly fails as early as a registered one.
+        if not isinstance(self.name, str) or not self.name:
+            raise ActivationError(f"an activation name must be a non-empty string, got {self.name!r}")
+        for role in ("function", "derivative", "second_derivative", "output_derivative"):
+            fn = getattr(self, role)
+            if not callable(fn) and not (role in ("second_derivative", "output_derivative") and fn is None):
+                raise ActivationError(f"activation {self.name!r}: {role} must be callable, got {fn!r}")
 
     def __call__(self, a):
         return self.function(a)
@@ -194,7 +208,7 @@ def register_activation(
     ------
     ActivationError
         If `name` is not a non-empty string, is ``"softmax"``, or a function
-        is not callable.
+        is not callable (`second_derivative` may be None).
 
     Examples
     --------
@@ -203,16 +217,8 @@ def register_activation(
     >>> get_activation("sine") is act
     True
     """
-    if not isinstance(name, str) or not name:
-        raise ActivationError(f"an activation name must be a non-empty string, got {name!r}")
     if name == SOFTMAX:
         raise ActivationError("'softmax' is built in and handled as a coupled group; choose another name")
-    for role, fn in (("function", function), ("derivative", derivative)):
-        if not callable(fn):
-            raise ActivationError(f"activation {name!r}: {role} must be callable, got {fn!r}")
-    for role, fn in (("second_derivative", second_derivative), ("output_derivative", output_derivative)):
-        if fn is not None and not callable(fn):
-            raise ActivationError(f"activation {name!r}: {role} must be callable or None")
     entry = Activation(name, function, derivative, second_derivative, output_derivative)
     _REGISTRY[name] = entry
     _VERSION[0] += 1

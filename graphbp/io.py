@@ -131,11 +131,14 @@ def from_json_data(data) -> nx.DiGraph:
         if role in graph:
             if not isinstance(graph[role], list):
                 raise SerializationError(f"graph attribute {role!r} must be a list of nodes: {graph[role]!r}")
-            graph[role] = [_as_node(v) for v in graph[role]]
-    nodes = [{**item, "id": _as_node(item["id"])} for item in _items(data, "nodes", {"id"})]
+            graph[role] = [_as_node(v, f"graph[{role!r}][{k}]") for k, v in enumerate(graph[role])]
+    nodes = [
+        {**item, "id": _as_node(item["id"], f"nodes[{k}]['id']")}
+        for k, item in enumerate(_items(data, "nodes", {"id"}))
+    ]
     edges = [
-        {**item, "source": _as_node(item["source"]), "target": _as_node(item["target"])}
-        for item in _items(data, "edges", {"source", "target"})
+        {**item, **{end: _as_node(item[end], f"edges[{k}][{end!r}]") for end in ("source", "target")}}
+        for k, item in enumerate(_items(data, "edges", {"source", "target"}))
     ]
     return nx.node_link_graph({**data, "graph": graph, "nodes": nodes, "edges": edges}, edges="edges")
 
@@ -302,11 +305,17 @@ def _json_value(value, where: str, what: str):
     raise SerializationError(f"{where}: {what} is a {type(value).__name__} ({value!r}), which JSON cannot hold")
 
 
-def _as_node(value):
-    """A node name read from JSON: lists become tuples, recursively."""
+def _as_node(value, where: str):
+    """A node name read from JSON at `where`: lists become tuples, recursively; null and objects are refused."""
+    if value is None:  # networkx: "None cannot be a node"
+        raise SerializationError(f"{where} is null, which cannot name a node")
+    return _name_part(value, where)
+
+
+def _name_part(value, where: str):
     if isinstance(value, dict):
-        raise SerializationError(f"a node name cannot be a JSON object: {value!r}")
-    return tuple(_as_node(item) for item in value) if isinstance(value, list) else value
+        raise SerializationError(f"{where}: a node name cannot hold a JSON object: {value!r}")
+    return tuple(_name_part(item, where) for item in value) if isinstance(value, list) else value
 
 
 def _items(data: dict, section: str, keys: set[str]) -> list[dict]:

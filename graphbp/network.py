@@ -10,6 +10,7 @@ sync.
 
 from __future__ import annotations
 
+import math
 import numbers
 import weakref
 from dataclasses import dataclass, field
@@ -135,7 +136,12 @@ def _read_io(G) -> tuple[list, list]:
 
 
 def _finite_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the range of a float (e.g. 10**400 read from JSON)
+        return False
 
 
 def _all_finite_floats(values: list) -> bool:
@@ -181,7 +187,13 @@ def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
         if spec == SOFTMAX:
             if n not in output_set:
                 raise ActivationError(f"node {n!r} is a hidden unit; softmax is supported on output nodes only")
-            groups.setdefault(G.nodes[n].get("softmax_group"), []).append(n)
+            group = G.nodes[n].get("softmax_group")
+            try:
+                groups.setdefault(group, []).append(n)
+            except TypeError:  # a list or dict (e.g. read from JSON) cannot name a group
+                raise ActivationError(
+                    f"node {n!r}: softmax_group {group!r} is not hashable; use a name or a number"
+                ) from None
             activation[n] = SOFTMAX
             continue
         try:

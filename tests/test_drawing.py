@@ -11,6 +11,7 @@ from graphbp import GraphBPError, GraphStructureError, backprop, bishop_network,
 from graphbp.animation import animate_backward
 from graphbp.drawing import draw, draw_paths, figure_for, layout
 from graphbp.generators import random_dag
+from graph_snapshot import unchanged
 
 
 @pytest.fixture(autouse=True)
@@ -147,15 +148,15 @@ def test_animation_has_one_frame_per_node(tmp_path):
 def test_errors():
     G = irregular_network()
     result = backprop(G, [0.5, -1.0], [1.0, 0.0])
-    with pytest.raises(GraphStructureError, match="highlight node 'zz' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="highlight node 'zz' is not in the graph"):
         draw(G, result, highlight="zz")
-    with pytest.raises(GraphBPError, match="highlight needs a result"):
+    with unchanged(G), pytest.raises(GraphBPError, match="highlight needs a result"):
         draw(G, highlight="h1")
-    with pytest.raises(GraphBPError, match='edge_values="grad" needs a result'):
+    with unchanged(G), pytest.raises(GraphBPError, match='edge_values="grad" needs a result'):
         draw(G, edge_values="grad")
-    with pytest.raises(GraphBPError, match="edge_values must be"):
+    with unchanged(G), pytest.raises(GraphBPError, match="edge_values must be"):
         draw(G, result, edge_values="size")
-    with pytest.raises(GraphBPError, match=r"values may hold \['a', 'delta', 'z'\], got \['grad'\]"):
+    with unchanged(G), pytest.raises(GraphBPError, match=r"values may hold \['a', 'delta', 'z'\], got \['grad'\]"):
         draw(G, result, values=("grad",))
-    with pytest.raises(GraphBPError, match="sample 1 is not in the result"):
+    with unchanged(G), pytest.raises(GraphBPError, match="sample 1 is not in the result"):
         draw(G, result, sample=1)

@@ -7,6 +7,7 @@ from matplotlib.mathtext import MathTextParser
 
 from graphbp import GraphStructureError, ShapeError, backprop, bishop_network, irregular_network
 from graphbp.explain import explain
+from graph_snapshot import unchanged
 
 
 def _mathtext_ok(latex):
@@ -40,7 +41,10 @@ def test_output_feeding_another_shows_direct_term():
     e = explain(G, result, "y1", sample=1)
     assert e.role == "output" and e.successors == ("h3",) and e.sample == 1
     assert e.direct == pytest.approx(result.y[1, 0] - 0.0, rel=1e-12)   # identity output: y − t (eq. 5.54)
-    assert e.direct + e.derivative * e.total == pytest.approx(result.delta["y1"][1], rel=1e-12)
+    # eq. 5.56 by hand: y1 feeds h3 only, with weight 0.5, and its h' is 1 (identity output)
+    assert e.weights == (G["y1"]["h3"]["weight"],) == (0.5,) and e.derivative == 1.0
+    assert e.total == pytest.approx(0.5 * result.delta["h3"][1], rel=1e-14)
+    assert e.delta == pytest.approx(result.y[1, 0] + 0.5 * result.delta["h3"][1], rel=1e-12)
     assert "∂E_n/∂a_y1|direct" in e.text()
     _mathtext_ok(e.latex())
 
@@ -78,7 +82,7 @@ def test_many_successors_elided_in_latex_not_in_text():
 def test_errors():
     G = irregular_network()
     result = backprop(G, [[0.5, -1.0]], [[1.0, 0.0]])
-    with pytest.raises(GraphStructureError, match="node 'zz' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="node 'zz' is not in the graph"):
         explain(G, result, "zz")
-    with pytest.raises(ShapeError, match=r"sample 3 is not in the result, which holds samples 0..0"):
+    with unchanged(G), pytest.raises(ShapeError, match=r"sample 3 is not in the result, which holds samples 0..0"):
         explain(G, result, "h1", sample=3)

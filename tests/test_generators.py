@@ -7,6 +7,7 @@ import pytest
 from graphbp.activations import get_activation
 from graphbp.exceptions import ActivationError, GraphStructureError
 from graphbp.generators import from_edges, initialize_weights, mlp, random_dag, skip_mlp
+from graph_snapshot import unchanged
 
 KINDS = ["watts_strogatz", "erdos_renyi", "barabasi_albert"]
 
@@ -120,7 +121,7 @@ def test_fan_in_variance_is_plausible():
 
 @pytest.mark.parametrize("graph", [nx.Graph([(1, 2)]), nx.MultiDiGraph([(1, 2)])])
 def test_initialize_weights_rejects_other_graph_types(graph):
-    with pytest.raises(GraphStructureError, match=type(graph).__name__):
+    with unchanged(graph), pytest.raises(GraphStructureError, match=type(graph).__name__):
         initialize_weights(graph)
 
 

@@ -10,6 +10,7 @@ from graphbp.backward import backprop
 from graphbp.exceptions import SerializationError
 from graphbp.generators import from_edges, mlp, random_dag, skip_mlp
 from graphbp.io import FORMAT_KEY, from_json_data, read_json, to_json_data, write_json
+from graph_snapshot import unchanged
 
 
 def snapshot(G):
@@ -129,7 +130,7 @@ def test_other_weight_attribute_name():
     G = nx.DiGraph([("x", "y", {"w": 2, "weight": "not checked"})])
     expected = {"w": 2.0, "weight": "not checked", "source": "x", "target": "y"}
     assert to_json_data(G, weight="w")["edges"][0] == expected
-    with pytest.raises(SerializationError, match=r"edge \('x', 'y'\): 'weight' must be a number"):
+    with unchanged(G), pytest.raises(SerializationError, match=r"edge \('x', 'y'\): 'weight' must be a number"):
         to_json_data(G)
 
 
@@ -170,7 +171,7 @@ def test_unsavable_attributes_are_named(where, attrs, culprit, tmp_path):
     spoiled_dict = G.graph if where == "graph" else G.edges[where] if isinstance(where, tuple) else G.nodes[where]
     spoiled_dict.update(attrs)
     path = tmp_path / "net.json"
-    with pytest.raises(SerializationError, match=culprit):
+    with unchanged(G), pytest.raises(SerializationError, match=culprit):
         write_json(G, path)
     assert not path.exists()
 
@@ -178,13 +179,13 @@ def test_unsavable_attributes_are_named(where, attrs, culprit, tmp_path):
 def test_unsavable_node_name(tmp_path):
     G = network(NAMES["str"])
     G.add_edge("h", frozenset({"f"}))
-    with pytest.raises(SerializationError, match=r"node frozenset\(\{'f'\}\): its name is a frozenset"):
+    with unchanged(G), pytest.raises(SerializationError, match=r"node frozenset\(\{'f'\}\): its name is a frozenset"):
         write_json(G, tmp_path / "net.json")
 
 
 @pytest.mark.parametrize("graph", [nx.Graph([(1, 2)]), nx.MultiDiGraph([(1, 2)])])
 def test_only_digraphs_are_written(graph, tmp_path):
-    with pytest.raises(SerializationError, match=type(graph).__name__):
+    with unchanged(graph), pytest.raises(SerializationError, match=type(graph).__name__):
         write_json(graph, tmp_path / "net.json")
 
 

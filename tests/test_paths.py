@@ -7,6 +7,7 @@ import pytest
 from graphbp import GraphBPError, GraphStructureError, backprop, irregular_network
 from graphbp.generators import random_dag, skip_mlp
 from graphbp.paths import count_paths, forward_mode, output_paths, path_sum
+from graph_snapshot import unchanged
 
 
 def _graphs():
@@ -38,9 +39,9 @@ def test_path_sum_and_forward_mode_equal_delta(name):
         for sample in (0, 2):
             expected = result.delta[node][sample]
             summed = path_sum(G, result, node, sample=sample)
-            assert summed.delta == expected
             assert summed.total == pytest.approx(expected, rel=1e-12, abs=1e-14)
             assert forward_mode(G, result, node, sample=sample).total == pytest.approx(expected, rel=1e-12, abs=1e-14)
+    assert sum(abs(result.delta[node][0]) > 1e-3 for node in G) >= 3  # enough non-zero δ to compare
 
 
 def test_path_products_by_hand_on_deep_supervision():
@@ -74,11 +75,14 @@ def test_count_by_hand_and_cap():
     assert count_paths(G, "h1") == 5      # h1→h2→y1, h1→h2→y1→h3→y2, h1→h2→h3→y2, h1→h3→y2, h1→y2
     assert count_paths(G, "d") == 0
     assert count_paths(G, "y1") == 2      # ends at y1, and y1→h3→y2
-    with pytest.raises(GraphBPError, match=r"node 'x1' has 7 paths to the outputs, more than max_paths=3"):
+    with (
+        unchanged(G),
+        pytest.raises(GraphBPError, match=r"node 'x1' has 7 paths to the outputs, more than max_paths=3"),
+    ):
         output_paths(G, "x1", max_paths=3)
-    with pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
         count_paths(G, "nope")
-    with pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="node 'nope' is not in the graph"):
         forward_mode(G, backprop(G, [0.0, 1.0], [0.0, 0.0]), "nope")
 
 

@@ -11,6 +11,8 @@ import graphbp
 from graphbp import Activation, ActivationError, GraphBPError, GraphStructureError, NumericalError, ShapeError
 from graphbp.generators import random_dag, skip_mlp
 from ddp_worker import ddp_batch, ddp_graph, train_step
+from derivative_graphs import softmax_twins
+from graph_snapshot import unchanged
 
 ELEMENTWISE = ["identity", "tanh", "logistic", "relu", "leaky_relu", "softplus"]
 
@@ -30,13 +32,15 @@ def _mixed(G, loss, seed):
     return rng.normal(size=(12, len(net.inputs))), T[loss]
 
 
-def _torch_loss(torch, y, T, loss):
-    T = torch.as_tensor(T)
+def _torch_loss(torch, y, T, loss, groups=None):
+    """E by torch's own loss functions on the module's outputs y; `groups`: column lists of the softmax groups."""
+    T, functional = torch.as_tensor(T), torch.nn.functional
     if loss == "sse":
-        return 0.5 * ((y - T) ** 2).sum()
+        return 0.5 * functional.mse_loss(y, T, reduction="sum")
     if loss == "bce":
-        return -(T * torch.log(y) + (1 - T) * torch.log1p(-y)).sum()
-    return -(T * torch.log(y)).sum()
+        return functional.binary_cross_entropy(y, T, reduction="sum")
+    # log y is a logit vector whose softmax is y: cross_entropy(log y, t) = −Σ_k t_k ln y_k
+    return sum(functional.cross_entropy(torch.log(y[:, cols]), T[:, cols], reduction="sum") for cols in groups)
 
 
 def _constant_unit():
@@ -85,15 +89,19 @@ def _relative(ours, theirs):
 def test_module_gradients_for_x_weight_bias_equal_graphbp(name, loss, route, torch):
     G = GRAPHS[name]()
     X, T = _mixed(G, loss, seed=len(name))
-    if loss == "ce" and name == "irregular":
-        G.nodes["y2"]["softmax_group"] = 1  # y1 feeds y2 through h3: separate groups
+    if loss == "ce" and name == "irregular":  # y1 feeds y2 through h3: each in a group of two with a twin
+        softmax_twins(G, seed=1)
+        T = np.random.default_rng(1).dirichlet(np.ones(4), size=X.shape[0])
     module = _module(G, torch, route)
     Xt = torch.tensor(X, requires_grad=True)
     y = module(Xt)
-    E = _torch_loss(torch, y, T, loss)
+    net = graphbp.read_network(G)
+    groups = [[net.outputs.index(k) for k in group] for group in net.softmax_groups]
+    assert loss != "ce" or min(map(len, groups)) >= 2
+    E = _torch_loss(torch, y, T, loss, groups)
     E.backward()
     reference = graphbp.backprop(G, X, T, loss=loss)
-    net = graphbp.read_network(G)
+    assert reference.loss > 0 and np.any(graphbp.gradient_vector(G, reference) != 0)
     np.testing.assert_allclose(y.detach().numpy(), reference.y, rtol=1e-12, atol=1e-14)
     assert float(E.detach()) == pytest.approx(reference.loss, rel=1e-10)
     grad_x, grad_theta = _gradients(module, Xt)
@@ -290,12 +298,12 @@ def test_errors_are_named(torch):
         module = to_torch(G)  # on CPU the compiled engine runs any activation, a user's own included
     assert module(X).detach().numpy() == pytest.approx(graphbp.forward(G, X.numpy()).y, abs=1e-12)
     module.levels_on_cpu = True  # the level loop (the CUDA route) needs a torch version of h
-    with pytest.raises(ActivationError, match="node 'z2': activation 'scalar_tanh' has no torch version"):
+    with unchanged(G), pytest.raises(ActivationError, match="node 'z2': activation 'scalar_tanh' has no torch version"):
         module(X)
     module = to_torch(graphbp.bishop_network())
     other = graphbp.bishop_network()
     other.add_edge("x1", "y1", weight=1.0)
-    with pytest.raises(GraphStructureError, match="differ from the module's"):
+    with unchanged(other), pytest.raises(GraphStructureError, match="differ from the module's"):
         from_torch(module, other)
 
 

@@ -27,6 +27,7 @@ from graphbp import (
 from graphbp.datasets import bishop_fig53, spiral, two_moons, xor
 from graphbp.optimizers import get_optimizer
 from torch_engine import torch_forward, torch_loss
+from graph_snapshot import unchanged
 
 
 def irregular_dag(seed=3, n_outputs=2, output_activation="identity"):
@@ -173,7 +174,7 @@ def test_history_records_the_mean_loss_and_the_graph_is_updated_in_place():
     assert history.loss[-1] == pytest.approx(after.loss / 12, rel=1e-14)
     assert history.gradient_norm[-1] == pytest.approx(np.linalg.norm(gradient_vector(G, after)) / 12, rel=1e-12)
     assert history.epoch.tolist() == [0, 1, 2, 3, 4, 5]
-    assert np.all(np.diff(history.wall_time) >= 0)
+    assert history.wall_time.shape == (6,) and np.isfinite(history.wall_time).all()
     assert history.validation_loss is None
     assert history.message == "ran 5 epochs"
 
@@ -249,7 +250,7 @@ def test_progress_false_is_silent(capsys):
 )
 def test_train_errors(options, message):
     G = irregular_dag()
-    with pytest.raises(GraphBPError, match=message):
+    with unchanged(G), pytest.raises(GraphBPError, match=message):
         train(G, *batch(G), progress=False, **options)
 
 
@@ -315,7 +316,7 @@ def test_engine_auto_picks_compiled_from_a_thousand_edges(monkeypatch):
 def test_validation_split_must_leave_a_training_sample():
     G = irregular_dag()
     X, T = batch(G, n=2)
-    with pytest.raises(GraphBPError, match="leaves no training sample out of 2"):
+    with unchanged(G), pytest.raises(GraphBPError, match="leaves no training sample out of 2"):
         train(G, X, T, validation_split=0.9, progress=False)
 
 
@@ -410,7 +411,7 @@ def test_accuracy_on_one_sample_and_bad_targets():
     predicted = int(np.argmax(forward(G, x).y))
     assert accuracy(G, x, np.eye(2)[predicted]) == 1.0
     assert accuracy(G, x, np.eye(2)[1 - predicted]) == 0.0
-    with pytest.raises(ShapeError, match="x has 2 samples but t has 3"):
+    with unchanged(G), pytest.raises(ShapeError, match="x has 2 samples but t has 3"):
         accuracy(G, np.zeros((2, 2)), np.eye(2)[[0, 1, 0]])
-    with pytest.raises(ShapeError, match="t"):
+    with unchanged(G), pytest.raises(ShapeError, match="t"):
         accuracy(G, np.zeros((2, 2)), np.zeros((2, 3)))

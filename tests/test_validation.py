@@ -20,6 +20,7 @@ from graphbp import (
     forward,
     read_network,
 )
+from graph_snapshot import unchanged
 
 
 def small():
@@ -39,52 +40,54 @@ def test_errors_are_value_errors():
 def test_cycle_is_shown():
     G = small()
     G.add_edge("y", "h", weight=1.0)
-    with pytest.raises(GraphStructureError, match=r"cycle.*'h' -> 'y' -> 'h'|cycle.*'y' -> 'h' -> 'y'"):
+    with unchanged(G), pytest.raises(GraphStructureError, match=r"cycle.*'h' -> 'y' -> 'h'|cycle.*'y' -> 'h' -> 'y'"):
         read_network(G)
 
 
 def test_self_loop_names_node():
     G = small()
     G.add_edge("h", "h", weight=1.0)
-    with pytest.raises(GraphStructureError, match="self-loop on node 'h'"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="self-loop on node 'h'"):
         backprop(G, [0.0, 0.0], [0.0])
 
 
 def test_multidigraph_refused():
     G = nx.MultiDiGraph(small())
-    with pytest.raises(GraphStructureError, match="MultiDiGraph"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="MultiDiGraph"):
         read_network(G)
 
 
 def test_undirected_graph_refused():
-    with pytest.raises(GraphStructureError, match="DiGraph, got Graph"):
-        read_network(nx.Graph([(1, 2)]))
+    G = nx.Graph([(1, 2)])
+    with unchanged(G), pytest.raises(GraphStructureError, match="DiGraph, got Graph"):
+        read_network(G)
 
 
 def test_empty_graph():
-    with pytest.raises(GraphStructureError, match="empty"):
-        forward(nx.DiGraph(), np.zeros((1, 0)))
+    G = nx.DiGraph()
+    with unchanged(G), pytest.raises(GraphStructureError, match="empty"):
+        forward(G, np.zeros((1, 0)))
 
 
 @pytest.mark.parametrize("value", [None, "0.5", math.nan, math.inf, -math.inf, True])
 def test_bad_weight_names_edge(value):
     G = small()
     G.edges["x2", "h"]["weight"] = value
-    with pytest.raises(ParameterError, match=r"edge \('x2', 'h'\)"):
+    with unchanged(G), pytest.raises(ParameterError, match=r"edge \('x2', 'h'\)"):
         forward(G, [1.0, 2.0])
 
 
 def test_missing_weight_names_edge_and_attribute():
     G = small()
     del G.edges["h", "y"]["weight"]
-    with pytest.raises(ParameterError, match=r"edge \('h', 'y'\) has no 'weight'"):
+    with unchanged(G), pytest.raises(ParameterError, match=r"edge \('h', 'y'\) has no 'weight'"):
         forward(G, [1.0, 2.0])
 
 
 def test_custom_weight_attribute_is_read():
     G = nx.DiGraph([("x", "y", {"w": 3.0})])
     assert forward(G, [2.0], weight="w").y[0] == 6.0
-    with pytest.raises(ParameterError, match="no 'weight'"):
+    with unchanged(G), pytest.raises(ParameterError, match="no 'weight'"):
         forward(G, [2.0])
 
 
@@ -92,70 +95,70 @@ def test_custom_weight_attribute_is_read():
 def test_bad_bias_names_node(value):
     G = small()
     G.nodes["h"]["bias"] = value
-    with pytest.raises(ParameterError, match="node 'h' has bias"):
+    with unchanged(G), pytest.raises(ParameterError, match="node 'h' has bias"):
         forward(G, [1.0, 2.0])
 
 
 def test_unknown_activation_lists_known():
     G = small()
     G.nodes["h"]["activation"] = "swish"
-    with pytest.raises(ActivationError, match=r"node 'h': unknown activation 'swish'; known: .*tanh"):
+    with unchanged(G), pytest.raises(ActivationError, match=r"node 'h': unknown activation 'swish'; known: .*tanh"):
         forward(G, [1.0, 2.0])
 
 
 def test_activation_of_wrong_type():
     G = small()
     G.nodes["h"]["activation"] = 3
-    with pytest.raises(ActivationError, match="node 'h'"):
+    with unchanged(G), pytest.raises(ActivationError, match="node 'h'"):
         forward(G, [1.0, 2.0])
 
 
 def test_softmax_on_hidden_unit():
     G = small()
     G.nodes["h"]["activation"] = "softmax"
-    with pytest.raises(ActivationError, match="node 'h' is a hidden unit"):
+    with unchanged(G), pytest.raises(ActivationError, match="node 'h' is a hidden unit"):
         forward(G, [1.0, 2.0])
 
 
 def test_no_inputs_listed():
     G = small()
     G.graph["inputs"] = []
-    with pytest.raises(GraphStructureError, match="no inputs"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="no inputs"):
         read_network(G)
 
 
 def test_no_outputs_listed():
     G = small()
     G.graph["outputs"] = []
-    with pytest.raises(GraphStructureError, match="no outputs"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="no outputs"):
         read_network(G)
 
 
 def test_listed_input_with_incoming_edges():
     G = small()
     G.graph["inputs"] = ["x1", "h"]
-    with pytest.raises(GraphStructureError, match="input node 'h' has incoming edges"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="input node 'h' has incoming edges"):
         read_network(G)
 
 
 def test_listed_node_not_in_graph():
     G = small()
     G.graph["outputs"] = ["y", "ghost"]
-    with pytest.raises(GraphStructureError, match="'ghost', which is not a node"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="'ghost', which is not a node"):
         read_network(G)
 
 
 def test_node_listed_twice():
     G = small()
     G.graph["inputs"] = ["x1", "x2", "x1"]
-    with pytest.raises(GraphStructureError, match="lists node 'x1' twice"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="lists node 'x1' twice"):
         read_network(G)
 
 
 def test_isolated_node_is_input_and_output():
     G = small()
     G.add_node("lonely")
-    with pytest.raises(GraphStructureError, match="'lonely' is both an input and an output"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="'lonely' is both an input and an output"):
         read_network(G)
 
 
@@ -164,14 +167,14 @@ def test_output_not_reachable_from_inputs():
     G.add_edge("c", "h2", weight=1.0)  # c has no predecessor, but is not a listed input
     G.add_edge("h2", "y2", weight=1.0)
     G.graph["inputs"] = ["x1", "x2"]
-    with pytest.raises(GraphStructureError, match="output node 'y2' is not reachable from any input"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="output node 'y2' is not reachable from any input"):
         read_network(G)
 
 
 def test_input_with_bias_refused():
     G = small()
     G.nodes["x1"]["bias"] = 1.0
-    with pytest.raises(GraphStructureError, match="input node 'x1'"):
+    with unchanged(G), pytest.raises(GraphStructureError, match="input node 'x1'"):
         read_network(G)
 
 
@@ -186,45 +189,52 @@ def test_input_with_bias_refused():
     ],
 )
 def test_wrong_x_shape(x, pattern):
-    with pytest.raises(ShapeError, match=pattern):
-        forward(small(), x)
+    G = small()
+    with unchanged(G), pytest.raises(ShapeError, match=pattern):
+        forward(G, x)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_non_finite_x_names_sample_and_node(bad):
-    with pytest.raises(ShapeError, match=r"x\[1\] has (nan|inf) for node 'x2'"):
-        forward(small(), [[0.0, 0.0], [0.0, bad]])
+    G = small()
+    with unchanged(G), pytest.raises(ShapeError, match=r"x\[1\] has (nan|inf) for node 'x2'"):
+        forward(G, [[0.0, 0.0], [0.0, bad]])
 
 
 def test_wrong_t_shape_names_outputs():
-    with pytest.raises(ShapeError, match=r"t has shape \(2, 2\); expected \(N, 1\).*'y'"):
-        backprop(small(), [[0.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]])
+    G = small()
+    with unchanged(G), pytest.raises(ShapeError, match=r"t has shape \(2, 2\); expected \(N, 1\).*'y'"):
+        backprop(G, [[0.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]])
 
 
 def test_t_with_nan():
-    with pytest.raises(ShapeError, match=r"t\[0\] has nan for node 'y'"):
-        backprop(small(), [[0.0, 0.0]], [[math.nan]])
+    G = small()
+    with unchanged(G), pytest.raises(ShapeError, match=r"t\[0\] has nan for node 'y'"):
+        backprop(G, [[0.0, 0.0]], [[math.nan]])
 
 
 def test_x_and_t_sample_counts_differ():
-    with pytest.raises(ShapeError, match="same samples"):
-        backprop(small(), np.zeros((3, 2)), np.zeros((2, 1)))
+    G = small()
+    with unchanged(G), pytest.raises(ShapeError, match="same samples"):
+        backprop(G, np.zeros((3, 2)), np.zeros((2, 1)))
 
 
 def test_missing_targets():
-    with pytest.raises(ShapeError, match="targets t are required"):
-        backprop(small(), [0.0, 0.0], None)
+    G = small()
+    with unchanged(G), pytest.raises(ShapeError, match="targets t are required"):
+        backprop(G, [0.0, 0.0], None)
 
 
 def test_unknown_loss_lists_known():
-    with pytest.raises(LossError, match=r"unknown loss 'hinge'; known: .*cross_entropy"):
-        backprop(small(), [0.0, 0.0], [0.0], loss="hinge")
+    G = small()
+    with unchanged(G), pytest.raises(LossError, match=r"unknown loss 'hinge'; known: .*cross_entropy"):
+        backprop(G, [0.0, 0.0], [0.0], loss="hinge")
 
 
 def test_targets_outside_unit_interval_for_cross_entropy():
     G = small()
     G.nodes["y"]["activation"] = "logistic"
-    with pytest.raises(LossError, match=r"targets in \[0, 1\]; t\[1\] is 1.5 for output node 'y'"):
+    with unchanged(G), pytest.raises(LossError, match=r"targets in \[0, 1\]; t\[1\] is 1.5 for output node 'y'"):
         backprop(G, [[0.0, 0.0], [1.0, 1.0]], [[1.0], [1.5]], loss="bce")
 
 
@@ -232,18 +242,20 @@ def test_softmax_group_given_to_sum_of_squares():
     G = small()
     G.add_edge("h", "y2", weight=1.0)
     G.nodes["y"]["activation"] = G.nodes["y2"]["activation"] = "softmax"
-    with pytest.raises(LossError, match=r"softmax group \['y', 'y2'\] given to 'sum_of_squares'"):
+    with unchanged(G), pytest.raises(LossError, match=r"softmax group \['y', 'y2'\] given to 'sum_of_squares'"):
         backprop(G, [0.0, 0.0], [1.0, 0.0], loss="sse")
 
 
 def test_bce_needs_logistic_outputs():
-    with pytest.raises(LossError, match="output node 'y' has activation 'identity'"):
-        backprop(small(), [0.0, 0.0], [1.0], loss="bce")
+    G = small()
+    with unchanged(G), pytest.raises(LossError, match="output node 'y' has activation 'identity'"):
+        backprop(G, [0.0, 0.0], [1.0], loss="bce")
 
 
 def test_cross_entropy_needs_softmax_outputs():
-    with pytest.raises(LossError, match="output node 'y' has activation 'identity'"):
-        backprop(small(), [0.0, 0.0], [1.0], loss="cross_entropy")
+    G = small()
+    with unchanged(G), pytest.raises(LossError, match="output node 'y' has activation 'identity'"):
+        backprop(G, [0.0, 0.0], [1.0], loss="cross_entropy")
 
 
 def test_softmax_group_members_feeding_each_other():
@@ -252,7 +264,10 @@ def test_softmax_group_members_feeding_each_other():
     G.add_edge("m", "y2", weight=1.0)
     G.graph["outputs"] = ["y", "y2"]
     G.nodes["y"]["activation"] = G.nodes["y2"]["activation"] = "softmax"
-    with pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has a member that feeds another"):
+    with (
+        unchanged(G),
+        pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has a member that feeds another"),
+    ):
         read_network(G)
 
 
@@ -289,7 +304,11 @@ def test_overflow_in_forward_names_the_node():
     G = nx.DiGraph()
     nx.add_path(G, ["x", "a", "b", "y"], weight=1e200)
     G.nodes["a"]["activation"] = G.nodes["b"]["activation"] = "identity"
-    with np.errstate(over="ignore"), pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"):
+    with (
+        unchanged(G),
+        np.errstate(over="ignore"),
+        pytest.raises(NumericalError, match=r"z of node 'b' is inf in sample 1"),
+    ):
         forward(G, [[0.0], [1.0]])
 
 
@@ -297,7 +316,11 @@ def test_activation_undefined_names_the_node():
     graphbp.register_activation("log", np.log, lambda a: 1 / a)
     G = small()
     G.nodes["h"]["activation"] = "log"
-    with np.errstate(all="ignore"), pytest.raises(NumericalError, match="z of node 'h' is nan in sample 0"):
+    with (
+        unchanged(G),
+        np.errstate(all="ignore"),
+        pytest.raises(NumericalError, match="z of node 'h' is nan in sample 0"),
+    ):
         backprop(G, [[-1.0, 1.0]], [[0.0]])
 
 
@@ -305,7 +328,7 @@ def test_overflowing_delta_names_the_node():
     G = nx.DiGraph()
     nx.add_path(G, ["x", "h", "y"], weight=1e160)
     G.nodes["h"]["activation"] = "tanh"
-    with np.errstate(over="ignore"), pytest.raises(NumericalError, match="delta of node 'h'"):
+    with unchanged(G), np.errstate(over="ignore"), pytest.raises(NumericalError, match="delta of node 'h'"):
         backprop(G, [[0.0]], [[1e170]])
 
 
@@ -315,5 +338,8 @@ def test_softmax_group_members_joined_by_an_edge():
     G.add_edge("y", "y2", weight=0.5)
     G.graph["outputs"] = ["y", "y2"]
     G.nodes["y"]["activation"] = G.nodes["y2"]["activation"] = "softmax"
-    with pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has an edge \('y', 'y2'\)"):
+    with (
+        unchanged(G),
+        pytest.raises(GraphStructureError, match=r"softmax group \['y', 'y2'\] has an edge \('y', 'y2'\)"),
+    ):
         backprop(G, [0.0, 0.0], [1.0, 0.0], loss="ce")

@@ -43,3 +43,23 @@ def irregular_graphs():
 def sample_inputs(G, n, seed=0):
     inputs = G.graph.get("inputs") or [v for v in G if G.in_degree(v) == 0]
     return np.random.default_rng(seed).normal(size=(n, len(inputs)))
+
+
+def softmax_twins(G, seed=0):
+    """Give every output k a twin fed by k's predecessors, and make {k, twin} a softmax group of two.
+
+    For a cross-entropy case whose outputs cannot share one group (an output feeds
+    another) or that has a single output: a group of one has y = 1, so its loss and
+    every gradient would be exactly 0 and a comparison of engines would compare 0 with 0.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = G.graph.get("inputs") or [v for v in G if G.in_degree(v) == 0]
+    outputs = G.graph.get("outputs") or [v for v in G if G.out_degree(v) == 0]
+    G.graph.update(inputs=list(inputs), outputs=[])
+    for group, k in enumerate(outputs):
+        twin = ("twin", k)
+        G.add_weighted_edges_from((i, twin, float(rng.normal())) for i in list(G.predecessors(k)))
+        for node in (k, twin):
+            G.nodes[node].update(activation="softmax", softmax_group=group, bias=float(rng.normal(scale=0.5)))
+        G.graph["outputs"] += [k, twin]
+    return G
