@@ -97,6 +97,10 @@ _LAZY = {
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # read from the package metadata on first use
+        from ._version import package_version
+
+        return package_version()
     if name in _LAZY:
         value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value  # the next lookup is a plain module attribute
@@ -196,3 +200,4 @@ __all__ = [
     "write_json",
     "write_result",
 ]
+

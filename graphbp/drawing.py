@@ -7,13 +7,14 @@ tests and users can read every label back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Hashable
 
 import networkx as nx
 import numpy as np
 
 from .exceptions import GraphBPError, GraphStructureError
-from .explain import explain, sample_values
+from .explain import explain, latex_name, sample_values
 from .network import read_network, result_network
 
 __all__ = ["layout", "draw", "draw_paths", "draw_heatmap", "figure_for"]
@@ -21,11 +22,16 @@ __all__ = ["layout", "draw", "draw_paths", "draw_heatmap", "figure_for"]
 # Above this many nodes, names and value labels are left out: they would overlap into mush.
 MAX_LABELLED_NODES = 40
 HIGHLIGHT_COLOR = "#e08000"
+MIN_FONT = 7.0  # points: no text is drawn smaller
+NAME_FONT = 9.0
+LABEL_FONT = 8.0
+COLUMN_INCHES = 1.25  # figure_for: room per column and per row of the layout
+ROW_INCHES = 0.95
+TARGET_ASPECT = 1.8
+MAX_WIDTH_INCHES = 24.0  # a long chain is folded into bands to come near this width / height
 _ARC = "arc3,rad={rad}"
-_SHORT_BEND = 0.06
-_BEND_OFFSETS = (0.35, 0.7, 1.1)  # how far an arc's control point may move off the chord, layout units
-_CLEARANCE = 0.45  # in layout units: a column is 1 wide, rows 1 apart
-_LABEL_DROP = 0.3  # where the value label under a node sits, in layout units
+_BENDS = (0.06, 0.12, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0)  # arc curvatures tried, each to either side, least first
+_CLEARANCE_POINTS = 4.0  # gap an edge keeps from the circles of nodes it does not touch
 _QUANTITY_SYMBOL = {"delta": "δ", "a": "a", "z": "z"}
 
 
@@ -40,7 +46,8 @@ def _columns(G, net) -> list[list]:
     return [sorted(c, key=lambda n: rank[n]) for c in columns]
 
 
-def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight") -> dict:
+def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight",
+           aspect: float | None = TARGET_ASPECT) -> dict:
     """Positions showing the flow: one column per topological generation, inputs left, outputs right.
 
     Columns are ``nx.topological_generations(G)``, except that outputs feeding
@@ -59,11 +66,16 @@ def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight") 
         Barycenter sweeps (each one left-to-right then right-to-left).
     weight : str, default "weight"
         Edge attribute holding the weight (read only to validate `G`).
+    aspect : float or None, default 1.8
+        A layout wider than :func:`figure_for`'s widest figure (24 in) is
+        folded into bands of columns stacked top to bottom, the number of
+        bands chosen to come nearest this width / height; None never folds.
 
     Returns
     -------
     dict
-        Node -> (x, y); column index as x, centred rank as y (top first).
+        Node -> (x, y); column index as x, centred rank as y (top first); in a
+        folded layout, band b holds the next columns and is shifted down.
 
     Raises
     ------
@@ -77,10 +89,10 @@ def layout(G, pos: dict | None = None, sweeps: int = 4, weight: str = "weight") 
     >>> pos["x1"], pos["z2"], pos["y2"]
     ((0.0, 0.5), (1.0, 0.0), (2.0, -0.5))
     """
-    return _positions(G, read_network(G, weight), pos, sweeps)
+    return _positions(G, read_network(G, weight), pos, sweeps, aspect)
 
 
-def _positions(G, net, pos: dict | None, sweeps: int) -> dict:
+def _positions(G, net, pos: dict | None, sweeps: int, aspect: float | None = TARGET_ASPECT) -> dict:
     """:func:`layout` of a network already checked."""
     columns = _columns(G, net)
     fixed = set(net.inputs) | set(net.outputs)
@@ -108,13 +120,31 @@ def _positions(G, net, pos: dict | None, sweeps: int) -> dict:
             for x in indices:
                 columns[x] = reorder(columns[x], neighbours)
                 place()
-    positions = {n: (float(x), float(height[n])) for x, column in enumerate(columns) for n in column}
+    per_band, rows = _bands(len(columns), max(map(len, columns)), aspect)
+    positions = {n: (float(x % per_band), float(height[n] - (x // per_band) * (rows + 1)))
+                 for x, column in enumerate(columns) for n in column}
     positions.update(pos or {})
     return positions
 
 
-def figure_for(G, pos: dict | None = None, extra_height: float = 0.0):
-    """A new figure and axes sized for drawing `G` (about 1.6 in per column, 0.9 in per row).
+def _bands(n_columns: int, rows: int, aspect: float | None) -> tuple[int, int]:
+    """(columns per band, rows per band): one band unless the layout is far wider than `aspect`."""
+    def ratio(bands):
+        return (-(-n_columns // bands) * COLUMN_INCHES) / ((bands * (rows + 1) - 1) * ROW_INCHES)
+
+    # Folding costs long edges between bands: only a layout wider than figure_for's widest figure is folded.
+    if aspect is None or n_columns * COLUMN_INCHES <= MAX_WIDTH_INCHES - 3.0:
+        return n_columns, rows
+    bands = min(range(1, n_columns + 1), key=lambda b: abs(np.log(ratio(b) / aspect)))
+    return -(-n_columns // bands), rows
+
+
+def figure_for(G, pos: dict | None = None, extra_height: float = 0.0, *, equation: bool = False,
+               extra_width: float = 0.0):
+    """A new figure and axes sized from the layout of `G`: 1.25 in per column, 0.95 in per row of nodes,
+    plus room for a title and a colour bar; `equation` adds room for the eq. 5.56 box of
+    ``draw(..., highlight=j)``, `extra_height` and `extra_width` (inches) for anything else
+    (:func:`draw_paths`' listing takes about 4 in).
 
     Returns
     -------
@@ -125,69 +155,78 @@ def figure_for(G, pos: dict | None = None, extra_height: float = 0.0):
     >>> from graphbp import bishop_network
     >>> fig, ax = figure_for(bishop_network())
     >>> [float(s) for s in fig.get_size_inches()]
-    [6.5, 4.0]
+    [5.5, 4.6]
     """
     import matplotlib.pyplot as plt
 
     positions = layout(G) if pos is None else pos
     xs, ys = zip(*positions.values())
-    width = float(np.clip(2.5 + 2.0 * (max(xs) - min(xs)), 6.5, 16))
-    height = float(np.clip(1.5 + 0.9 * (max(ys) - min(ys)), 4, 12)) + extra_height
+    width = float(np.clip(3.0 + COLUMN_INCHES * (max(xs) - min(xs)), 5.0, MAX_WIDTH_INCHES)) + extra_width
+    height = float(np.clip(2.7 + ROW_INCHES * (max(ys) - min(ys)), 3.5, 18.0)) + extra_height + 1.5 * equation
     return plt.subplots(figsize=(width, height))
 
 
-def _bends(positions, edgelist) -> dict:
-    """Edge -> arc curvature: the least bend (either side) that keeps the arc clear of the other nodes.
+def _points_per_unit(ax) -> np.ndarray:
+    """(x, y) size of one layout unit in points, from the axes' current limits and size."""
+    origin, unit = ax.transData.transform([(0.0, 0.0), (1.0, 1.0)])
+    return np.abs(unit - origin) * 72.0 / ax.figure.dpi
 
-    An edge spanning several columns would otherwise run straight through the
-    nodes between; the arc is matplotlib's ``arc3`` (a quadratic Bézier with
-    its control point `rad` × the chord length off the midpoint), sampled here.
+
+def _bends(positions, edgelist, scale, radius, bounds) -> dict:
+    """Edge -> arc curvature: the least bend (either side) that keeps the arc `radius` + a few points
+    clear of every node it does not touch, measured in points on the drawing.
+
+    The arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
+    `rad` × the chord off the midpoint), sampled here; a bend that leaves
+    `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not taken; when
+    no bend clears every node, the one passing farthest from them is taken
+    (dense graphs: a few edges may then graze a node).
     """
+    low, high = np.array([bounds[0][0], bounds[1][0]]) * scale, np.array([bounds[0][1], bounds[1][1]]) * scale
     nodes = list(positions)
-    points = np.array([positions[n] for n in nodes], dtype=float)
+    points = np.array([positions[n] for n in nodes], dtype=float) * scale
     index = {n: r for r, n in enumerate(nodes)}
-    t = np.linspace(0.1, 0.9, 9)[:, None]
+    t = np.linspace(0.0, 1.0, 41)[:, None]
     bends = {}
     for i, j in edgelist:
         start, end = points[index[i]], points[index[j]]
         others = np.delete(points, [index[i], index[j]], axis=0)
-        others = np.vstack([others, others - [0.0, _LABEL_DROP]])  # each node and its label below it
-        if not len(others):
-            bends[(i, j)] = _SHORT_BEND
-            continue
         chord = end - start
         normal = np.array([chord[1], -chord[0]])
 
         def clearance(rad):
             control = (start + end) / 2 + rad * normal
             curve = (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t**2 * end
-            return np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2))
+            inside = not ((curve < low).any() or (curve > high).any())
+            return np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2), initial=np.inf), inside
 
-        # rad is relative to the chord; the offsets tried are absolute, so long edges do not swing wide.
-        length = float(np.hypot(*chord))
-        choices = [_SHORT_BEND, -_SHORT_BEND] + [side * offset / length for offset in _BEND_OFFSETS for side in (1, -1)]
+        choices = [side * rad for rad in _BENDS for side in (1, -1)]
         scores = {rad: clearance(rad) for rad in choices}
-        bends[(i, j)] = round(next((rad for rad in choices if scores[rad] >= _CLEARANCE),
-                                   max(scores, key=scores.get)), 3)
+        inside = [rad for rad in choices if scores[rad][1]] or choices[:2]
+        bends[(i, j)] = next((rad for rad in inside if scores[rad][0] >= radius + _CLEARANCE_POINTS),
+                             max(inside, key=lambda rad: scores[rad][0]))
     return bends
 
 
-def _by_bend(positions, edgelist) -> dict:
+def _by_bend(bends) -> dict:
     groups: dict[float, list] = {}
-    for edge, bend in _bends(positions, edgelist).items():
+    for edge, bend in bends.items():
         groups.setdefault(bend, []).append(edge)
     return groups
 
 
-def _draw_edges(G, positions, edgelist, ax, width, **style) -> dict:
-    """Edges as arrows (edge -> FancyArrowPatch), bent as :func:`_bends` says."""
+def _draw_edges(G, positions, bends, ax, width, **style) -> dict:
+    """Edges as arrows (edge -> FancyArrowPatch), bent as `bends` says (see :func:`_bends`)."""
+    edgelist = list(bends)
     width = dict(zip(edgelist, np.broadcast_to(width, len(edgelist))))
     arrows = {}
-    for bend, edges in _by_bend(positions, edgelist).items():
+    for bend, edges in _by_bend(bends).items():
         patches = nx.draw_networkx_edges(G, positions, edgelist=edges, width=[width[e] for e in edges], ax=ax,
                                          arrows=True, arrowstyle="-|>", connectionstyle=_ARC.format(rad=bend),
                                          **style)
         arrows.update(zip(edges, patches))
+    for patch in arrows.values():
+        patch.set_clip_on(False)  # an arc bent round other nodes may swing past the axes: draw it whole
     return {e: arrows[e] for e in edgelist}
 
 
@@ -255,13 +294,20 @@ def draw(
     cmap : str, default "RdBu_r"
         Diverging colormap for δ, centred at 0.
     vmax : float, optional
-        Colour limits ±vmax; by default max |δ| of the sample.
+        Colour limits ±vmax; by default max |δ| of the sample, unless one |δ|
+        stands out (over twice the 95th percentile and the runner-up): then the
+        scale stops there, the outlier is drawn in the end colour and the
+        colour bar gets arrows saying so.
     colorbar : bool, default True
         Add a colorbar for δ (when `result` is given).
     number_format : str, default "{:.3g}"
         Format of the numbers written.
     max_labelled : int, default 40
         Above this many nodes, names, value labels and edge labels are left out.
+        Below it, a name too long for its circle is written as #1, #2, ...
+        with a key under the drawing, and a value or edge label that would
+        cover another text or a node is left out (a note under the drawing
+        says how many).
     weight : str, default "weight"
         Edge attribute holding the weight.
 
@@ -272,7 +318,9 @@ def draw(
         ``"labels"`` (node -> Text); ``"edges"`` (edge -> FancyArrowPatch);
         ``"edge_labels"`` (edge -> Text); ``"highlight_edges"`` (edge j→k ->
         patch) and ``"terms"`` (edge j→k -> Text); ``"equation"`` (the eq. 5.56
-        Text box, or None); ``"colorbar"`` (or None).
+        Text box, or None); ``"colorbar"`` (or None); ``"key"`` (the Text
+        naming abbreviated nodes, or None); ``"note"`` (the Text saying what
+        was left out, or None); ``"bends"`` (edge -> arc curvature used).
 
     Raises
     ------
@@ -310,88 +358,293 @@ def draw(
     positions = _positions(G, net, pos, sweeps=4)
     nodes = list(net.order)
     labelled = len(nodes) <= max_labelled
-    node_size = float(np.clip(12000 / len(nodes), 40, 900))
-    radius = np.sqrt(node_size) / 2  # points
     shown = set(nodes) if reveal is None else set(reveal)
-
     quantities = dict(zip(("a", "z", "delta"), sample_values(result, sample))) if result is not None else {}
     delta = quantities.get("delta", {})
-    limit = vmax if vmax is not None else max([abs(v) for v in delta.values()] + [0.0]) or 1.0
+    limit, clipped = (vmax, False) if vmax is not None else _colour_limit(list(delta.values()))
     norm = Normalize(-limit, limit)
     colormap = plt.get_cmap(cmap)
     face = [colormap(norm(delta[n])) if n in delta and n in shown else (0.88, 0.88, 0.88, 1.0) for n in nodes]
+    drawn = {"ax": ax, "pos": positions, "names": {}, "labels": {}, "edge_labels": {}, "highlight_edges": {},
+             "terms": {}, "equation": None, "colorbar": None, "key": None, "note": None}
 
-    drawn = {"ax": ax, "pos": positions, "names": {}, "labels": {}, "edge_labels": {},
-             "highlight_edges": {}, "terms": {}, "equation": None, "colorbar": None}
+    # The colour bar and the footers take their room from the axes first, so the geometry measured below is final.
+    if colorbar and result is not None:
+        mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
+        drawn["colorbar"] = ax.figure.colorbar(mappable, ax=ax, shrink=0.7, pad=0.02,
+                                               extend="both" if clipped else "neither")
+        drawn["colorbar"].set_label(r"$\delta_j = \partial E_n / \partial a_j$"
+                                    + (f" (scale stops at ±{limit:.3g})" if clipped else ""), fontsize=9)
+        drawn["colorbar"].ax.tick_params(labelsize=8)
+    xs, ys = zip(*positions.values())
+    ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.45)
+    ax.set_axis_off()
+    box = ax.get_position()
+    shrink = 1.0
+    for _ in range(4):
+        # Names that do not fit go in a key under the axes, which takes room from the axes, which shrinks the
+        # circles: decide the names for a slightly smaller circle until the drawn circle holds them all.
+        ax.set_position(box)
+        names_shown = _node_names(nodes, _diameter(ax, labelled) * shrink, ax) if labelled and names else {}
+        footers = []
+        abbreviated = {n: text for n, text in names_shown.items() if text != str(n)}
+        if highlight is not None:
+            explanation = explain(G, result, highlight, sample, weight)
+            equation = explanation.latex()
+            for node, short in abbreviated.items():  # the box names nodes as the drawing does
+                equation = equation.replace(latex_name(node), latex_name(short))
+            drawn["equation"] = _footer(ax, _wrap_equation(equation, ax), 10, HIGHLIGHT_COLOR)
+            footers.append(drawn["equation"])
+        if abbreviated:
+            drawn["key"] = _footer(ax, _key_text(abbreviated, ax), MIN_FONT, "0.6")
+            footers.append(drawn["key"])
+        if labelled and (edge_labels or highlight is not None or len(nodes) > 15):
+            drawn["note"] = _footer(ax, " ", MIN_FONT, None)  # filled in once we know what was left out
+            footers.append(drawn["note"])
+        _stack_footers(ax, footers, drawn["colorbar"])
+        _fit_footers(ax, footers)
+        diameter = _diameter(ax, labelled)
+        if all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
+            break
+        for text in footers:
+            text.remove()
+        drawn.update(equation=None, key=None, note=None)
+        shrink *= 0.8
+
+    scale = _points_per_unit(ax)
+    node_size, radius = diameter**2, diameter / 2
+    bends = _bends(positions, list(G.edges), scale, radius, (ax.get_xlim(), ax.get_ylim()))
     edge_value = _edge_values(G, result, edge_values, weight)
     largest = max([abs(v) for v in edge_value.values()] + [0.0]) or 1.0
-    edgelist = list(G.edges)
     thin = 0.3 if labelled else 0.15
-    widths = [thin + (2.8 if labelled else 1.0) * abs(edge_value[e]) / largest for e in edgelist]
-    arrows = _draw_edges(G, positions, edgelist, ax, width=widths, edge_color="0.45",
-                         alpha=0.25 if highlight is not None else 0.8, arrowsize=10 if labelled else 5,
-                         node_size=node_size)
-    drawn["edges"] = arrows
-    if edge_labels and labelled:
-        for bend, edges in _by_bend(positions, edgelist).items():
-            drawn["edge_labels"].update(nx.draw_networkx_edge_labels(
-                G, positions, edge_labels={e: number_format.format(edge_value[e]) for e in edges},
-                font_size=7, label_pos=0.7, connectionstyle=_ARC.format(rad=bend), ax=ax,
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-            ))
+    widths = [thin + (2.8 if labelled else 1.0) * abs(edge_value[e]) / largest for e in bends]
+    drawn["edges"] = _draw_edges(G, positions, bends, ax, width=widths, edge_color="0.45",
+                                 alpha=0.25 if highlight is not None else 0.8, arrowsize=10 if labelled else 5,
+                                 node_size=node_size)
     outline = ["black" if n == highlight else HIGHLIGHT_COLOR if highlight is not None and
                n in G.succ[highlight] else "0.3" for n in nodes]
-    line_width = [3.0 if c != "0.3" else (1.0 if labelled else 0.4) for c in outline]
+    line_width = [2.5 if c != "0.3" else (1.0 if labelled else 0.4) for c in outline]
     drawn["nodes"] = ax.scatter(*zip(*(positions[n] for n in nodes)), s=node_size, c=face,
                                 edgecolors=outline, linewidths=line_width, zorder=3)
 
-    if labelled:
-        for n, color in zip(nodes, face) if names else ():
+    for n, color in zip(nodes, face):
+        if n in names_shown:
             dark = sum(color[:3]) < 1.4  # white text on the saturated ends of the colormap
-            drawn["names"][n] = ax.text(*positions[n], str(n), ha="center", va="center", zorder=4,
-                                        fontsize=9 if len(nodes) <= 15 else 7, color="white" if dark else "black")
-        for n in nodes if quantities and values else ():
-            lines = [f"{_QUANTITY_SYMBOL[q]}=" + (number_format.format(quantities[q][n]) if n in shown else "?")
-                     for q in values]
-            drawn["labels"][n] = ax.annotate("\n".join(lines), positions[n], xytext=(0, -radius - 2),
-                                             textcoords="offset points", ha="center", va="top",
-                                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
-                                                   "alpha": 0.75},
-                                             fontsize=8 if len(nodes) <= 15 else 6.5, zorder=5)
-
+            drawn["names"][n] = ax.text(*positions[n], names_shown[n], ha="center", va="center", zorder=4,
+                                        fontsize=_fitting_font(names_shown[n], diameter, ax),
+                                        color="white" if dark else "black")
+    for n in nodes if labelled and quantities and values else ():
+        lines = [f"{_QUANTITY_SYMBOL[q]}=" + (number_format.format(quantities[q][n]) if n in shown else "?")
+                 for q in values]
+        drawn["labels"][n] = ax.annotate("\n".join(lines), positions[n], xytext=(0, -radius - 1.5),
+                                         textcoords="offset points", ha="center", va="top",
+                                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                                               "alpha": 0.75},
+                                         fontsize=LABEL_FONT if len(nodes) <= 15 else MIN_FONT, zorder=5)
     if highlight is not None:
-        _draw_highlight(G, result, highlight, sample, positions, node_size, number_format, weight, drawn)
-    if colorbar and result is not None:
-        mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
-        drawn["colorbar"] = ax.figure.colorbar(mappable, ax=ax, shrink=0.7, pad=0.02)
-        drawn["colorbar"].set_label(r"$\delta_j = \partial E_n / \partial a_j$")
-    ax.margins(0.12, 0.18)
-    ax.set_axis_off()
+        edges = [(highlight, k) for k in explanation.successors]
+        drawn["highlight_edges"] = _draw_edges(G, positions, {e: bends[e] for e in edges}, ax, width=3.0,
+                                               edge_color=HIGHLIGHT_COLOR, arrowsize=16, node_size=node_size)
+        terms = {(j, k): f"{_signed(w, number_format)}·{_signed(d, number_format)}\n= {_signed(term, number_format)}"
+                 for (j, k), w, d, term in zip(edges, explanation.weights, explanation.successor_deltas,
+                                               explanation.terms)}
+        drawn["terms"] = _edge_texts(G, positions, {e: bends[e] for e in edges}, terms, ax, 7.5, 0.5,
+                                     {"boxstyle": "round,pad=0.2", "fc": "#fff3dd", "ec": HIGHLIGHT_COLOR, "lw": 0.8})
+    if edge_labels and labelled:
+        drawn["edge_labels"] = _edge_texts(G, positions, bends, {e: number_format.format(edge_value[e]) for e in bends},
+                                           ax, MIN_FONT, 0.7, {"boxstyle": "round,pad=0.1", "fc": "white",
+                                                               "ec": "none", "alpha": 0.8})
+    drawn["bends"] = bends
+    left_out = _declutter(ax, drawn, node_size)
+    if drawn["note"] is not None:
+        counts = [f"{count} {kind}" for kind, count in left_out.items() if count]
+        drawn["note"].set_text(f"left out for room: {', '.join(counts)}" if counts else " ")
     return drawn
 
 
-def _draw_highlight(G, result, j, sample, positions, node_size, number_format, weight, drawn) -> None:
-    """The edges j→k in S_j with their terms w_kj·δ_k, and the eq. 5.56 box."""
-    ax = drawn["ax"]
-    explanation = explain(G, result, j, sample, weight)
-    edges = [(j, k) for k in explanation.successors]
-    drawn["highlight_edges"] = _draw_edges(G, positions, edges, ax, width=3.0, edge_color=HIGHLIGHT_COLOR,
-                                           arrowsize=16, node_size=node_size)
-    def fmt(value):
-        text = number_format.format(value)
-        return f"({text})" if value < 0 else text
+def _colour_limit(values) -> tuple[float, bool]:
+    """±limit of the δ colour scale, and whether it stops short of one outlying |δ|."""
+    magnitudes = np.sort(np.abs(np.asarray(values, dtype=float)))
+    if magnitudes.size == 0 or magnitudes[-1] == 0:
+        return 1.0, False
+    robust = float(np.percentile(magnitudes, 95, method="lower"))  # below the largest unless it is alone
+    if robust > 0 and magnitudes[-1] > 2 * robust:
+        return robust, True
+    return float(magnitudes[-1]), False
 
-    for (_, k), w, d, term in zip(edges, explanation.weights, explanation.successor_deltas, explanation.terms):
-        (x0, y0), (x1, y1) = positions[j], positions[k]
-        drawn["terms"][(j, k)] = ax.text(
-            x0 + 0.55 * (x1 - x0), y0 + 0.55 * (y1 - y0), f"{fmt(w)}·{fmt(d)}\n= {fmt(term)}",
-            ha="center", va="center", fontsize=7.5, color="black", zorder=6,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "#fff3dd", "ec": HIGHLIGHT_COLOR, "lw": 0.8},
-        )
-    drawn["equation"] = ax.text(
-        0.0, -0.02, explanation.latex(), transform=ax.transAxes, ha="left", va="top", fontsize=10,
-        bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": HIGHLIGHT_COLOR}, zorder=7,
-    )
+
+def _signed(value, number_format) -> str:
+    text = number_format.format(value)
+    return f"({text})" if value < 0 else text
+
+
+def _text_points(text: str, fontsize: float, ax) -> np.ndarray:
+    """(width, height) of `text` at `fontsize`, in points, as the figure's renderer draws it."""
+    probe = ax.text(0, 0, text, fontsize=fontsize)
+    extent = probe.get_window_extent(ax.figure.canvas.get_renderer())
+    probe.remove()
+    return np.array([extent.width, extent.height]) * 72.0 / ax.figure.dpi
+
+
+def _fitting_font(text: str, diameter: float, ax) -> float:
+    """The name font: NAME_FONT when the name fits the circle at it, else MIN_FONT."""
+    return NAME_FONT if _text_points(text, NAME_FONT, ax)[0] <= diameter - 3 else MIN_FONT
+
+
+def _diameter(ax, labelled: bool) -> float:
+    """The node circles' diameter in points, from the spacing of the layout on the axes."""
+    scale = min(_points_per_unit(ax))
+    return float(np.clip(0.42 * scale, 6.0, 34.0)) if labelled else float(np.clip(0.3 * scale, 3.0, 12.0))
+
+
+def _node_names(nodes, diameter: float, ax) -> dict:
+    """Node -> the text written in its circle: str(node), or #k when that does not fit at MIN_FONT."""
+    names, k = {}, 0
+    for n in nodes:
+        if _text_points(str(n), MIN_FONT, ax)[0] <= diameter - 3:
+            names[n] = str(n)
+        else:
+            k += 1
+            names[n] = f"#{k}"
+    return names
+
+
+def _key_text(abbreviated: dict, ax) -> str:
+    """'#1 = name   #2 = name ...' in as many lines as the axes' width needs."""
+    entries = [f"{short} = {node!r}" for node, short in abbreviated.items()]
+    width = ax.get_window_extent().width * 72.0 / ax.figure.dpi
+    lines, line = [], ""
+    for entry in entries:
+        candidate = f"{line}   {entry}" if line else entry
+        if line and _text_points(candidate, MIN_FONT, ax)[0] > width:
+            lines.append(line)
+            candidate = entry
+        line = candidate
+    return "key: " + "\n".join([*lines, line])
+
+
+def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
+    """Break each mathtext line of `equation` that is wider than the axes (so that it stays clear of the
+    colour bar) at its sums and lists, continuing on indented lines."""
+    room = ax.get_window_extent().width * 72.0 / ax.figure.dpi - 16
+    lines = []
+    for line in equation.split("\n"):
+        if _text_points(line, fontsize, ax)[0] <= room:
+            lines.append(line)
+            continue
+        body = line.strip("$").replace(r"\left(", "(").replace(r"\right)", ")")
+        pieces = re.split(r"(?= \+ |,\\ )", body)
+        current = ""
+        for piece in pieces:
+            if current and _text_points(f"${current}{piece}$", fontsize, ax)[0] > room:
+                lines.append(f"${current}$")
+                current = r"\quad " + piece.lstrip(",")
+            else:
+                current += piece
+        lines.append(f"${current}$")
+    return "\n".join(lines)
+
+
+def _footer(ax, text: str, fontsize: float, edge_color) -> object:
+    """A text under the axes (placed by :func:`_stack_footers`)."""
+    box = {"boxstyle": "round,pad=0.4", "fc": "white", "ec": edge_color} if edge_color else None
+    return ax.text(0.0, 0.0, text, transform=ax.transAxes, ha="left", va="top", fontsize=fontsize, bbox=box,
+                   zorder=7)
+
+
+def _stack_footers(ax, footers, colorbar=None) -> None:
+    """Shrink the axes (and the colour bar) from below to make room for the footers, and put them there,
+    one under the other."""
+    if not footers:
+        return
+    renderer = ax.figure.canvas.get_renderer()
+    figure_height = ax.figure.bbox.height
+    heights = [_extent(text, renderer).height / figure_height + 0.012 for text in footers]
+    box = ax.get_position()
+    room = min(sum(heights) + 0.01, 0.6 * box.height)
+    ax.set_position([box.x0, box.y0 + room, box.width, box.height - room])
+    if colorbar is not None:
+        bar = colorbar.ax.get_position()
+        # its lowest tick label reaches half a line below the bar: keep that clear of the footers too
+        bottom = max(bar.y0, box.y0 + room + 10 * ax.figure.dpi / 72 / figure_height)
+        colorbar.ax.set_position([bar.x0, bottom, bar.width, bar.y1 - bottom])
+    top = -0.01
+    for text, height in zip(footers, heights):
+        # axes fraction: the axes is now (box.height - room) of the figure high
+        text.set_y(top - 0.006 / (box.height - room))
+        top -= height / (box.height - room)
+
+
+def _fit_footers(ax, footers) -> None:
+    """Shrink a footer's font (down to MIN_FONT) until it ends within the axes' width."""
+    renderer = ax.figure.canvas.get_renderer()
+    for text in footers:
+        while _extent(text, renderer).x1 > ax.get_window_extent().x1 and text.get_fontsize() > MIN_FONT:
+            text.set_fontsize(max(MIN_FONT, text.get_fontsize() - 0.5))
+
+
+def _extent(text, renderer):
+    """The window extent of a text including its box."""
+    from matplotlib.transforms import Bbox
+
+    extent = text.get_window_extent(renderer)
+    patch = text.get_bbox_patch()
+    if patch is None:
+        return extent
+    text.update_bbox_position_size(renderer)  # the box follows its text only when drawn, or asked to
+    return Bbox.union([extent, patch.get_window_extent(renderer)])
+
+
+def _edge_texts(G, positions, bends, texts, ax, fontsize, label_pos, bbox) -> dict:
+    """Edge -> Text placed on its (bent) arrow, `label_pos` of the way from the head."""
+    placed = {}
+    for bend, edges in _by_bend(bends).items():
+        placed.update(nx.draw_networkx_edge_labels(
+            G, positions, edge_labels={e: texts[e] for e in edges}, font_size=fontsize, label_pos=label_pos,
+            connectionstyle=_ARC.format(rad=bend), ax=ax, bbox=bbox, rotate=False,
+        ))
+    for text in placed.values():
+        text.set_zorder(6)
+    return placed
+
+
+def _declutter(ax, drawn, node_size) -> dict:
+    """Hide the value labels, term boxes and edge labels that would cover a kept text or another node.
+
+    Names, the equation box, the key and the colour bar always stay; then, in
+    this order, each value label, term box and edge label is kept only if its
+    box is inside the figure and overlaps nothing kept so far and no node
+    circle other than its own.
+    Returns how many of each kind were hidden.
+    """
+    ax.figure.canvas.draw()  # networkx places edge labels on their arcs only when drawn
+    renderer = ax.figure.canvas.get_renderer()
+    radius_px = np.sqrt(node_size) / 2 * ax.figure.dpi / 72.0
+    figure = ax.figure.bbox
+    centres = {n: ax.transData.transform(p) for n, p in drawn["pos"].items()}
+    kept = [_extent(t, renderer) for t in (*drawn["names"].values(), drawn["equation"], drawn["key"]) if t is not None]
+    left_out = {}
+    for kind, texts in (("value labels", drawn["labels"]), ("term boxes", drawn["terms"]),
+                        ("edge labels", drawn["edge_labels"])):
+        left_out[kind] = 0
+        for owner, text in texts.items():
+            box = _extent(text, renderer).padded(2.0 * ax.figure.dpi / 72)  # 2 points between texts
+            touching = set(owner) if isinstance(owner, tuple) and kind != "value labels" else set()
+            covers_node = any(_box_hits_circle(box, c, radius_px) for n, c in centres.items()
+                              if n not in touching and not (kind == "value labels" and n == owner))
+            outside = not figure.contains(box.x0, box.y0) or not figure.contains(box.x1, box.y1)
+            if outside or covers_node or any(box.overlaps(other) for other in kept):
+                text.set_visible(False)
+                left_out[kind] += 1
+            else:
+                kept.append(box)
+    return left_out
+
+
+def _box_hits_circle(box, centre, radius) -> bool:
+    nearest = np.clip(centre, [box.x0, box.y0], [box.x1, box.y1])
+    return bool(np.hypot(*(nearest - centre)) < radius)
 
 
 def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | None = None,
@@ -452,6 +705,20 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
 
     ax = plt.gca() if ax is None else ax
     summed = path_sum(G, result, j, sample=sample, max_paths=max_paths, weight=weight)
+    lines = [f"δ_{j!s} = Σ over {len(summed.paths)} paths of Π (w·h') × ∂E/∂a_out"]
+    for path, product in list(zip(summed.paths, summed.products))[:max_listed]:
+        lines.append(f"{' → '.join(str(n) for n in path):<28} {product:+.4g}")
+    if len(summed.paths) > max_listed:
+        rest = sum(summed.products[max_listed:])
+        lines.append(f"{len(summed.paths) - max_listed} more paths{'':<15} {rest:+.4g}")
+    lines += [f"{'sum':<28} {summed.total:+.4g}", f"{'backprop δ_' + str(j):<28} {summed.delta:+.4g}"]
+    # The listing goes right of the drawing: the axes give up that room before anything is drawn.
+    listing = ax.text(1.02, 0.5, "\n".join(lines), transform=ax.transAxes, ha="left", va="center",
+                      fontsize=8, family="monospace",
+                      bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": HIGHLIGHT_COLOR})
+    box = ax.get_position()
+    needed = (_extent(listing, ax.figure.canvas.get_renderer()).width + 12) / ax.figure.bbox.width
+    ax.set_position([box.x0, box.y0, max(box.width - needed, 0.3 * box.width), box.height])
     drawn = draw(G, result, sample=sample, ax=ax, pos=pos, edge_values=None, colorbar=False, weight=weight)
     for patch in drawn["edges"].values():
         patch.set_alpha(0.2)
@@ -461,28 +728,20 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
         for edge, factor in zip(nx.utils.pairwise(path), factors):
             through[edge] = through.get(edge, 0) + 1
             local[edge] = factor
-    edges = list(through)
+    bends = {e: drawn["bends"][e] for e in through}
     most = max(through.values(), default=1)
     node_size = drawn["nodes"].get_sizes()[0]
-    drawn["path_edges"] = _draw_edges(G, drawn["pos"], edges, ax, width=[1.5 + 3.0 * through[e] / most for e in edges],
+    drawn["path_edges"] = _draw_edges(G, drawn["pos"], bends, ax, width=[1.5 + 3.0 * through[e] / most for e in bends],
                                       edge_color=HIGHLIGHT_COLOR, arrowsize=14, node_size=node_size)
-    drawn["local_labels"] = {}
-    for bend, group in _by_bend(drawn["pos"], edges).items():
-        drawn["local_labels"].update(nx.draw_networkx_edge_labels(
-            G, drawn["pos"], edge_labels={e: f"{local[e]:.3g}" for e in group}, font_size=7.5, label_pos=0.5,
-            connectionstyle=_ARC.format(rad=bend), ax=ax,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "#fff3dd", "ec": HIGHLIGHT_COLOR, "lw": 0.6},
-        ))
-    lines = [f"δ_{j!s} = Σ over {len(summed.paths)} paths of Π (w·h') × ∂E/∂a_out"]
-    for path, product in list(zip(summed.paths, summed.products))[:max_listed]:
-        lines.append(f"{' → '.join(str(n) for n in path):<28} {product:+.4g}")
-    if len(summed.paths) > max_listed:
-        rest = sum(summed.products[max_listed:])
-        lines.append(f"{len(summed.paths) - max_listed} more paths{'':<15} {rest:+.4g}")
-    lines += [f"{'sum':<28} {summed.total:+.4g}", f"{'backprop δ_' + str(j):<28} {summed.delta:+.4g}"]
-    drawn["listing"] = ax.text(1.02, 0.5, "\n".join(lines), transform=ax.transAxes, ha="left", va="center",
-                               fontsize=8.5, family="monospace",
-                               bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": HIGHLIGHT_COLOR})
+    drawn["local_labels"] = _edge_texts(G, drawn["pos"], bends, {e: f"{local[e]:.3g}" for e in bends}, ax, 7.5, 0.5,
+                                        {"boxstyle": "round,pad=0.15", "fc": "#fff3dd", "ec": HIGHLIGHT_COLOR,
+                                         "lw": 0.6})
+    drawn["terms"] = drawn["local_labels"]  # placed among the other texts like eq. 5.56's term boxes
+    left_out = _declutter(ax, {**drawn, "labels": {}, "edge_labels": {}}, node_size)
+    if left_out["term boxes"]:
+        ax.text(0.0, 0.0, f"{left_out['term boxes']} local derivatives left out where they would cover other text",
+                transform=ax.transAxes, fontsize=MIN_FONT, va="top")
+    drawn["listing"] = listing
     drawn["path_sum"] = summed
     return drawn
 

@@ -10,6 +10,10 @@ O(ε⁴), so a larger ε can be used and round-off stays small. δ_j is checked
 by perturbing a_j itself, the definition δ_j = ∂E_n/∂a_j:
 a_j is shifted by ±ε in every sample at once, and since E_n depends on sample
 n alone, the change in each E_n gives that sample's δ_jn.
+
+A central difference whose steps put some unit's a on the other side of a
+kink (relu, leaky_relu at a = 0) measures neither one-sided slope:
+such values are set apart as ``at_kink``, not counted as errors.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from .forward import propagate, stack_outputs
 from .losses import output_columns
 
 __all__ = ["GradientCheck", "CheckedValue", "check_gradients"]
+
+# Activations whose h' jumps, and where: differences across the jump are not compared.
+KINKS = {"relu": 0.0, "leaky_relu": 0.0}
 
 
 class CheckedValue(NamedTuple):
@@ -42,36 +49,40 @@ class CheckedValue(NamedTuple):
 class GradientCheck:
     """Report of :func:`check_gradients`: every compared value and the worst one.
 
-    ``rel_error`` is ``|analytic − numeric| / max(|analytic|, |numeric|, scale_floor)``:
-    relative for derivatives above `scale_floor`, and an absolute error
-    measured in units of `scale_floor` below it, where round-off of the
-    differences (≈ 1e-16·|E|/ε) would otherwise dominate.
+    ``rel_error`` is ``|analytic − numeric| / max(|analytic|, |numeric|, floor)``
+    with ``floor = scale_floor · max(1, |E|)``: relative for derivatives above
+    the floor, and an absolute error measured in units of the floor below it,
+    where round-off of the differences (≈ 1e-16·|E|/ε, so growing with E)
+    would otherwise dominate. ``at_kink`` holds the values whose differences
+    cross a kink (see :data:`KINKS`), which are not compared.
     """
 
     values: tuple
     eps: float
     richardson: bool
     scale_floor: float
+    at_kink: tuple = ()
 
     @property
-    def worst(self) -> CheckedValue:
-        """The compared value with the largest relative error."""
-        return max(self.values, key=lambda v: v.rel_error)
+    def worst(self) -> CheckedValue | None:
+        """The compared value with the largest relative error (None when nothing was compared)."""
+        return max(self.values, key=lambda v: v.rel_error, default=None)
 
     @property
     def max_rel_error(self) -> float:
-        return self.worst.rel_error
+        return self.worst.rel_error if self.values else 0.0
 
     @property
     def max_abs_error(self) -> float:
-        return max(v.abs_error for v in self.values)
+        return max((v.abs_error for v in self.values), default=0.0)
 
     def __str__(self) -> str:
         shown = sorted(self.values, key=lambda v: -v.rel_error)[:12]
         lines = [
             f"gradient check (central differences{' + Richardson' if self.richardson else ''}, eps={self.eps:g}): "
             f"{len(self.values)} values compared",
-            f"worst relative error {self.max_rel_error:.2e} at {self.worst.quantity} {self.worst.key!r}",
+            f"worst relative error {self.max_rel_error:.2e}"
+            + (f" at {self.worst.quantity} {self.worst.key!r}" if self.values else ""),
             f"{'quantity':8}  {'key':30}  {'analytic':>14}  {'numeric':>14}  {'rel. error':>10}",
         ]
         lines += [
@@ -80,6 +91,10 @@ class GradientCheck:
         ]
         if len(self.values) > len(shown):
             lines.append(f"... {len(self.values) - len(shown)} more, all with smaller errors")
+        if self.at_kink:
+            keys = ", ".join(f"{v.quantity} {v.key!r}" for v in self.at_kink[:4])
+            lines.append(f"{len(self.at_kink)} value(s) not compared, their differences cross a relu/leaky_relu kink "
+                         f"(h' jumps at a = 0): {keys}{', ...' if len(self.at_kink) > 4 else ''}")
         return "\n".join(lines)
 
 
@@ -116,7 +131,7 @@ def check_gradients(
         Combine the central differences at ε and 2ε (error O(ε⁴)); False gives
         eq. 5.69 exactly (error O(ε²)).
     scale_floor : float, default 1e-4
-        Denominator floor of the relative error (see :class:`GradientCheck`).
+        Denominator floor of the relative error, times max(1, |E|) (see :class:`GradientCheck`).
 
     Returns
     -------
@@ -138,33 +153,51 @@ def check_gradients(
     net, X, T, loss, single = prepare(G, x, t, loss, weight)
     H = G.copy()  # perturbed copy: the user's graph is never touched
     _, groups = output_columns(net)
+    floor = scale_floor * max(1.0, abs(result.loss))
+    kinked = {j: KINKS[act.name] for j, act in net.activation.items() if getattr(act, "name", None) in KINKS}
+
+    def right_of_kink(a):
+        """(units with a kink, N): True where a unit is right of its kink (at the kink, h' is the left slope)."""
+        return np.array([a[j] > kink for j, kink in kinked.items()]).reshape(len(kinked), len(X))
+
+    base = right_of_kink(propagate(H, net, X)[0])
 
     def sample_losses(network=net, shift=None):
+        """E_n of every sample, and whether some unit with a kink changed sides of it."""
         a, z = propagate(H, network, X, shift)
-        return loss.per_sample(stack_outputs(network, a), stack_outputs(network, z), T, groups)
+        off_piece = (right_of_kink(a) != base).any(axis=0)
+        return loss.per_sample(stack_outputs(network, a), stack_outputs(network, z), T, groups), off_piece
 
     def central(perturbed):
-        difference = (perturbed(eps) - perturbed(-eps)) / (2 * eps)  # eq. 5.69
-        if not richardson:
-            return difference
-        return (4 * difference - (perturbed(2 * eps) - perturbed(-2 * eps)) / (4 * eps)) / 3
+        """Per sample: the central difference (Richardson-refined) and whether it crossed a kink."""
+        steps = (eps, -eps, 2 * eps, -2 * eps) if richardson else (eps, -eps)
+        losses, off_piece = zip(*(perturbed(step) for step in steps))
+        difference = (losses[0] - losses[1]) / (2 * eps)  # eq. 5.69
+        if richardson:
+            difference = (4 * difference - (losses[2] - losses[3]) / (4 * eps)) / 3
+        return difference, np.logical_or.reduce(off_piece)
 
-    values = []
+    values, at_kink = [], []
+
+    def compare(quantity, key, analytic, numeric, crossed):
+        (at_kink if crossed else values).append(_compare(quantity, key, analytic, numeric, floor))
+
     for i, j in G.edges:
         w = G.edges[i, j][weight]
 
         def perturbed(step, edge=(i, j), w=w):
             H.edges[edge][weight] = w + step
-            return sample_losses().sum()
+            return sample_losses()
 
-        numeric = central(perturbed)
+        numeric, crossed = central(perturbed)
         H.edges[i, j][weight] = w
-        values.append(_compare("weight", (i, j), result.grad_weight[(i, j)], numeric, scale_floor))
+        compare("weight", (i, j), result.grad_weight[(i, j)], numeric.sum(), crossed.any())
     for j, b in net.bias.items():
-        numeric = central(lambda step: sample_losses(replace(net, bias={**net.bias, j: b + step})).sum())
-        values.append(_compare("bias", j, result.grad_bias[j], numeric, scale_floor))
+        numeric, crossed = central(lambda step: sample_losses(replace(net, bias={**net.bias, j: b + step})))
+        compare("bias", j, result.grad_bias[j], numeric.sum(), crossed.any())
     for j in net.order:
-        numeric = central(lambda step: sample_losses(shift={j: step}))
+        numeric, crossed = central(lambda step: sample_losses(shift={j: step}))
         analytic = np.atleast_1d(result.delta[j])
-        values += [_compare("delta", (j, n), analytic[n], numeric[n], scale_floor) for n in range(len(numeric))]
-    return GradientCheck(tuple(values), eps, richardson, scale_floor)
+        for n in range(len(numeric)):
+            compare("delta", (j, n), analytic[n], numeric[n], crossed[n])
+    return GradientCheck(tuple(values), eps, richardson, scale_floor, tuple(at_kink))

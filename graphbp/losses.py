@@ -170,7 +170,7 @@ def check_loss(loss: Loss, net, T: np.ndarray) -> None:
         if net.softmax_groups:
             raise LossError(
                 f"softmax group {list(net.softmax_groups[0])} given to {loss.name!r}, which cannot use it "
-                "(its units are coupled); use loss='cross_entropy'"
+                "(its units are coupled); use the cross_entropy loss (loss='ce' in Python, --loss ce on the command line)"
             )
         return
     for node in net.outputs:
@@ -179,7 +179,8 @@ def check_loss(loss: Loss, net, T: np.ndarray) -> None:
         if name != loss.output_activation:
             raise LossError(
                 f"{loss.name!r} pairs with {loss.output_activation} outputs, but output node {node!r} has "
-                f"activation {name!r}"
+                f"activation {name!r}; choose the loss for these outputs (loss= in Python, --loss on the command "
+                "line): sse for any outputs, bce for logistic ones, ce for a softmax group"
             )
     outside = (T < 0) | (T > 1)
     if outside.any():

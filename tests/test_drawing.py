@@ -136,8 +136,13 @@ def test_animation_has_one_frame_per_node(tmp_path):
     anim = animate_backward(G, result, path, dpi=40)
     from PIL import Image
     with Image.open(path) as image:
-        assert image.n_frames == len(G) + 1
-    assert len(list(anim.new_frame_seq())) == len(G) + 1
+        durations = []
+        for frame in range(image.n_frames):
+            image.seek(frame)
+            durations.append(image.info["duration"])
+    # one frame per node and a last one with every δ; each long enough to read, the last longer
+    assert len(durations) == len(G) + 1 and min(durations) >= 2500 and durations[-1] > max(durations[:-1])
+    assert len(list(anim.new_frame_seq())) == len(G) + 3
 
 
 def test_errors():

@@ -1,8 +1,8 @@
-"""The ``graphbp`` command line: ``graphbp COMMAND --help`` for each command.
+"""The graphbp command line: graphbp COMMAND --help for each command.
 
 Each command lives in its own module of this package, which provides
-``register(subparsers)``; errors from bad input are printed as one line on
-stderr with exit status 2, never as a traceback.
+register(subparsers). Every option is checked when it is parsed; a bad value
+or bad input is one line on stderr with exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,18 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._version import package_version
 from ..exceptions import GraphBPError
-from . import backprop, check, demo, derivatives, draw, explain, explore, train
+from . import backprop, check, demo, derivatives, draw, example, explain, explore, train
+from ._options import OneLineParser
 
 __all__ = ["main"]
 
-COMMAND_MODULES = [demo, backprop, explain, check, draw, derivatives, train, explore]
+COMMAND_MODULES = [example, demo, backprop, explain, check, draw, derivatives, train, explore]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="graphbp", description="Backpropagation on neural networks stored as networkx DAGs."
-    )
+    parser = OneLineParser(prog="graphbp", description="Backpropagation on neural networks stored as networkx DAGs.")
+    parser.add_argument("--version", action="version", version=f"graphbp {package_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subparsers)
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (0 done, 1 a failed gradient check, 2 bad input)."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args) or 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -10,38 +11,41 @@ import numpy as np
 from ..exceptions import GraphStructureError, ShapeError
 from ..losses import get_loss, loss_names
 from ..network import read_network
+from ._options import DATA_SUFFIXES, input_file, integer, numbers
+
+# Random samples a command may invent (--samples): enough for any check, few enough to stay quick.
+MAX_SAMPLES = 1000
 
 __all__ = ["add_network_arguments", "load", "resolve_node"]
 
 
-def add_network_arguments(parser) -> None:
-    """FILE, the sample options and the loss, as every network command takes them."""
+def add_network_arguments(parser, targets: bool = True) -> None:
+    """FILE, the sample options and (when the command uses targets) --t and the loss."""
     parser.add_argument("file", metavar="FILE", help="a network saved with graphbp.io.write_json")
-    given = parser.add_argument_group("inputs and targets (default: seeded random ones)")
-    given.add_argument("--x", help='one sample\'s inputs, comma separated: --x "0.5,-1"')
-    given.add_argument("--t", help='one sample\'s targets, comma separated: --t "1,0"')
-    given.add_argument("--data", metavar="DATA",
+    given = parser.add_argument_group("inputs and targets (default: seeded random ones, printed)")
+    given.add_argument("--x", type=numbers, help='one sample\'s inputs, comma separated: --x "0.5,-1"')
+    if targets:
+        given.add_argument("--t", type=numbers, help='one sample\'s targets, comma separated: --t "1,0"')
+    given.add_argument("--data", metavar="DATA", type=input_file(DATA_SUFFIXES),
                        help="a .npz file with arrays x and t, or a .csv file whose rows are x then t")
-    given.add_argument("--seed", type=int, default=0, help="seed of the random inputs and targets (default 0)")
-    given.add_argument("--samples", type=int, default=1, help="number of random samples (default 1)")
-    parser.add_argument("--loss", default="sum_of_squares", choices=loss_names(),
-                        help="the error function (default sum_of_squares)")
-
-
-def _numbers(text: str, option: str) -> np.ndarray:
-    try:
-        return np.array([float(v) for v in text.split(",")])
-    except ValueError:
-        raise ShapeError(f"{option} must be numbers separated by commas, got {text!r}") from None
+    given.add_argument("--seed", type=integer(0), default=0, help="seed of the random inputs and targets (default 0)")
+    given.add_argument("--samples", type=integer(1, MAX_SAMPLES), default=1,
+                       help=f"number of random samples, 1 to {MAX_SAMPLES} (default 1)")
+    if targets:
+        parser.add_argument("--loss", default="sum_of_squares", choices=loss_names(),
+                            help="the error function (default sum_of_squares)")
 
 
 def _read_data(path: str, net) -> tuple[np.ndarray, np.ndarray]:
-    if Path(path).suffix == ".npz":
-        with np.load(path) as data:
-            missing = {"x", "t"} - set(data.files)
-            if missing:
-                raise ShapeError(f"{path} has arrays {data.files}; it needs x and t")
-            return data["x"], data["t"]
+    if Path(path).suffix.lower() == ".npz":
+        try:
+            with np.load(path) as data:
+                missing = {"x", "t"} - set(data.files)
+                if missing:
+                    raise ShapeError(f"{path} has arrays {data.files}; it needs x and t")
+                return data["x"], data["t"]
+        except (ValueError, zipfile.BadZipFile) as err:
+            raise ShapeError(f"{path} is not an .npz file of arrays x and t: {err}") from None
     try:
         rows = np.loadtxt(path, delimiter=",", ndmin=2)
     except ValueError as err:
@@ -68,22 +72,34 @@ def _random_targets(net, loss, rng, samples: int) -> np.ndarray:
 
 
 def load(args):
-    """The network of ``args.file`` and its samples: returns (G, x, t) ready for :func:`graphbp.backprop`."""
+    """The network of ``args.file`` and its samples: returns (G, x, t) ready for :func:`graphbp.backprop`.
+
+    Inputs or targets the user did not give are drawn from ``--seed`` and
+    printed, so a run can be repeated with the same numbers.
+    """
     from ..io import read_json
 
     G = read_json(args.file)
     net = read_network(G)
     rng = np.random.default_rng(args.seed)
+    given_t = getattr(args, "t", None)
     if args.data:
-        x, t = _read_data(args.data, net)
-    else:
-        samples = 1 if (args.x or args.t) else args.samples
-        x = _numbers(args.x, "--x") if args.x else rng.normal(size=(samples, len(net.inputs)))
-        t = _numbers(args.t, "--t") if args.t else _random_targets(net, get_loss(args.loss), rng, samples)
-        if args.x and not args.t:
-            t = t[0]
-        if args.t and not args.x:
-            x = x[0]
+        return (G, *_read_data(args.data, net))
+    samples = 1 if (args.x is not None or given_t is not None) else args.samples
+    x = args.x if args.x is not None else rng.normal(size=(samples, len(net.inputs)))
+    loss = get_loss(getattr(args, "loss", "sum_of_squares"))
+    t = given_t if given_t is not None else _random_targets(net, loss, rng, samples)
+    if args.x is not None and given_t is None:
+        t = t[0]
+    if given_t is not None and args.x is None:
+        x = x[0]
+    invented = [name for name, value in (("x", args.x), ("t", given_t)) if value is None and hasattr(args, name)]
+    if invented:
+        shown = {"x": x, "t": t}
+        with np.printoptions(precision=6, suppress=True, threshold=20, linewidth=120):
+            print("; ".join(f"{name} = {np.round(shown[name], 6).tolist() if shown[name].size <= 20 else shown[name]}"
+                            for name in invented)
+                  + f"  (seeded random, --seed {args.seed}; give --x/--t or --data to choose)")
     return G, x, t
 
 

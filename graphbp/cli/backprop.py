@@ -1,4 +1,4 @@
-"""``graphbp backprop FILE``: E, the outputs, every a, z, δ and every gradient of a saved network."""
+"""graphbp backprop FILE: E, the outputs, every a, z, δ and every gradient of a saved network."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 from ..backward import backprop
 from ..explain import sample_values
 from ._network_input import add_network_arguments, load
+from ._options import integer
 from .demo import delta_table
 
 
@@ -31,5 +32,5 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("backprop", help="every a, z, δ and gradient of a saved network",
                                    description=__doc__)
     add_network_arguments(parser)
-    parser.add_argument("--sample", type=int, default=0, help="the sample whose a, z, δ are shown (default 0)")
+    parser.add_argument("--sample", type=integer(0), default=0, help="the sample whose a, z, δ are shown (default 0)")
     parser.set_defaults(run=run)

@@ -1,4 +1,4 @@
-"""``graphbp demo``: backprop on a small irregular network, every a, z, δ printed, one δ explained,
+"""graphbp demo: backprop on a small irregular network, every a, z, δ printed, one δ explained,
 and the figures gallery written."""
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def run(args) -> int:
     print("\nWhy δ_h1 sums over the three units h1 feeds (eq. 5.56):")
     print(explain(G, result, "h1"))
     if args.out != "none":
-        written = write_gallery(args.out)
-        print(f"\nwrote {len(written)} figures to {args.out}/: {', '.join(p.name for p in written)}")
+        print(f"\ndrawing the figures gallery into {args.out}/ (about a minute):", flush=True)
+        written = write_gallery(args.out, progress=lambda path: print(f"  wrote {path}", flush=True))
+        print(f"wrote {len(written)} figures to {args.out}/")
     return 0
 
 

@@ -1,10 +1,11 @@
-"""``graphbp draw FILE -o out.png``: the network drawn with every δ, optionally eq. 5.56 for one node."""
+"""graphbp draw FILE -o out.png: the network drawn with every δ, optionally eq. 5.56 for one node."""
 
 from __future__ import annotations
 
 from ..backward import backprop
 from ..drawing import draw, draw_paths, figure_for
 from ._network_input import add_network_arguments, load, resolve_node
+from ._options import IMAGE_SUFFIXES, integer, output_file
 
 
 def run(args) -> int:
@@ -13,7 +14,7 @@ def run(args) -> int:
     matplotlib.use("Agg")
     G, x, t = load(args)
     result = backprop(G, x, t, loss=args.loss)
-    fig, ax = figure_for(G)
+    fig, ax = figure_for(G, equation=bool(args.highlight), extra_width=4.0 if args.paths else 0.0)
     if args.paths:
         draw_paths(G, result, resolve_node(G, args.paths), sample=args.sample, ax=ax)
     else:
@@ -29,12 +30,13 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("draw", help="draw a saved network with every δ to an image file",
                                    description=__doc__)
     add_network_arguments(parser)
-    parser.add_argument("-o", "--output", required=True, help="the image file to write (.png, .svg, .pdf)")
-    parser.add_argument("--sample", type=int, default=0, help="the sample drawn (default 0)")
+    parser.add_argument("-o", "--output", required=True, type=output_file(IMAGE_SUFFIXES),
+                        help=f"the image file to write ({', '.join(IMAGE_SUFFIXES)})")
+    parser.add_argument("--sample", type=integer(0), default=0, help="the sample drawn (default 0)")
     parser.add_argument("--highlight", metavar="NODE", help="show S_j and eq. 5.56 for this node")
     parser.add_argument("--paths", metavar="NODE", help="draw every path from this node to the outputs instead")
     parser.add_argument("--edges", choices=["weight", "grad", "none"], default="weight",
                         help="edge widths follow |w|, |dE/dw| or nothing (default weight)")
     parser.add_argument("--edge-labels", action="store_true", help="write the edge values on the edges")
-    parser.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
+    parser.add_argument("--dpi", type=integer(20, 600), default=100, help="resolution, 20 to 600 (default 100)")
     parser.set_defaults(run=run)

@@ -1,4 +1,4 @@
-"""``graphbp explain FILE NODE``: eq. 5.56 for one node with the numbers, its paths and forward mode."""
+"""graphbp explain FILE NODE: eq. 5.56 for one node with the numbers, its paths and forward mode."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from ..backward import backprop
 from ..explain import explain
 from ..paths import count_paths, forward_mode, path_sum
 from ._network_input import add_network_arguments, load, resolve_node
+from ._options import integer
 
 
 def run(args) -> int:
@@ -27,9 +28,9 @@ def register(subparsers) -> None:
                                    description=__doc__)
     add_network_arguments(parser)
     parser.add_argument("node", metavar="NODE", help="the node, as printed (e.g. h1, 3, \"(0, 1)\")")
-    parser.add_argument("--sample", type=int, default=0, help="the sample explained (default 0)")
+    parser.add_argument("--sample", type=integer(0), default=0, help="the sample explained (default 0)")
     parser.add_argument("--latex", action="store_true", help="print LaTeX (matplotlib mathtext) instead of text")
     parser.add_argument("--paths", action="store_true",
                         help="also list every path to the outputs with its product, and the forward-mode sum")
-    parser.add_argument("--max-paths", type=int, default=1000, help="refuse to list more paths (default 1000)")
+    parser.add_argument("--max-paths", type=integer(1), default=1000, help="refuse to list more paths (default 1000)")
     parser.set_defaults(run=run)

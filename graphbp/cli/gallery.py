@@ -52,15 +52,18 @@ def classification_tasks() -> list[tuple]:
     ]
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, progress=None) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=_DPI, bbox_inches="tight")
+    # No software version in the metadata: a rerun on another matplotlib writes the same bytes.
+    fig.savefig(path, dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
+    if progress is not None:
+        progress(path)
     return path
 
 
-def write_gallery(folder: str | Path = "figures", seed: int = 0) -> list[Path]:
+def write_gallery(folder: str | Path = "figures", seed: int = 0, progress=None) -> list[Path]:
     """Draw every gallery figure into `folder` (created if needed) and return the paths written.
 
     ``bishop_deltas.png`` (Bishop's 2-3-2 network, every δ), ``bishop_highlight.png``
@@ -80,6 +83,8 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0) -> list[Path]:
         Where to write.
     seed : int, default 0
         Seed of the RandWire graph and its sample.
+    progress : callable, optional
+        Called with each path as soon as it is written (``graphbp demo`` prints it).
 
     Returns
     -------
@@ -100,25 +105,25 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0) -> list[Path]:
     draw(bishop, result, ax=ax, values=("a", "delta"), edge_labels=True)
     ax.set_title("Bishop's two-layer network: every δ_j (colour), a_j and δ_j under each node, w on the edges",
                  fontsize=9)
-    written.append(_save(fig, folder / "bishop_deltas.png"))
+    written.append(_save(fig, folder / "bishop_deltas.png", progress))
 
-    fig, ax = figure_for(bishop)
+    fig, ax = figure_for(bishop, equation=True)
     draw(bishop, result, ax=ax, highlight="z1")
     ax.set_title("δ_z1 sums over S_z1 = G.successors('z1'): one term w_kj·δ_k per edge (eq. 5.56)", fontsize=9)
-    written.append(_save(fig, folder / "bishop_highlight.png"))
+    written.append(_save(fig, folder / "bishop_highlight.png", progress))
 
     irregular = irregular_network()
     result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
-    fig, ax = figure_for(irregular)
+    fig, ax = figure_for(irregular, equation=True)
     draw(irregular, result, ax=ax, edge_values="grad", edge_labels=True, highlight="y1")
     ax.set_title("Skip x1→y1, output y1 feeding h3, dead end d; edges show ∂E/∂w. δ_y1 = direct term + Σ over S_y1",
                  fontsize=9)
-    written.append(_save(fig, folder / "irregular_dag.png"))
+    written.append(_save(fig, folder / "irregular_dag.png", progress))
 
-    fig, ax = figure_for(irregular)
+    fig, ax = figure_for(irregular, extra_width=4.0)
     draw_paths(irregular, result, "h1", ax=ax)
     ax.set_title("δ_h1 unrolled: one product of local derivatives w·h'(a) per path to an output", fontsize=9)
-    written.append(_save(fig, folder / "path_sum.png"))
+    written.append(_save(fig, folder / "path_sum.png", progress))
 
     wired = random_dag(30, "watts_strogatz", n_inputs=2, n_outputs=2, seed=seed)
     rng = np.random.default_rng(seed)
@@ -127,16 +132,18 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0) -> list[Path]:
     draw(wired, result, ax=ax, edge_values="grad")
     ax.set_title("RandWire-style network (Watts-Strogatz, 30 hidden units): δ of every node, edges by |∂E/∂w|",
                  fontsize=9)
-    written.append(_save(fig, folder / "randwire.png"))
+    written.append(_save(fig, folder / "randwire.png", progress))
 
     result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
-    animate_backward(irregular, result, folder / "backward_sweep.gif", fps=1.0, dpi=70)
+    animate_backward(irregular, result, folder / "backward_sweep.gif")
     plt.close("all")
     written.append(folder / "backward_sweep.gif")
-    return written + _training_figures(folder) + _derivative_figures(folder)
+    if progress is not None:
+        progress(written[-1])
+    return written + _training_figures(folder, progress) + _derivative_figures(folder, progress)
 
 
-def _training_figures(folder: Path) -> list[Path]:
+def _training_figures(folder: Path, progress) -> list[Path]:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(9, 7), sharex=True)
@@ -153,7 +160,7 @@ def _training_figures(folder: Path) -> list[Path]:
     fig.suptitle("Bishop PRML Figure 5.3: a 1-3-1 tanh network fitted to 50 points; dashed: the 3 hidden units",
                  fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    written = [_save(fig, folder / "bishop_fig53.png")]
+    written = [_save(fig, folder / "bishop_fig53.png", progress)]
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
     for ax, (name, (x, t), G, loss, options) in zip(axes, classification_tasks()):
@@ -161,7 +168,7 @@ def _training_figures(folder: Path) -> list[Path]:
         plot_decision_regions(G, x, t, ax=ax)
         ax.set_title(f"{name}\ntraining accuracy {accuracy(G, x, t):.1%}", fontsize=9)
     fig.tight_layout()
-    written.append(_save(fig, folder / "decision_regions.png"))
+    written.append(_save(fig, folder / "decision_regions.png", progress))
 
     x, t = xor(signed=True)
     G = mlp([2, 3, 1], seed=0)
@@ -170,11 +177,11 @@ def _training_figures(folder: Path) -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     plot_deltas_before_after(start, G, x, t, sample=1, axes=axes)
     fig.suptitle("XOR, 2-3-1 tanh: δ of every node for the sample x = (-1, 1), before and after training", fontsize=10)
-    written.append(_save(fig, folder / "training_deltas.png"))
+    written.append(_save(fig, folder / "training_deltas.png", progress))
     return written
 
 
-def _derivative_figures(folder: Path) -> list[Path]:
+def _derivative_figures(folder: Path, progress) -> list[Path]:
     import matplotlib.pyplot as plt
 
     G = irregular_network()
@@ -182,10 +189,11 @@ def _derivative_figures(folder: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7.5, 7.0))
     labels = parameter_labels(G)
     draw_heatmap(hessian(G, X, T), labels, labels, ax=ax, title="Exact Hessian of E, irregular_network, 3 samples")
-    written = [_save(fig, folder / "hessian_heatmap.png")]
+    written = [_save(fig, folder / "hessian_heatmap.png", progress)]
 
     draw_elimination(G, GALLERY_INPUT, order="markowitz", stages=[0, 2, 4])
     fig = plt.gcf()
     fig.suptitle("Markowitz vertex elimination on the linearised graph (edges: ∂z_j/∂z_i)", fontsize=10)
-    written.append(_save(fig, folder / "elimination.png"))
+    fig.tight_layout(rect=(0, 0, 1, 0.93))  # the panel titles stay under the figure's
+    written.append(_save(fig, folder / "elimination.png", progress))
     return written

@@ -1,8 +1,12 @@
-"""``graphbp train``: fit a network to a generated data set; write figures, history and the trained network.
+"""graphbp train: fit a network to a generated data set; write figures, history and the trained network.
 
-Examples::
+The defaults (L-BFGS-B, 200 iterations) suit these small data sets; graphbp.train
+in Python defaults to adam for 100 epochs. Without --out, the files go to a new
+folder train-DATASET (train-DATASET-2, ... when it exists).
 
-    graphbp train --dataset sin --layers 1,3,1 --out figures
+Examples:
+
+    graphbp train --dataset sin --layers 1,3,1 --out sin-run
     graphbp train --dataset spiral --random-dag watts_strogatz:20 --epochs 400
     graphbp train --dataset moons --layers 2,8,1 --optimizer adam --lr 0.05 --batch-size 20 --epochs 200
     graphbp train --dataset xor --network my_net.json --optimizer BFGS
@@ -28,6 +32,12 @@ from ..io import read_json, write_json
 from ..network import read_network
 from ..optimizers import get_optimizer, optimizer_names
 from ..training import ENGINES, SCIPY_METHODS, accuracy, train
+from ._options import integer, real
+
+MAX_SAMPLES = 100_000
+MAX_EPOCHS = 1_000_000
+MAX_RANDOM_DAG = 5_000
+MAX_LAYER = 1_000
 
 # dataset -> (generator of (x, t) from n and seed, loss, output activation, default layer sizes)
 DATASETS = {
@@ -48,6 +58,8 @@ def _layer_sizes(text: str, x, t) -> list[int]:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
         raise GraphBPError(f"--layers takes comma-separated ints like 2,3,1, got {text!r}") from None
+    if not all(1 <= size <= MAX_LAYER for size in sizes):
+        raise GraphBPError(f"--layers {text}: each layer needs 1 to {MAX_LAYER} units")
     if len(sizes) < 2 or sizes[0] != x.shape[1] or sizes[-1] != t.shape[1]:
         raise GraphBPError(
             f"--layers {text}: this data set needs {x.shape[1]} inputs first and {t.shape[1]} outputs last"
@@ -55,8 +67,8 @@ def _layer_sizes(text: str, x, t) -> list[int]:
     return sizes
 
 
-def _random_dag_spec(text: str) -> tuple[str, int, dict]:
-    """``KIND:N[:name=value...]`` -> (kind, n, parameters)."""
+def random_dag_spec(text: str) -> tuple[str, int, dict]:
+    """KIND:N[:name=value...] -> (kind, n, parameters); random_dag checks the kind and the parameters."""
     kind, _, rest = text.partition(":")
     size, *pairs = rest.split(":") if rest else [""]
     try:
@@ -64,11 +76,14 @@ def _random_dag_spec(text: str) -> tuple[str, int, dict]:
         for pair in pairs:
             name, value = pair.split("=")
             params[name] = float(value) if name == "p" else int(value)
-        return kind, int(size), params
+        n = int(size)
     except ValueError:
-        raise GraphBPError(
-            f"--random-dag takes KIND:N or KIND:N:name=value, e.g. watts_strogatz:30:k=4:p=0.75; got {text!r}"
+        raise argparse.ArgumentTypeError(
+            f"expected KIND:N or KIND:N:name=value, e.g. watts_strogatz:30:k=4:p=0.75; got {text!r}"
         ) from None
+    if not 1 <= n <= MAX_RANDOM_DAG:
+        raise argparse.ArgumentTypeError(f"N must be from 1 to {MAX_RANDOM_DAG}, got {text!r}")
+    return kind, n, params
 
 
 def build_network(args, x, t, output_activation: str):
@@ -76,7 +91,7 @@ def build_network(args, x, t, output_activation: str):
     if args.network:
         return read_json(args.network)
     if args.random_dag:
-        kind, n, params = _random_dag_spec(args.random_dag)
+        kind, n, params = args.random_dag
         return random_dag(
             n, kind, n_inputs=x.shape[1], n_outputs=t.shape[1], activation=args.activation,
             output_activation=output_activation, seed=args.seed, **params,
@@ -158,7 +173,7 @@ def run(args) -> int:
     }
     if loss not in ("sse", "sum_of_squares"):
         summary["accuracy"] = accuracy(G, x, t)
-    folder = Path(args.out)
+    folder = Path(args.out) if args.out else new_folder(args.dataset)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(G, folder / "network.json")
     write_history(history, folder, summary)
@@ -173,10 +188,10 @@ def run(args) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
-    return int(text)
+def new_folder(dataset: str) -> Path:
+    """The first of train-DATASET, train-DATASET-2, ... that does not exist yet."""
+    candidates = (Path(f"train-{dataset}" + (f"-{k}" if k > 1 else "")) for k in range(1, 10**6))
+    return next(path for path in candidates if not path.exists())
 
 
 def register(subparsers) -> None:
@@ -184,13 +199,12 @@ def register(subparsers) -> None:
         "train", help="train a network on a generated data set; write figures, history, network",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    # A bad option is one line on stderr and exit status 2, like every other graphbp error.
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")
     parser.add_argument("--dataset", choices=list(DATASETS), default="sin", help="data set (default sin)")
-    parser.add_argument("--samples", type=_positive_int, help="number of samples (default: the data set's)")
+    parser.add_argument("--samples", type=integer(1, MAX_SAMPLES),
+                        help=f"number of samples, 1 to {MAX_SAMPLES} (default: the data set's)")
     architecture = parser.add_mutually_exclusive_group()
     architecture.add_argument("--layers", help="layer sizes, e.g. 1,3,1 (default: per data set)")
-    architecture.add_argument("--random-dag", metavar="KIND:N", help="a random DAG, e.g. watts_strogatz:30")
+    architecture.add_argument("--random-dag", metavar="KIND:N", type=random_dag_spec, help="a random DAG, e.g. watts_strogatz:30")
     architecture.add_argument("--network", metavar="FILE.json", help="a network saved by graphbp")
     parser.add_argument("--activation", default="tanh", help="hidden activation of built networks (default tanh)")
     parser.add_argument("--loss", help="sse, bce or ce (default: per data set)")
@@ -198,16 +212,18 @@ def register(subparsers) -> None:
         "--optimizer", choices=[*optimizer_names(), *SCIPY_METHODS], default="L-BFGS-B",
         help="first-order optimizer or scipy method (default L-BFGS-B)",
     )
-    parser.add_argument("--epochs", type=_positive_int, default=200, help="epochs / iterations (default 200)")
-    parser.add_argument("--max-evaluations", type=_positive_int, help="budget of gradient evaluations")
-    parser.add_argument("--lr", type=float, help="learning rate of gd, momentum, adam")
-    parser.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default: all samples)")
-    parser.add_argument("--validation-split", type=float, default=0.0, help="held-out fraction (default 0)")
+    parser.add_argument("--epochs", type=integer(1, MAX_EPOCHS), default=200,
+                        help=f"epochs / iterations, 1 to {MAX_EPOCHS} (default 200)")
+    parser.add_argument("--max-evaluations", type=integer(1), help="budget of gradient evaluations")
+    parser.add_argument("--lr", type=real(0, 10, open_low=True), help="learning rate of gd, momentum, adam, in (0, 10]")
+    parser.add_argument("--batch-size", type=integer(1), help="mini-batch size (default: all samples)")
+    parser.add_argument("--validation-split", type=real(0, 1, open_high=True), default=0.0,
+                        help="held-out fraction, in [0, 1) (default 0)")
     parser.add_argument(
         "--engine", choices=ENGINES, default="auto",
         help="what computes the gradients: reference, compiled, or auto (compiled from 1000 edges; default)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of data, network and batches (default 0)")
-    parser.add_argument("--out", default="figures", help="output folder (default figures)")
+    parser.add_argument("--seed", type=integer(0), default=0, help="seed of data, network and batches (default 0)")
+    parser.add_argument("--out", help="output folder (default: a new folder train-DATASET)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
