@@ -141,7 +141,7 @@ def edge_order(G, net: Network) -> list[tuple]:
     return [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
 
 
-def checked_vector(theta, keys: list) -> np.ndarray:
+def checked_vector(theta, keys) -> np.ndarray:
     """`theta` as a float vector of len(keys) finite entries, or ShapeError naming the bad entry.
 
     `keys` are ``("weight", (i, j))`` / ``("bias", j)`` in vector order.

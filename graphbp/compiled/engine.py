@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import cached_property
 
 import numpy as np
 
@@ -193,7 +194,12 @@ class CompiledNetwork:
 
     def parameter_keys(self) -> list[tuple]:
         """``("weight", (i, j))`` and ``("bias", j)`` in vector order, as :func:`graphbp.parameter_keys`."""
-        return [("weight", edge) for edge in self.layout.edges] + [("bias", node) for node in self._bias_index]
+        return list(self._keys)
+
+    @cached_property
+    def _keys(self) -> tuple:
+        # Built once: set_parameters runs on every step of a torch loop, and E keys cost more than the check.
+        return tuple([("weight", edge) for edge in self.layout.edges] + [("bias", node) for node in self._bias_index])
 
     def get_parameters(self) -> np.ndarray:
         """The parameter vector θ (float64), in the order of :func:`graphbp.parameter_keys`."""
@@ -207,7 +213,7 @@ class CompiledNetwork:
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
         """
-        theta = checked_vector(theta, self.parameter_keys())
+        theta = checked_vector(theta, self._keys)
         n_edges = self.layout.n_edges
         self._load(theta[:n_edges], theta[n_edges:])
         return self
