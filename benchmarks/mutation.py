@@ -49,9 +49,11 @@ MODULES = {
     "graphbp/forward.py": [*BACKPROP_TESTS, *DERIVATIVE_TESTS],
     "graphbp/backward.py": [*BACKPROP_TESTS, *DERIVATIVE_TESTS],
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
-    "graphbp/activations.py": ["tests/test_activations.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
+    "graphbp/activations.py": ["tests/test_activations.py", "tests/test_activation_table.py", *BACKPROP_TESTS,
+                               "tests/test_hessian.py"],
     "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/test_compiled.py"],
-    "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/test_compiled.py"],
+    "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/test_compiled.py",
+                                          "tests/test_activation_table.py"],
     "graphbp/hessian.py": ["tests/test_losses.py", "tests/test_oracle.py", "tests/test_hessian.py"],
 }
 # Only the variants of the compiled tests that run the mutated backend.
