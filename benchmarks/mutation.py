@@ -51,6 +51,7 @@ MODULES = {
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
     "graphbp/activations.py": ["tests/test_activations.py", "tests/test_activation_table.py", *BACKPROP_TESTS,
                                "tests/test_hessian.py"],
+    "graphbp/network_layout.py": ["tests/test_network_layout.py", "tests/test_compiled.py", "tests/test_numerics.py"],
     "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/test_compiled.py"],
     "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/test_compiled.py",
                                           "tests/test_activation_table.py"],

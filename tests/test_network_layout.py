@@ -100,3 +100,13 @@ def test_level_plans_group_each_levels_computed_rows_by_table_entry():
         for activation, rows in plan.elementwise:
             assert all(layout.net.activation[order[p]] is activation for p in rows.tolist())
     assert [[order[p] for p in g] for plan in plans for g in plan.softmax] == [["s1", "s2"]]
+
+
+def test_a_layout_is_read_only():
+    # One layout serves every thread and every engine built on it: no pass may rebind its arrays.
+    import dataclasses
+
+    G = graphbp.bishop_network()
+    layout = build_layout(G, graphbp.read_network(G))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layout.edges = []
