@@ -16,7 +16,6 @@ from torch_engine import assert_matches_torch, torch_forward, torch_loss
 
 import graphbp
 from graphbp import compile, get_parameters, parameter_keys
-from graphbp.compiled import engine as compiled_engine
 from graphbp.hessian import diagonal_hessian, hessian, hvp, outer_product_hessian
 
 
@@ -58,10 +57,10 @@ def torch_energy(torch, G, X, T, loss, part="loss"):
 
 
 @pytest.mark.parametrize("engine", ["reference", "numba", "numpy"])
-def test_cross_entropy_with_targets_not_summing_to_one_equals_torch(engine, torch):
+def test_cross_entropy_with_targets_not_summing_to_one_equals_torch(engine, torch, request):
     G, X, T = two_groups()
-    if engine == "numba" and not compiled_engine.numba_available():
-        pytest.skip("numba not installed")
+    if engine == "numba":
+        request.getfixturevalue("numba")  # a skip locally without numba, a failure under CI=true
     result = graphbp.backprop(G, X, T, loss="ce") if engine == "reference" else (
         compile(G, backend=engine).backprop(X, T, loss="ce"))
     assert_matches_torch(torch, G, result, X, T, "ce", tol=1e-12)
