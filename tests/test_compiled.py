@@ -29,6 +29,9 @@ CUBE = Activation("cube", lambda a: a**3 / 3, lambda a: a**2, lambda a: 2 * a)
 VARIANTS = {
     "numba-1": {"backend": "numba", "threads": 1},
     "numba-2": {"backend": "numba", "threads": 2},
+    # Dense blocks forced on: every (target level, source level) group a quarter full runs as a
+    # matrix product (tests/test_dense_blocks.py checks the choice itself).
+    "numba-dense": {"backend": "numba", "threads": 2, "dense": True},
     "numpy": {"backend": "numpy"},
 }
 
@@ -124,6 +127,7 @@ def test_compiled_equals_reference(builder, loss, variant):
         G = BUILDERS[builder](seed)
         X, T = _set_up(G, loss, rng)
         compiled = graphbp.compile(G, **VARIANTS[variant])
+        assert (compiled.dense_edges > 0) == (variant == "numba-dense")
         assert_same_result(compiled.backprop(X, T, loss=loss), graphbp.backprop(G, X, T, loss=loss), G)
 
 

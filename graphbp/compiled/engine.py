@@ -21,6 +21,7 @@ from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
 from ..losses import output_columns
 from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
+from .dense_blocks import MIN_BLOCK_EDGES, blas_limits_available, plan_blocks
 from .kernels_numpy import LevelKernels
 from ..network_layout import build_layout, checked_vector, read_values, write_values
 
@@ -127,12 +128,18 @@ class CompiledNetwork:
     backend : str
         ``"numba"`` or ``"numpy"``.
     threads : int or None
-        Threads for the numba backend (None: numba's default, all cores).
+        Threads for the numba backend (None: numba's default, all cores), and
+        for BLAS in the dense products.
+    dense_edges : int
+        Edges run as dense matrix products (see ``dense`` in :func:`compile_network`).
     workspaces : Workspaces
         The (nodes, N) work arrays the passes borrow.
     """
 
-    def __init__(self, G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None):
+    def __init__(
+        self, G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None,
+        dense="auto",
+    ):  # fmt: skip
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float64, np.float32):
             raise GraphBPError(f"dtype must be float64 or float32, got {self.dtype}")
@@ -140,6 +147,8 @@ class CompiledNetwork:
             raise GraphBPError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
         if backend == "numba" and not numba_available():
             raise GraphBPError("backend='numba' needs numba: pip install 'graphbp[fast]' (or use backend='numpy')")
+        if dense not in ("auto", True, False):
+            raise GraphBPError(f"dense must be 'auto', True or False, got {dense!r}")
         self.graph, self.weight = G, weight
         self.network = read_network(G, weight)
         self.layout = build_layout(G, self.network)
@@ -163,11 +172,32 @@ class CompiledNetwork:
         if self.backend == "numba":
             from .kernels_numba import NumbaKernels
 
-            self.kernels = NumbaKernels(self.layout, threads, self.dtype)
+            self.kernels = NumbaKernels(self.layout, threads, self.dtype, self._block_plan(dense))
         else:
+            if dense is True:
+                raise GraphBPError("dense=True needs the numba backend (pip install 'graphbp[fast]')")
             self.backend = "numpy"
             self.kernels = LevelKernels(self.layout)
         self.refresh()
+
+    def _block_plan(self, dense):
+        """The dense blocks the numba kernels use, or None for the per-node kernels alone (see :func:`compile_network`)."""
+        if dense is False:
+            return None
+        if not blas_limits_available():
+            if dense is True:
+                raise GraphBPError("dense=True needs threadpoolctl (pip install 'graphbp[fast]')")
+            return None
+        plan = plan_blocks(self.layout, min_edges=1 if dense is True else MIN_BLOCK_EDGES)
+        if not plan.blocks or (dense == "auto" and 2 * plan.dense_edges < self.layout.n_edges):
+            return None
+        return plan
+
+    @property
+    def dense_edges(self) -> int:
+        """How many edges the passes run as dense matrix products (0: the per-node kernels run every edge)."""
+        plan = getattr(self.kernels, "plan", None)
+        return 0 if plan is None else plan.dense_edges
 
     @property
     def threads(self) -> int | None:
@@ -465,7 +495,7 @@ class CompiledNetwork:
 
 
 def compile_network(
-    G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None
+    G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None, dense="auto"
 ) -> CompiledNetwork:
     """Compile a network graph into flat arrays for fast forward and backward passes.
 
@@ -486,7 +516,19 @@ def compile_network(
         :class:`~graphbp.Activation` works on both; its Python function is
         called once per node (numba) or per level (numpy).
     threads : int, optional
-        Threads for the numba backend (default: numba's, i.e. all cores).
+        Threads for the numba backend (default: numba's, i.e. all cores);
+        they also bound numpy's BLAS threads during the dense products.
+    dense : {"auto", True, False}, default "auto"
+        Dense blocks (numba backend, :mod:`graphbp.compiled.dense_blocks`):
+        the edges from one topological level into another that fill at least
+        a quarter of their targets × sources run as matrix products (BLAS),
+        the rest through the per-node kernels. ``True``: every such group
+        becomes a block. ``"auto"``: only groups of at least 1,024 edges, and
+        only when those hold at least half of all edges (layered graphs
+        such as :func:`~graphbp.generators.skip_mlp`); otherwise (RandWire
+        style graphs) the per-node kernels run every edge. ``False``: never.
+        Same numbers either way, to rounding. Needs threadpoolctl (in the
+        ``fast`` extra); without it "auto" means False.
 
     Returns
     -------
@@ -511,4 +553,4 @@ def compile_network(
     >>> net.set_parameters(2 * theta).write_back().edges["x1", "z1"]["weight"]
     1.0
     """
-    return CompiledNetwork(G, weight=weight, dtype=dtype, backend=backend, threads=threads)
+    return CompiledNetwork(G, weight=weight, dtype=dtype, backend=backend, threads=threads, dense=dense)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from contextlib import nullcontext
 from functools import cache
 
 import numpy as np
@@ -25,6 +26,7 @@ from numba.typed import List
 
 from ..activations import Activation, get_activation, rebind
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
+from .dense_blocks import BlockPlan, blas_threads, seed_backward, seed_forward
 
 __all__ = ["NumbaKernels", "compiled_activation", "row_kernels"]
 
@@ -131,12 +133,17 @@ def row_kernels(activation: Activation, dtype=np.float64) -> tuple | None:
 
 
 @njit(cache=True, fastmath=_FAST)
-def forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, n0, n1):
-    """a and z of units u_start..u_stop-1 on columns n0:n1 (inputs' rows already hold x).
+def forward_block(
+    unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units, k_start, k_stop, n0, n1
+):  # fmt: skip
+    """a and z of units ``units[k_start:k_stop]`` on columns n0:n1 (inputs' rows already hold x).
 
     ``functions[c]`` is the row kernel of h for activation code c (:attr:`Layout.activations`).
+    A row j with ``seeded[j]`` starts from the a_j already there (a dense block's part of
+    the sum, :mod:`.dense_blocks`) instead of 0.
     """
-    for u in range(u_start, u_stop):
+    for k in range(k_start, k_stop):
+        u = units[k]
         code = unit_code[u]
         if code == INPUT:
             continue
@@ -144,7 +151,8 @@ def forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, 
         for j in range(first, last):
             # Row slices indexed from 0 let LLVM drop negative-index checks and use SIMD.
             a_j = a[j, n0:n1]
-            a_j[:] = 0.0
+            if not seeded[j]:
+                a_j[:] = 0.0
             # eq. 5.48: a_j = b_j + Σ_i w_ji z_i, one row z_i per edge; four edges per
             # sweep of a_j (same left-to-right order of the sum), so a_j is stored 4x less.
             e, stop = pred_ptr[j], pred_ptr[j + 1]
@@ -181,22 +189,27 @@ def forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, 
 
 @njit(cache=True, fastmath=_FAST)
 def backward_block(
-    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
-    a, z, direct, delta, through, grad, u_start, u_stop, n0, n1,
+    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot, seeded,
+    a, z, direct, delta, through, grad, units, k_start, k_stop, n0, n1,
 ):  # fmt: skip
-    """δ of units u_stop-1..u_start on columns n0:n1, adding Σ_n δ_k z_j into grad[e] of their out-edges.
+    """δ of units ``units[k_stop-1]`` down to ``units[k_start]`` on columns n0:n1, adding Σ_n δ_k z_j into grad[e] of their out-edges.
 
     `through` is scratch of shape (largest unit, n1 - n0); `direct` holds the
     loss's ∂E_n/∂a_k for output column `output_slot[j]`; ``derivatives[c]`` is
     the row kernel of h' of activation code c (:func:`row_kernels`). A :data:`PYTHON` unit is left with
-    δ_j = Σ_k w_kj δ_k: the caller applies h'(a_j) and the direct term.
+    δ_j = Σ_k w_kj δ_k: the caller applies h'(a_j) and the direct term. A row j with
+    ``seeded[j]`` starts that sum from the δ_j already there (a dense block's part) instead of 0.
     """
-    for u in range(u_stop - 1, u_start - 1, -1):
+    for k in range(k_stop - 1, k_start - 1, -1):
+        u = units[k]
         code = unit_code[u]
         first, last = unit_ptr[u], unit_ptr[u + 1]
         for j in range(first, last):
             row = through[j - first, : n1 - n0]
-            row[:] = 0.0
+            if seeded[j]:
+                row[:] = delta[j, n0:n1]
+            else:
+                row[:] = 0.0
             z_j = z[j, n0:n1]
             # eq. 5.55/5.56: Σ_{k ∈ successors(j)} w_kj δ_k, and eq. 5.53 for the edge j -> k.
             # Four successors per sweep of the row, as in the forward kernel.
@@ -251,22 +264,25 @@ def backward_block(
 
 
 @njit(cache=True, parallel=True)
-def forward_blocks(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop, bounds):
+def forward_blocks(
+    unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units, k_start, k_stop, bounds
+):  # fmt: skip
     """:func:`forward_block` on each column block ``bounds[c]:bounds[c+1]``, one thread each."""
     for c in prange(bounds.size - 1):
-        forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, a, z, u_start, u_stop,
-                      bounds[c], bounds[c + 1])  # fmt: skip
+        forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units,
+                      k_start, k_stop, bounds[c], bounds[c + 1])  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
 def backward_blocks(
-    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
-    a, z, direct, delta, through, grad, u_start, u_stop, bounds,
+    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot, seeded,
+    a, z, direct, delta, through, grad, units, k_start, k_stop, bounds,
 ):  # fmt: skip
     """:func:`backward_block` on each column block, one thread each; block c adds into ``grad[c]``."""
     for c in prange(bounds.size - 1):
         backward_block(unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
-                       a, z, direct, delta, through[c], grad[c], u_start, u_stop, bounds[c], bounds[c + 1])  # fmt: skip
+                       seeded, a, z, direct, delta, through[c], grad[c], units, k_start, k_stop,
+                       bounds[c], bounds[c + 1])  # fmt: skip
 
 
 class NumbaKernels:
@@ -276,11 +292,15 @@ class NumbaKernels:
     activation it cannot compile (code :data:`PYTHON`) cut the passes into
     segments: the kernels stop after such a unit and its Python h or h' is
     applied to the whole row before they go on.
+
+    With a :class:`~graphbp.compiled.dense_blocks.BlockPlan`, the plan's blocks
+    run as matrix products (BLAS held to the same thread count) and the kernels
+    run the remaining edges, over the units in level order, stopping where a
+    block's product comes in.
     """
 
-    def __init__(self, layout: Layout, threads: int | None = None, dtype=np.float64):
-        self.layout = layout
-        self.threads = threads
+    def __init__(self, layout: Layout, threads: int | None = None, dtype=np.float64, plan: BlockPlan | None = None):
+        self.layout, self.threads, self.plan = layout, threads, plan
         dtype = np.dtype(dtype).type
         compiled = [row_kernels(activation, dtype) for activation in layout.activations]
         # A Python-only entry keeps a compiled placeholder in the list, so its codes stay the table's.
@@ -293,27 +313,48 @@ class NumbaKernels:
             self.derivatives.append(slope)
         python = {code for code, pair in enumerate(compiled) if pair is None}
         self.codes = np.array([PYTHON if code in python else code for code in layout.unit_code.tolist()], dtype=np.int64)
-        customs = np.flatnonzero(self.codes == PYTHON).tolist()
         n_units = len(layout.unit_code)
-        # Forward segments end just after a Python unit; backward ones start at it.
-        self.forward_segments = list(zip([0] + [u + 1 for u in customs], [u + 1 for u in customs] + [n_units]))
-        self.backward_segments = list(zip([0] + customs, customs + [n_units]))[::-1]
+        if plan is None:
+            self.csr, self.units = layout, np.arange(n_units, dtype=np.int64)
+            self.seeded_forward = self.seeded_backward = np.zeros(layout.n_nodes, dtype=bool)
+        else:
+            self.csr, self.units = plan, plan.units
+            self.seeded_forward, self.seeded_backward = plan.seeded_forward, plan.seeded_backward
+        customs = [k for k, u in enumerate(self.units.tolist()) if self.codes[u] == PYTHON]
+        forward_cuts, backward_cuts = (plan.forward_cuts, plan.backward_cuts) if plan else ({}, {})
+        # Forward segments end just after a Python unit, backward ones start at it; both stop for a block.
+        cuts = sorted({0, n_units, *[k + 1 for k in customs], *forward_cuts})
+        self.forward_segments = list(zip(cuts[:-1], cuts[1:]))
+        cuts = sorted({0, n_units, *customs, *backward_cuts})
+        self.backward_segments = list(zip(cuts[:-1], cuts[1:]))[::-1]
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
-        self.weight = weight.astype(bias.dtype, copy=False)
+        weight = weight.astype(bias.dtype, copy=False)
         self.bias = bias
-        self.succ_weight = self.weight[self.layout.succ_edge]
+        self.weight = weight if self.plan is None else weight[self.plan.pred_edge]
+        self.succ_weight = weight[self.csr.succ_edge]
+        if self.plan is not None:
+            matrices = {id(block): (block, block.matrix(weight, bias.dtype)) for block in self.plan.blocks}
+            self._forward_seeds = {k: [matrices[id(b)] for b in blocks] for k, blocks in self.plan.forward_cuts.items()}
+            self._backward_seeds = {k: [matrices[id(b)] for b in blocks] for k, blocks in self.plan.backward_cuts.items()}
 
     def _bounds(self, width: int) -> np.ndarray | None:
         """Column blocks, one per thread; None when one block will do (no thread pool call at all)."""
         if width < 2 * MIN_BLOCK:
             return None
-        from numba import get_num_threads
-
-        threads = self.threads or get_num_threads()
+        threads = self._threads()
         blocks = max(1, min(threads, width // MIN_BLOCK))
         return None if blocks == 1 else np.linspace(0, width, blocks + 1).astype(np.int64)
+
+    def _threads(self) -> int:
+        from numba import get_num_threads
+
+        return self.threads or get_num_threads()
+
+    def _blas(self):
+        """BLAS held to the kernels' thread count while a pass with dense blocks runs."""
+        return nullcontext() if self.plan is None else blas_threads(self._threads())
 
     def _activation(self, unit: int):
         """The table entry of a unit and the position of its (single) node."""
@@ -322,37 +363,45 @@ class NumbaKernels:
 
     def forward(self, a: np.ndarray, z: np.ndarray) -> None:
         """Fill a and z (inputs' rows already hold x)."""
-        layout, bounds = self.layout, self._bounds(a.shape[1])
-        for start, stop in self.forward_segments:
-            args = (layout.unit_ptr, self.codes, self.functions, layout.pred_ptr, layout.pred_index, self.weight,
-                    self.bias, a, z, start, stop)  # fmt: skip
-            if bounds is None:
-                forward_block(*args, 0, a.shape[1])
-            else:
-                with _PARALLEL_LAUNCH:
-                    forward_blocks(*args, bounds)
-            if start < stop and self.codes[stop - 1] == PYTHON:
-                activation, j = self._activation(stop - 1)
-                z[j] = activation.function(a[j])
+        layout, csr, bounds = self.layout, self.csr, self._bounds(a.shape[1])
+        with self._blas():
+            for start, stop in self.forward_segments:
+                if self.plan is not None and start in self._forward_seeds:
+                    seed_forward(self._forward_seeds[start], a, z)
+                args = (layout.unit_ptr, self.codes, self.functions, csr.pred_ptr, csr.pred_index, self.weight,
+                        self.bias, self.seeded_forward, a, z, self.units, start, stop)  # fmt: skip
+                if bounds is None:
+                    forward_block(*args, 0, a.shape[1])
+                else:
+                    with _PARALLEL_LAUNCH:
+                        forward_blocks(*args, bounds)
+                last = self.units[stop - 1]
+                if self.codes[last] == PYTHON:
+                    activation, j = self._activation(last)
+                    z[j] = activation.function(a[j])
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
-        layout, bounds = self.layout, self._bounds(a.shape[1])
+        layout, csr, bounds = self.layout, self.csr, self._bounds(a.shape[1])
         blocks = 1 if bounds is None else bounds.size - 1
         width = a.shape[1] if bounds is None else int(np.diff(bounds).max())
         grad = np.zeros((blocks, layout.n_edges), dtype=a.dtype)
         through = np.empty((blocks, layout.max_unit, width), dtype=a.dtype)
-        for start, stop in self.backward_segments:
-            args = (layout.unit_ptr, self.codes, self.derivatives, layout.succ_ptr, layout.succ_index,
-                    layout.succ_edge, self.succ_weight, layout.output_slot, a, z, direct, delta)  # fmt: skip
-            if blocks == 1:
-                backward_block(*args, through[0], grad[0], start, stop, 0, a.shape[1])
-            else:
-                with _PARALLEL_LAUNCH:
-                    backward_blocks(*args, through, grad, start, stop, bounds)
-            if start < stop and self.codes[start] == PYTHON:
-                activation, j = self._activation(start)
-                slot = layout.output_slot[j]
-                own = direct[slot] if slot >= 0 else 0.0
-                delta[j] = own + activation.derivative(a[j]) * delta[j]
+        with self._blas():
+            for start, stop in self.backward_segments:
+                if self.plan is not None and stop in self._backward_seeds:
+                    seed_backward(self._backward_seeds[stop], z, delta, grad[0])
+                args = (layout.unit_ptr, self.codes, self.derivatives, csr.succ_ptr, csr.succ_index, csr.succ_edge,
+                        self.succ_weight, layout.output_slot, self.seeded_backward, a, z, direct, delta)  # fmt: skip
+                if blocks == 1:
+                    backward_block(*args, through[0], grad[0], self.units, start, stop, 0, a.shape[1])
+                else:
+                    with _PARALLEL_LAUNCH:
+                        backward_blocks(*args, through, grad, self.units, start, stop, bounds)
+                first = self.units[start]
+                if self.codes[first] == PYTHON:
+                    activation, j = self._activation(first)
+                    slot = layout.output_slot[j]
+                    own = direct[slot] if slot >= 0 else 0.0
+                    delta[j] = own + activation.derivative(a[j]) * delta[j]
         return grad.sum(axis=0) if blocks > 1 else grad[0]
