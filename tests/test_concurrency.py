@@ -45,12 +45,13 @@ def _run_together(work, count):
     return results
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_threads_sharing_one_compiled_network(backend):
+@pytest.mark.parametrize("backend, dense", [("numba", False), ("numba", True), ("numpy", False)])
+def test_threads_sharing_one_compiled_network(backend, dense):
     if backend == "numba":
         pytest.importorskip("numba")
     G = _graph()
-    net = graphbp.compile(G, backend=backend)
+    net = graphbp.compile(G, backend=backend, dense=dense)
+    assert (net.dense_edges > 0) == dense  # dense=True: every quarter-full group of edges a matrix product
     batches = _batches(G, THREADS * CALLS // 4)
     single = [net.loss_and_gradient(X, T) for X, T in batches]
     single_backprop = [net.backprop(X, T).delta[5] for X, T in batches]

@@ -19,7 +19,10 @@ target and source rows:
 
 The rest of the passes is the per-node kernels' (:mod:`.kernels_numba`), run
 over the units in level order and cut where a block's product must come in.
-The products run in numpy's BLAS, held to the engine's thread count.
+The products run in BLAS on one thread inside each of the engine's threads,
+each taking a share of the product's rows: one thread pool for the whole pass
+(two pools taking turns on the same cores, numba's and BLAS's, each spinning
+while it waits, slow each other down many times over).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from ..network_layout import Layout, level_units
 
 __all__ = [
     "DENSITY", "MIN_BLOCK_EDGES", "DenseBlock", "BlockPlan", "plan_blocks", "seed_forward", "seed_backward",
-    "blas_threads", "blas_limits_available",
+    "one_blas_thread", "blas_limits_available",
 ]
 
 # A group of edges is a block when it fills at least this share of its rows × columns: a product
@@ -60,6 +63,8 @@ class DenseBlock:
         The block's edge indices e (parameter order).
     places : numpy.ndarray
         Each edge's index into the row-major flattened matrix: target row × sources + source column.
+    entries, transposed_entries : numpy.ndarray
+        For each entry of W_b (and of W_b^T), row-major: its edge index e, or −1 where there is no edge.
     """
 
     rows: slice | np.ndarray
@@ -67,12 +72,13 @@ class DenseBlock:
     shape: tuple
     edges: np.ndarray
     places: np.ndarray
+    entries: np.ndarray
+    transposed_entries: np.ndarray
 
-    def matrix(self, weight: np.ndarray, dtype) -> np.ndarray:
-        """W_b: the block's weights at their places, zero elsewhere."""
-        W = np.zeros(self.shape, dtype=dtype)
-        W.ravel()[self.places] = weight[self.edges]
-        return W
+    def matrices(self, padded_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """W_b and W_b^T (both C-contiguous), from the weights with a 0 appended (index −1: no edge)."""
+        rows, cols = self.shape
+        return padded_weight[self.entries].reshape(rows, cols), padded_weight[self.transposed_entries].reshape(cols, rows)
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,11 @@ def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
         cols, col_of = np.unique(source[edges], return_inverse=True)
         if count < DENSITY * rows.size * cols.size:
             continue
-        blocks.append(DenseBlock(_index(rows), _index(cols), (rows.size, cols.size), edges, row_of * cols.size + col_of))
+        places = row_of * cols.size + col_of
+        entries = np.full(rows.size * cols.size, -1, dtype=np.int64)
+        entries[places] = edges
+        transposed = entries.reshape(rows.size, cols.size).T.ravel()
+        blocks.append(DenseBlock(_index(rows), _index(cols), (rows.size, cols.size), edges, places, entries, transposed))
         targets.append(group_key // len(levels))
         sources.append(group_key % len(levels))
         dense[edges] = True
@@ -181,31 +191,40 @@ def _pointers(owner: np.ndarray, n_nodes: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_nodes))]).astype(np.int64)
 
 
-def seed_forward(pairs, a: np.ndarray, z: np.ndarray) -> None:
-    """a[R] = Σ_b W_b z[C] over the (block, W_b) `pairs` of one target level (eq. 5.48's dense part)."""
-    _seed(a, [(W, z[block.cols], block.rows) for block, W in pairs])
+def seed_forward(pairs, a: np.ndarray, z: np.ndarray, product) -> None:
+    """a[R] = Σ_b W_b z[C] over the (block, W_b, W_b^T) `pairs` of one target level (eq. 5.48's dense part).
+
+    ``product(left, right, out)`` computes ``out[...] = left @ right`` (the kernels' threads share it).
+    """
+    _seed(a, [(W, z[block.cols], block.rows) for block, W, _ in pairs], product)
 
 
-def seed_backward(pairs, z: np.ndarray, delta: np.ndarray, grad: np.ndarray) -> None:
+def seed_backward(pairs, z: np.ndarray, delta: np.ndarray, grad: np.ndarray, product) -> None:
     """δ[C] = Σ_b W_b^T δ[R] over the `pairs` of one source level (eq. 5.56's dense part), and their ∂E/∂w (eq. 5.53)."""
-    for block, _ in pairs:
-        grad[block.edges] = (delta[block.rows] @ z[block.cols].T).ravel()[block.places]
-    _seed(delta, [(W.T, delta[block.rows], block.cols) for block, W in pairs])
+    for block, _, _ in pairs:
+        rows = delta[block.rows]
+        outer = np.empty(block.shape, dtype=delta.dtype)
+        product(rows, z[block.cols].T, outer)  # Σ_n δ_j z_i for every (j, i) of the block
+        grad[block.edges] = outer.ravel()[block.places]
+    _seed(delta, [(W_T, delta[block.rows], block.cols) for block, _, W_T in pairs], product)
 
 
-def _seed(target: np.ndarray, products) -> None:
+def _seed(target: np.ndarray, products, product) -> None:
     """target[index] = Σ left @ right over `products` (left, right, index); rows only some reach start from 0."""
-    if len(products) == 1:
-        left, right, index = products[0]
-        if isinstance(index, slice):
-            np.dot(left, right, out=target[index])  # straight into the rows: no temporary
-        else:
-            target[index] = left @ right
-        return
-    rows = np.arange(target.shape[0])
-    target[np.unique(np.concatenate([rows[index] for _, _, index in products]))] = 0.0
+    single = len(products) == 1
+    if not single:
+        rows = np.arange(target.shape[0])
+        target[np.unique(np.concatenate([rows[index] for _, _, index in products]))] = 0.0
     for left, right, index in products:
-        target[index] += left @ right
+        if single and isinstance(index, slice):
+            product(left, right, target[index])  # straight into the rows: no temporary
+            continue
+        part = np.empty((left.shape[0], right.shape[1]), dtype=target.dtype)
+        product(left, right, part)
+        if single:
+            target[index] = part
+        else:
+            target[index] += part
 
 
 # -- BLAS threads -------------------------------------------------------------------------------------
@@ -214,7 +233,7 @@ _BLAS = {"lock": threading.Lock(), "controller": None, "limiter": None, "users":
 
 
 def blas_limits_available() -> bool:
-    """Whether threadpoolctl is installed (it holds BLAS to the engine's thread count)."""
+    """Whether threadpoolctl is installed (it holds BLAS to one thread inside the engine's threads)."""
     try:
         import threadpoolctl  # noqa: F401
     except ImportError:
@@ -223,20 +242,21 @@ def blas_limits_available() -> bool:
 
 
 @contextmanager
-def blas_threads(threads: int):
-    """numpy's BLAS limited to `threads` threads while any pass is inside; the first pass in sets the limit.
+def one_blas_thread():
+    """numpy's and scipy's BLAS on one thread while any pass is inside (the engine's own threads split the products).
 
-    The limit is process-wide: passes running at once share the first one's,
-    and the last one out restores the previous setting.
+    The setting is process-wide: the first pass in sets it, the last one out
+    restores what was there before.
     """
     state = _BLAS
     with state["lock"]:
         if state["users"] == 0:
             if state["controller"] is None:
+                import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls: loaded, so limited too)
                 from threadpoolctl import ThreadpoolController
 
                 state["controller"] = ThreadpoolController()
-            state["limiter"] = state["controller"].limit(limits=threads, user_api="blas")
+            state["limiter"] = state["controller"].limit(limits=1, user_api="blas")
         state["users"] += 1
     try:
         yield

@@ -128,8 +128,8 @@ class CompiledNetwork:
     backend : str
         ``"numba"`` or ``"numpy"``.
     threads : int or None
-        Threads for the numba backend (None: numba's default, all cores), and
-        for BLAS in the dense products.
+        Threads for the numba backend (None: numba's default, all cores),
+        also splitting the dense products (BLAS on one thread inside each).
     dense_edges : int
         Edges run as dense matrix products (see ``dense`` in :func:`compile_network`).
     workspaces : Workspaces
@@ -517,7 +517,8 @@ def compile_network(
         called once per node (numba) or per level (numpy).
     threads : int, optional
         Threads for the numba backend (default: numba's, i.e. all cores);
-        they also bound numpy's BLAS threads during the dense products.
+        the dense products' rows are split over the same threads, BLAS
+        running on one thread inside each.
     dense : {"auto", True, False}, default "auto"
         Dense blocks (numba backend, :mod:`graphbp.compiled.dense_blocks`):
         the edges from one topological level into another that fill at least
