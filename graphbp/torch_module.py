@@ -298,7 +298,8 @@ class _CompiledPass(torch.autograd.Function if torch is not None else object):
 
     @staticmethod
     def forward(ctx, module, X, weight, bias):
-        theta = torch.cat([weight.detach(), bias.detach()]).double().numpy()
+        # In numpy: torch.cat would run on torch's own thread pool, whose threads then spin beside the kernels'.
+        theta = np.concatenate([weight.detach().numpy(), bias.detach().numpy()]).astype(np.float64, copy=False)
         engine = module._loaded_engine(theta, _numpy_dtype(weight.dtype))
         lease = _Lease(engine.workspaces.give, engine.workspaces.take(X.shape[0]))
         z = engine._forward(X.detach().numpy(), lease.value)[1]

@@ -3,8 +3,10 @@
 ``graphbp.compile(G)`` reads the graph once (:mod:`.layout`) and returns a
 :class:`CompiledNetwork` whose passes run either the numba kernels
 (:mod:`.kernels_numba`, a loop over nodes with the batch innermost, threads
-over the batch) or, without numba, level-scheduled scipy sparse products
-(:mod:`.kernels_numpy`). Results are the reference's to rounding.
+over the batch; on layered graphs the edges between two nearly fully joined
+levels as matrix products, :mod:`.dense_blocks`) or, without numba,
+level-scheduled scipy sparse products (:mod:`.kernels_numpy`). Results are the
+reference's to rounding.
 """
 
 from .engine import ArrayMapping, CompiledNetwork, compile_network, numba_available

@@ -127,7 +127,31 @@ def _index(positions: np.ndarray) -> slice | np.ndarray:
 
 
 def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
-    """The dense blocks of `layout`: (target level, source level) groups of ≥ `min_edges` edges filling ≥ DENSITY."""
+    """The dense blocks of `layout`: (target level, source level) groups of ≥ `min_edges` edges filling ≥ DENSITY.
+
+    Parameters
+    ----------
+    layout : Layout
+        The compiled network's arrays (:func:`graphbp.network_layout.build_layout`).
+    min_edges : int, default 1
+        Smaller groups stay with the per-node kernels.
+
+    Returns
+    -------
+    BlockPlan
+        Possibly without blocks.
+
+    Examples
+    --------
+    >>> import graphbp
+    >>> from graphbp.network_layout import build_layout
+    >>> G = graphbp.mlp([2, 3, 1], seed=0)
+    >>> plan = plan_blocks(build_layout(G, graphbp.read_network(G)))
+    >>> [block.shape for block in plan.blocks], plan.dense_edges   # inputs → hidden, hidden → output
+    ([(3, 2), (1, 3)], 9)
+    >>> plan.blocks[0].rows, plan.blocks[0].cols                    # contiguous positions: slices, no copies
+    (slice(2, 5, None), slice(0, 2, None))
+    """
     levels = level_units(layout)
     unit_level = np.empty(len(layout.unit_code), dtype=np.int64)
     for level, units in enumerate(levels):

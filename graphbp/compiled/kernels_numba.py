@@ -7,6 +7,11 @@ chunk of a streamed batch. Per edge the forward pass reads one row z_i
 of eq. 5.56 and for ∂E/∂w_kj = Σ_n δ_k z_j (eq. 5.53): two rows of N numbers
 per edge, which is what bounds the speed on large graphs (memory traffic).
 
+The units are taken in topological order, or in level order when dense
+blocks (:mod:`.dense_blocks`) run part of the edges as matrix products; then
+``seeded`` rows start from the block's part of a_j (forward) or of
+Σ_k w_kj δ_k (backward) instead of 0.
+
 Importing this module needs numba; :mod:`graphbp.compiled.engine` falls back to
 :mod:`graphbp.compiled.kernels_numpy` without it. ``cache=True`` keeps the
 compiled machine code between processes.
