@@ -26,8 +26,8 @@ pytestmark = pytest.mark.usefixtures("numba")
 
 
 def _layered():
-    """Blocks of 40 x 40 = 1,600 edges (≥ MIN_BLOCK_EDGES): the graph "auto" runs with dense blocks."""
-    return skip_mlp([8, 40, 40, 40, 6], p_skip=0.05, seed=3)
+    """Blocks of 72 x 72 = 5,184 edges (≥ MIN_BLOCK_EDGES): the graph "auto" runs with dense blocks."""
+    return skip_mlp([8, 72, 72, 72, 6], p_skip=0.05, seed=3)
 
 
 def _partly_dense(seed=0):
@@ -58,8 +58,8 @@ def _partly_dense(seed=0):
 def test_auto_takes_dense_blocks_on_layered_graphs_only():
     layered = graphbp.compile(_layered())
     assert layered.dense_edges >= layered.layout.n_edges / 2
-    # The two 40 x 40 layer pairs; 8 x 40 and 40 x 6 are under MIN_BLOCK_EDGES, the skips are too sparse.
-    assert [block.shape for block in layered.kernels.plan.blocks] == [(40, 40), (40, 40)]
+    # The two 72 x 72 layer pairs; 8 x 72 and 72 x 6 are under MIN_BLOCK_EDGES, the skips are too sparse.
+    assert [block.shape for block in layered.kernels.plan.blocks] == [(72, 72), (72, 72)]
     randwire = random_dag(300, k=8, p=0.75, n_inputs=6, n_outputs=4, seed=13)
     assert graphbp.compile(randwire).dense_edges == 0
     assert graphbp.compile(_layered(), dense=False).dense_edges == 0

@@ -44,9 +44,10 @@ __all__ = [
 # runs ~8x more flops per second than the per-edge loop here, so a quarter full is still a clear gain.
 DENSITY = 0.25
 
-# With dense="auto", groups smaller than this stay with the per-node kernels (a product's own
-# overhead, and the gather of its rows, would eat the gain).
-MIN_BLOCK_EDGES = 1024
+# With dense="auto", groups smaller than this stay with the per-node kernels: a block cuts the
+# kernels' run at its levels (one more thread-pool launch each way), which small products do not repay
+# (the 48-wide layers of bench.py's layered S graph run no faster as blocks on one thread, slower on two).
+MIN_BLOCK_EDGES = 4096
 
 
 @dataclass(frozen=True)

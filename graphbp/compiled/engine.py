@@ -524,7 +524,7 @@ def compile_network(
         the edges from one topological level into another that fill at least
         a quarter of their targets × sources run as matrix products (BLAS),
         the rest through the per-node kernels. ``True``: every such group
-        becomes a block. ``"auto"``: only groups of at least 1,024 edges, and
+        becomes a block. ``"auto"``: only groups of at least 4,096 edges, and
         only when those hold at least half of all edges (layered graphs
         such as :func:`~graphbp.generators.skip_mlp`); otherwise (RandWire
         style graphs) the per-node kernels run every edge. ``False``: never.

@@ -43,6 +43,9 @@ warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaEx
 # Fewer samples than this per thread are not worth a thread.
 MIN_BLOCK = 16
 
+# Dense products of fewer multiply-adds than this (~0.05 ms on one core) run on one thread: a launch costs more.
+MIN_SPLIT_PRODUCT = 1 << 21
+
 # numba's default "workqueue" threading layer aborts when two Python threads launch parallel
 # kernels at once; a launch already uses every core, so launches from threads take turns.
 _PARALLEL_LAUNCH = threading.Lock()
@@ -400,7 +403,7 @@ class NumbaKernels:
         threads = 1 if bounds is None else bounds.size - 1
 
         def product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
-            rows = self._bounds(out.shape[0], threads)
+            rows = self._bounds(out.shape[0], threads) if left.size * right.shape[1] >= MIN_SPLIT_PRODUCT else None
             if rows is None:
                 np.dot(left, right, out=out)
             else:
