@@ -22,7 +22,9 @@ O(V·N), small beside O(E·N)). Roofline = B / bytes-per-edge-sample; graphs
 whose (nodes x batch) arrays fit in cache can beat it.
 
 Engines: ``reference``; the compiled engine's ``loss_and_gradient`` (``numba``,
-``numpy``, ``float32``); ``module``, the module of :func:`graphbp.torch_module.to_torch`
+``numpy``, ``float32``; on the layered family also ``per-node``, numba with
+``dense=False``, beside ``numba``'s default ``dense="auto"``, which runs the
+layer-to-layer edges as dense blocks); ``module``, the module of :func:`graphbp.torch_module.to_torch`
 (forward, a sum-of-squares loss in torch, ``backward``); and the PyTorch baseline
 written by hand without graphbp (``torch-stacked``, ``torch-index_add``: see
 ``torch_baselines.py``). Each at 1 and 2 threads. After the table, a second one
@@ -116,7 +118,7 @@ def _load_libraries(engine: str) -> None:
         from graphbp import torch_module  # noqa: F401
 
         torch.set_num_threads(int(threads or 1))
-    if name in ("numba", "float32", "module"):
+    if name in ("numba", "per-node", "float32", "module"):
         import numba
 
         numba.set_num_threads(int(threads or 1))
@@ -148,9 +150,10 @@ def _engine_runner(engine: str, G, X, T):
             loss.backward()
 
         return seconds, step
-    backend, dtype = {"numba": ("numba", np.float64), "float32": ("numba", np.float32), "numpy": ("numpy", np.float64)}[name]
+    backend, dtype, dense = {"numba": ("numba", np.float64, "auto"), "per-node": ("numba", np.float64, False),
+                             "float32": ("numba", np.float32, "auto"), "numpy": ("numpy", np.float64, False)}[name]
     start = time.perf_counter()
-    compiled = graphbp.compile(G, dtype=dtype, backend=backend, threads=threads)
+    compiled = graphbp.compile(G, dtype=dtype, backend=backend, threads=threads, dense=dense)
     seconds = time.perf_counter() - start
     return seconds, lambda: compiled.loss_and_gradient(X, T)
 
@@ -210,8 +213,10 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
 
 
-def engines_for(size: str, has_torch: bool) -> list[str]:
+def engines_for(family: str, has_torch: bool) -> list[str]:
     engines = ["reference", "numba@1", "numba@2", "numpy@1", "float32@1", "float32@2"]
+    if family == "layered":  # the per-node kernels alone, beside the dense blocks that "auto" takes there
+        engines[3:3] = ["per-node@1", "per-node@2"]
     if has_torch:
         engines += [f"{name}@{threads}" for name in ("module", *HAND_WRITTEN) for threads in (1, 2)]
     return engines
@@ -263,7 +268,7 @@ def main(argv=None) -> int:
             build_seconds = time.perf_counter() - start
             E, V, N = G.number_of_edges(), G.number_of_nodes(), X.shape[0]
             results = {}
-            for engine in engines_for(size, has_torch):
+            for engine in engines_for(family, has_torch):
                 name, _, threads = engine.partition("@")
                 if name == "reference" and previous and previous[1] * E / previous[0] > args.reference_limit:
                     estimate = previous[1] * E / previous[0]
