@@ -22,9 +22,8 @@ O(V·N), small beside O(E·N)). Roofline = B / bytes-per-edge-sample; graphs
 whose (nodes x batch) arrays fit in cache can beat it.
 
 Engines: ``reference``; the compiled engine's ``loss_and_gradient`` (``numba``,
-``numpy``, ``float32``; on the layered family also ``per-node``, numba with
-``dense=False``, beside ``numba``'s default ``dense="auto"``, which runs the
-layer-to-layer edges as dense blocks); ``module``, the module of :func:`graphbp.torch_module.to_torch`
+``numpy``, ``float32``; where ``dense="auto"`` runs dense blocks — the layered
+graphs from M up — also ``per-node``, numba with ``dense=False``); ``module``, the module of :func:`graphbp.torch_module.to_torch`
 (forward, a sum-of-squares loss in torch, ``backward``); and the PyTorch baseline
 written by hand without graphbp (``torch-stacked``, ``torch-index_add``: see
 ``torch_baselines.py``). Each at 1 and 2 threads. After the table, a second one
@@ -213,13 +212,21 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
 
 
-def engines_for(family: str, has_torch: bool) -> list[str]:
+def engines_for(G, has_torch: bool) -> list[str]:
     engines = ["reference", "numba@1", "numba@2", "numpy@1", "float32@1", "float32@2"]
-    if family == "layered":  # the per-node kernels alone, beside the dense blocks that "auto" takes there
+    if _dense_blocks_taken(G):  # then the per-node kernels alone too, beside them
         engines[3:3] = ["per-node@1", "per-node@2"]
     if has_torch:
         engines += [f"{name}@{threads}" for name in ("module", *HAND_WRITTEN) for threads in (1, 2)]
     return engines
+
+
+def _dense_blocks_taken(G) -> bool:
+    """Whether the compiled engine's dense="auto" runs part of G's edges as dense blocks."""
+    from graphbp.compiled.dense_blocks import auto_plan
+    from graphbp.network_layout import build_layout
+
+    return graphbp.compiled.numba_available() and auto_plan(build_layout(G, graphbp.read_network(G))) is not None
 
 
 def _faster_hand_written(results: dict, threads: str):
@@ -268,7 +275,7 @@ def main(argv=None) -> int:
             build_seconds = time.perf_counter() - start
             E, V, N = G.number_of_edges(), G.number_of_nodes(), X.shape[0]
             results = {}
-            for engine in engines_for(family, has_torch):
+            for engine in engines_for(G, has_torch):
                 name, _, threads = engine.partition("@")
                 if name == "reference" and previous and previous[1] * E / previous[0] > args.reference_limit:
                     estimate = previous[1] * E / previous[0]

@@ -36,7 +36,7 @@ import numpy as np
 from ..network_layout import Layout, level_units
 
 __all__ = [
-    "DENSITY", "MIN_BLOCK_EDGES", "DenseBlock", "BlockPlan", "plan_blocks", "seed_forward", "seed_backward",
+    "DENSITY", "MIN_BLOCK_EDGES", "DenseBlock", "BlockPlan", "plan_blocks", "auto_plan", "seed_forward", "seed_backward",
     "one_blas_thread", "blas_limits_available",
 ]
 
@@ -209,6 +209,12 @@ def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
         succ_index=layout.succ_index[succ_kept],
         succ_edge=layout.succ_edge[succ_kept],
     )
+
+
+def auto_plan(layout: Layout) -> BlockPlan | None:
+    """``dense="auto"``'s choice: the groups of ≥ MIN_BLOCK_EDGES edges, if they hold at least half of all edges; else None."""
+    plan = plan_blocks(layout, min_edges=MIN_BLOCK_EDGES)
+    return plan if plan.blocks and 2 * plan.dense_edges >= layout.n_edges else None
 
 
 def _pointers(owner: np.ndarray, n_nodes: int) -> np.ndarray:

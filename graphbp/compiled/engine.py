@@ -22,7 +22,7 @@ from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
 from ..losses import output_columns
 from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
-from .dense_blocks import MIN_BLOCK_EDGES, blas_limits_available, plan_blocks
+from .dense_blocks import auto_plan, blas_limits_available, plan_blocks
 from .kernels_numpy import LevelKernels
 from ..network_layout import build_layout, checked_vector, read_values, write_values
 
@@ -189,10 +189,10 @@ class CompiledNetwork:
             if dense is True:
                 raise GraphBPError("dense=True needs threadpoolctl (pip install 'graphbp[fast]')")
             return None
-        plan = plan_blocks(self.layout, min_edges=1 if dense is True else MIN_BLOCK_EDGES)
-        if not plan.blocks or (dense == "auto" and 2 * plan.dense_edges < self.layout.n_edges):
-            return None
-        return plan
+        if dense == "auto":
+            return auto_plan(self.layout)
+        plan = plan_blocks(self.layout)
+        return plan if plan.blocks else None
 
     @property
     def dense_edges(self) -> int:

@@ -110,7 +110,7 @@ _T3, _T5, _T7, _T9 = -1.0 / 3, 2.0 / 15, -17.0 / 315, 62.0 / 2835
 _T11, _T13, _T15, _T17 = -1382.0 / 155925, 21844.0 / 6081075, -929569.0 / 638512875, 6404582.0 / 10854718875
 
 
-@njit(_SCALAR, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST)
 def vector_tanh(a):
     """tanh(a) in arithmetic and one exp, which LLVM vectorizes (libm's tanh it calls one number at a time).
 
