@@ -7,6 +7,7 @@ import pytest
 
 import graphbp
 from graphbp.generators import random_dag
+from optional import require
 
 THREADS, CALLS = 4, 12
 
@@ -48,7 +49,7 @@ def _run_together(work, count):
 @pytest.mark.parametrize("backend, dense", [("numba", False), ("numba", True), ("numpy", False)])
 def test_threads_sharing_one_compiled_network(backend, dense):
     if backend == "numba":
-        pytest.importorskip("numba")
+        require("numba")
     G = _graph()
     net = graphbp.compile(G, backend=backend, dense=dense)
     assert (net.dense_edges > 0) == dense  # dense=True: every quarter-full group of edges a matrix product
