@@ -62,7 +62,7 @@ def test_auto_takes_dense_blocks_on_layered_graphs_only():
     assert [block.shape for block in layered.kernels.plan.blocks] == [(72, 72), (72, 72)]
     randwire = random_dag(300, k=8, p=0.75, n_inputs=6, n_outputs=4, seed=13)
     assert graphbp.compile(randwire).dense_edges == 0
-    assert graphbp.compile(_layered(), dense=False).dense_edges == 0
+    assert graphbp.compile(_layered(), dense=False).dense_edges == 0 == graphbp.compile(_layered(), dense=0).dense_edges
     assert graphbp.compile(_layered(), backend="numpy").dense_edges == 0
     # Forced on, the small groups of the irregular graph become blocks too.
     assert graphbp.compile(_partly_dense(), dense="auto").dense_edges == 0

@@ -148,8 +148,9 @@ class CompiledNetwork:
             raise GraphBPError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
         if backend == "numba" and not numba_available():
             raise GraphBPError("backend='numba' needs numba: pip install 'graphbp[fast]' (or use backend='numpy')")
-        if dense not in ("auto", True, False):
+        if isinstance(dense, str) and dense != "auto" or dense not in ("auto", True, False):
             raise GraphBPError(f"dense must be 'auto', True or False, got {dense!r}")
+        dense = dense if isinstance(dense, str) else bool(dense)  # 0 and 1 read as False and True
         self.graph, self.weight = G, weight
         self.network = read_network(G, weight)
         self.layout = build_layout(G, self.network)
