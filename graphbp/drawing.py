@@ -173,19 +173,24 @@ def _points_per_unit(ax) -> np.ndarray:
 
 
 def _bends(positions, edgelist, scale, radius, bounds) -> dict:
-    """Edge -> arc curvature: the least bend (either side) that keeps the arc `radius` + a few points
-    clear of every node it does not touch, measured in points on the drawing.
+    """Edge -> its course: an arc curvature (float), or the waypoints (tuple of (x, y)) of a routed edge.
 
-    The arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
-    `rad` × the chord off the midpoint), sampled here; a bend that leaves
-    `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not taken; when
-    no bend clears every node, the one passing farthest from them is taken
-    (dense graphs: a few edges may then graze a node).
+    An arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
+    `rad` × the chord off the midpoint), sampled here; the least bend (either
+    side) that keeps it `radius` + a few points clear of every node it does not
+    touch, measured in points on the drawing, is taken; a bend that leaves
+    `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not. When no arc
+    clears every node (a long edge across full columns), the edge is routed
+    instead (see :func:`_route`) through the gaps of the columns it crosses;
+    only when that fails too (an edge running right to left, between the bands
+    of a folded layout) is the arc passing farthest from the nodes taken.
     """
     low, high = np.array([bounds[0][0], bounds[1][0]]) * scale, np.array([bounds[0][1], bounds[1][1]]) * scale
     nodes = list(positions)
     points = np.array([positions[n] for n in nodes], dtype=float) * scale
     index = {n: r for r, n in enumerate(nodes)}
+    need = radius + _CLEARANCE_POINTS
+    columns = _node_columns(points, radius)
     t = np.linspace(0.0, 1.0, 41)[:, None]
     bends = {}
     for i, j in edgelist:
@@ -198,14 +203,98 @@ def _bends(positions, edgelist, scale, radius, bounds) -> dict:
             control = (start + end) / 2 + rad * normal
             curve = (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t**2 * end
             inside = not ((curve < low).any() or (curve > high).any())
-            return np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2), initial=np.inf), inside
+            return _distance(curve, others), inside
 
         choices = [side * rad for rad in _BENDS for side in (1, -1)]
         scores = {rad: clearance(rad) for rad in choices}
         inside = [rad for rad in choices if scores[rad][1]] or choices[:2]
-        bends[(i, j)] = next((rad for rad in inside if scores[rad][0] >= radius + _CLEARANCE_POINTS),
-                             max(inside, key=lambda rad: scores[rad][0]))
+        bend = next((rad for rad in inside if scores[rad][0] >= need), max(inside, key=lambda rad: scores[rad][0]))
+        if scores[bend][0] < need:
+            waypoints = _route(start, end, columns, need, low[1], high[1])
+            if waypoints is not None and _distance(_route_curve(start, end, waypoints), others) > scores[bend][0]:
+                bend = tuple(map(tuple, waypoints / scale))
+        bends[(i, j)] = bend
     return bends
+
+
+def _distance(curve, others) -> float:
+    """Least distance from the points of `curve` to the points `others` (inf when there are none)."""
+    return float(np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2), initial=np.inf))
+
+
+def _node_columns(points, radius) -> list[tuple[float, np.ndarray]]:
+    """(x, sorted heights of its nodes) of each column of nodes: nodes less than a circle apart in x share one."""
+    columns: list[list] = []
+    for x, y in sorted(map(tuple, points)):
+        if columns and x - columns[-1][0][-1] < radius:
+            columns[-1][0].append(x)
+            columns[-1][1].append(y)
+        else:
+            columns.append([[x], [y]])
+    return [(float(np.mean(xs)), np.sort(ys)) for xs, ys in columns]
+
+
+def _route(start, end, columns, need, bottom, top) -> np.ndarray | None:
+    """Waypoints (in points) of an edge from `start` to `end` through one gap of each column it crosses.
+
+    A gap is the middle between two nodes of a column at least 2 × `need`
+    apart, or `need` above its top node or below its bottom one (kept within
+    `bottom`, `top`); the gaps chosen are those of least vertical travel
+    (a shortest path over the columns, by dynamic programming). None when the
+    edge does not run left to right or crosses no column.
+    """
+    crossed = [(x, ys) for x, ys in columns if start[0] + need < x < end[0] - need]
+    if not crossed:
+        return None
+    lanes = []
+    for x, ys in crossed:
+        gaps = [(a + b) / 2 for a, b in zip(ys[:-1], ys[1:]) if b - a >= 2 * need]
+        gaps += [y for y in (ys[0] - need * 1.3, ys[-1] + need * 1.3) if bottom <= y <= top]
+        if not gaps:
+            return None
+        lanes.append((x, np.array(gaps)))
+    # Shortest vertical travel, column by column: cost[k] is the least travel to reach gap k of this column.
+    cost, back, previous = np.zeros(1), [], np.array([start[1]])
+    for _, gaps in lanes:
+        total = cost[:, None] + np.abs(gaps[None, :] - previous[:, None])
+        back.append(np.argmin(total, axis=0))
+        cost, previous = np.min(total, axis=0), gaps
+    k = int(np.argmin(cost + np.abs(previous - end[1])))
+    chosen = []
+    for (x, gaps), pointer in zip(reversed(lanes), reversed(back)):
+        chosen.append((x, gaps[k]))
+        k = int(pointer[k])
+    return np.array(chosen[::-1])
+
+
+def _route_segments(start, end, waypoints) -> list[np.ndarray]:
+    """The cubic Bézier pieces (4 × 2 control points each) of a routed edge: through each waypoint
+    horizontally, so that it crosses a column in the middle of its gap, with handles half a step long."""
+    stops = [np.asarray(start, float), *np.asarray(waypoints, float), np.asarray(end, float)]
+    pieces = []
+    for a, b in zip(stops[:-1], stops[1:]):
+        handle = np.array([(b[0] - a[0]) / 2, 0.0])
+        pieces.append(np.array([a, a + handle, b - handle, b]))
+    return pieces
+
+
+def _route_curve(start, end, waypoints, samples: int = 25) -> np.ndarray:
+    """Points along a routed edge, `samples` per piece."""
+    t = np.linspace(0.0, 1.0, samples)[:, None]
+    weights = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3]
+    return np.vstack([sum(w * p for w, p in zip(weights, piece)) for piece in _route_segments(start, end, waypoints)])
+
+
+def _route_path(start, end, waypoints, trim: float):
+    """The matplotlib Path of a routed edge in layout units, ending `trim` units short of each node centre
+    (it leaves and meets the nodes horizontally, so the arrow's tip lands on the circle)."""
+    from matplotlib.path import Path
+
+    start, end = np.asarray(start, float) + [trim, 0.0], np.asarray(end, float) - [trim, 0.0]
+    pieces = _route_segments(start, end, waypoints)
+    vertices = [pieces[0][0], *(point for piece in pieces for point in piece[1:])]
+    codes = [Path.MOVETO] + [Path.CURVE4] * (len(vertices) - 1)
+    return Path(vertices, codes)
 
 
 def _by_bend(bends) -> dict:
@@ -216,11 +305,22 @@ def _by_bend(bends) -> dict:
 
 
 def _draw_edges(G, positions, bends, ax, width, **style) -> dict:
-    """Edges as arrows (edge -> FancyArrowPatch), bent as `bends` says (see :func:`_bends`)."""
+    """Edges as arrows (edge -> FancyArrowPatch), bent or routed as `bends` says (see :func:`_bends`)."""
+    from matplotlib.patches import FancyArrowPatch
+
     edgelist = list(bends)
     width = dict(zip(edgelist, np.broadcast_to(width, len(edgelist))))
     arrows = {}
     for bend, edges in _by_bend(bends).items():
+        if isinstance(bend, tuple):
+            trim = np.sqrt(style["node_size"]) / 2 / _points_per_unit(ax)[0]
+            for i, j in edges:
+                arrows[i, j] = FancyArrowPatch(
+                    path=_route_path(positions[i], positions[j], bend, trim), arrowstyle="-|>",
+                    mutation_scale=style["arrowsize"], color=style["edge_color"], linewidth=width[i, j],
+                    alpha=style.get("alpha"), zorder=1)
+                ax.add_patch(arrows[i, j])
+            continue
         patches = nx.draw_networkx_edges(G, positions, edgelist=edges, width=[width[e] for e in edges], ax=ax,
                                          arrows=True, arrowstyle="-|>", connectionstyle=_ARC.format(rad=bend),
                                          **style)
@@ -320,7 +420,8 @@ def draw(
         patch) and ``"terms"`` (edge j→k -> Text); ``"equation"`` (the eq. 5.56
         Text box, or None); ``"colorbar"`` (or None); ``"key"`` (the Text
         naming abbreviated nodes, or None); ``"note"`` (the Text saying what
-        was left out, or None); ``"bends"`` (edge -> arc curvature used).
+        was left out, or None); ``"bends"`` (edge -> arc curvature used, or
+        the waypoints of an edge routed round the columns it crosses).
 
     Raises
     ------
@@ -534,7 +635,12 @@ def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
             lines.append(line)
             continue
         body = line.strip("$").replace(r"\left(", "(").replace(r"\right)", ")")
-        pieces = re.split(r"(?= \+ |,\\ )", body)
+        pieces: list[str] = []
+        for piece in re.split(r"(?= \+ |,\\ )", body):
+            if pieces and _open_braces(pieces[-1]):  # inside a name such as \mathrm{(0,\ 1)}: not a break
+                pieces[-1] += piece
+            else:
+                pieces.append(piece)
         current = ""
         for piece in pieces:
             if current and _text_points(f"${current}{piece}$", fontsize, ax)[0] > room:
@@ -544,6 +650,11 @@ def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
                 current += piece
         lines.append(f"${current}$")
     return "\n".join(lines)
+
+
+def _open_braces(mathtext: str) -> int:
+    """How many groups `mathtext` opens and leaves open (escaped braces \\{ \\} are text, not groups)."""
+    return len(re.findall(r"(?<!\\){", mathtext)) - len(re.findall(r"(?<!\\)}", mathtext))
 
 
 def _footer(ax, text: str, fontsize: float, edge_color) -> object:
@@ -597,9 +708,16 @@ def _extent(text, renderer):
 
 
 def _edge_texts(G, positions, bends, texts, ax, fontsize, label_pos, bbox) -> dict:
-    """Edge -> Text placed on its (bent) arrow, `label_pos` of the way from the head."""
+    """Edge -> Text placed on its (bent or routed) arrow, `label_pos` of the way from the head."""
     placed = {}
     for bend, edges in _by_bend(bends).items():
+        if isinstance(bend, tuple):
+            for i, j in edges:
+                curve = _route_curve(positions[i], positions[j], bend)
+                along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(curve, axis=0).T))])
+                x, y = curve[np.searchsorted(along, (1 - label_pos) * along[-1])]
+                placed[i, j] = ax.text(x, y, texts[i, j], fontsize=fontsize, ha="center", va="center", bbox=bbox)
+            continue
         placed.update(nx.draw_networkx_edge_labels(
             G, positions, edge_labels={e: texts[e] for e in edges}, font_size=fontsize, label_pos=label_pos,
             connectionstyle=_ARC.format(rad=bend), ax=ax, bbox=bbox, rotate=False,
