@@ -483,7 +483,7 @@ def draw(
     ax.set_axis_off()
     box = ax.get_position()
     shrink = 1.0
-    for _ in range(4):
+    for attempt in range(4):
         # Names that do not fit go in a key under the axes, which takes room from the axes, which shrinks the
         # circles: decide the names for a slightly smaller circle until the drawn circle holds them all.
         ax.set_position(box)
@@ -506,7 +506,7 @@ def draw(
         _stack_footers(ax, footers, drawn["colorbar"])
         _fit_footers(ax, footers)
         diameter = _diameter(ax, labelled)
-        if all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
+        if attempt == 3 or all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
             break
         for text in footers:
             text.remove()
@@ -652,6 +652,27 @@ def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
     return "\n".join(lines)
 
 
+def _fit_title(ax, title: str, fontsize: float = 10.0):
+    """``ax.set_title`` at a smaller font (down to MIN_FONT), then broken at spaces, until each line is narrower
+    than the figure: a title never runs off the figure's sides."""
+    box, width = ax.get_position(), ax.figure.get_figwidth() * 72.0
+    centre = (box.x0 + box.x1) / 2 * width  # a title is centred on its axes, not on the figure
+    room = 2 * min(centre, width - centre) - 24  # 12 points clear of each side
+    while fontsize > MIN_FONT and max(_text_points(line, fontsize, ax)[0] for line in title.split("\n")) > room:
+        fontsize = max(MIN_FONT, fontsize - 0.5)
+    lines = []
+    for line in title.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            if current and _text_points(f"{current} {word}", fontsize, ax)[0] > room:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    return ax.set_title("\n".join(lines), fontsize=fontsize)
+
+
 def _open_braces(mathtext: str) -> int:
     """How many groups `mathtext` opens and leaves open (escaped braces \\{ \\} are text, not groups)."""
     return len(re.findall(r"(?<!\\){", mathtext)) - len(re.findall(r"(?<!\\)}", mathtext))
@@ -730,18 +751,23 @@ def _edge_texts(G, positions, bends, texts, ax, fontsize, label_pos, bbox) -> di
 def _declutter(ax, drawn, node_size) -> dict:
     """Hide the value labels, term boxes and edge labels that would cover a kept text or another node.
 
-    Names, the equation box, the key and the colour bar always stay; then, in
-    this order, each value label, term box and edge label is kept only if its
-    box is inside the figure and overlaps nothing kept so far and no node
-    circle other than its own.
+    Every text already in the figure stays (names, the equation box, the key,
+    the colour bar's ticks, other panels' texts); then, in this order, each
+    value label, term box and edge label is kept only if its box is inside the
+    figure and overlaps nothing kept so far and no node circle other than its own.
     Returns how many of each kind were hidden.
     """
+    from matplotlib.text import Text
+
     ax.figure.canvas.draw()  # networkx places edge labels on their arcs only when drawn
     renderer = ax.figure.canvas.get_renderer()
     radius_px = np.sqrt(node_size) / 2 * ax.figure.dpi / 72.0
     figure = ax.figure.bbox
     centres = {n: ax.transData.transform(p) for n, p in drawn["pos"].items()}
-    kept = [_extent(t, renderer) for t in (*drawn["names"].values(), drawn["equation"], drawn["key"]) if t is not None]
+    deciding = {id(t) for kind in ("labels", "terms", "edge_labels") for t in drawn[kind].values()}
+    # Everything already shown stays: names, the equation box, the key, colour-bar ticks, other panels' texts.
+    kept = [_extent(t, renderer) for t in ax.figure.findobj(Text)
+            if id(t) not in deciding and t.get_visible() and t.get_text().strip()]
     left_out = {}
     for kind, texts in (("value labels", drawn["labels"]), ("term boxes", drawn["terms"]),
                         ("edge labels", drawn["edge_labels"])):
@@ -856,9 +882,8 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
                                          "lw": 0.6})
     drawn["terms"] = drawn["local_labels"]  # placed among the other texts like eq. 5.56's term boxes
     left_out = _declutter(ax, {**drawn, "labels": {}, "edge_labels": {}}, node_size)
-    if left_out["term boxes"]:
-        ax.text(0.0, 0.0, f"{left_out['term boxes']} local derivatives left out where they would cover other text",
-                transform=ax.transAxes, fontsize=MIN_FONT, va="top")
+    if left_out["term boxes"]:  # said in the listing, which has room for one more line
+        listing.set_text(f"{listing.get_text()}\n({left_out['term boxes']} w·h' labels hidden for room)")
     drawn["listing"] = listing
     drawn["path_sum"] = summed
     return drawn
@@ -880,7 +905,8 @@ def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=Non
     Returns
     -------
     dict
-        ``"image"``: the AxesImage; ``"ticks"``: the column tick labels.
+        ``"image"``: the AxesImage; ``"ticks"``: the column tick labels
+        (every k-th column's when all would overlap).
 
     Examples
     --------
@@ -896,8 +922,13 @@ def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=Non
     ax = plt.gca() if ax is None else ax
     limit = float(np.abs(matrix).max()) or 1.0
     image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    # A label every k-th cell, k such that two labels are a line and a half apart: they never overlap.
+    box = ax.get_window_extent()  # the cells are square: the longer side of the matrix sets their size
+    cell = min(box.width / len(columns), box.height / len(rows)) * 72.0 / ax.figure.dpi * 0.8  # room for a layout
+    for set_ticks, labels in ((ax.set_xticks, columns), (ax.set_yticks, rows)):
+        step = int(np.ceil(1.5 * MIN_FONT / cell))
+        set_ticks(range(0, len(labels), step), labels[::step], fontsize=MIN_FONT,
+                  **({"rotation": 90} if set_ticks == ax.set_xticks else {}))
     ax.set_title(title, fontsize=10)
     return {"image": image, "ticks": ax.get_xticklabels()}
