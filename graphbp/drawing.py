@@ -240,12 +240,15 @@ def _route(start, end, columns, need, bottom, top) -> np.ndarray | None:
     A gap is the middle between two nodes of a column at least 2 × `need`
     apart, or `need` above its top node or below its bottom one (kept within
     `bottom`, `top`); the gaps chosen are those of least vertical travel
-    (a shortest path over the columns, by dynamic programming). None when the
-    edge does not run left to right or crosses no column.
+    (a shortest path over the columns, by dynamic programming). No waypoints
+    when it crosses no column; None when the edge does not run left to right
+    or a column it crosses has no gap.
     """
-    crossed = [(x, ys) for x, ys in columns if start[0] + need < x < end[0] - need]
-    if not crossed:
+    if end[0] - start[0] < 2 * need:
         return None
+    crossed = [(x, ys) for x, ys in columns if start[0] + need < x < end[0] - need]
+    if not crossed:  # adjacent columns: leaving and meeting the nodes level clears the others of their columns
+        return np.empty((0, 2))
     lanes = []
     for x, ys in crossed:
         gaps = [(a + b) / 2 for a, b in zip(ys[:-1], ys[1:]) if b - a >= 2 * need]
@@ -483,11 +486,13 @@ def draw(
     ax.set_axis_off()
     box = ax.get_position()
     shrink = 1.0
-    for attempt in range(4):
+    for attempt in range(5):
         # Names that do not fit go in a key under the axes, which takes room from the axes, which shrinks the
-        # circles: decide the names for a slightly smaller circle until the drawn circle holds them all.
+        # circles: decide the names for a slightly smaller circle until the drawn circle holds them all; when
+        # even #k does not fit (a long chain folded into a small panel), the names are left out (last attempt).
         ax.set_position(box)
-        names_shown = _node_names(nodes, _diameter(ax, labelled) * shrink, ax) if labelled and names else {}
+        room = _diameter(ax, labelled, widest=np.inf) * shrink
+        names_shown = _node_names(nodes, room, ax) if labelled and names and attempt < 4 else {}
         footers = []
         abbreviated = {n: text for n, text in names_shown.items() if text != str(n)}
         if highlight is not None:
@@ -500,13 +505,14 @@ def draw(
         if abbreviated:
             drawn["key"] = _footer(ax, _key_text(abbreviated, ax), MIN_FONT, "0.6")
             footers.append(drawn["key"])
-        if labelled and (edge_labels or highlight is not None or len(nodes) > 15):
+        if labelled and (edge_labels or highlight is not None or len(nodes) > 15 or attempt == 4):
             drawn["note"] = _footer(ax, " ", MIN_FONT, None)  # filled in once we know what was left out
             footers.append(drawn["note"])
         _stack_footers(ax, footers, drawn["colorbar"])
         _fit_footers(ax, footers)
-        diameter = _diameter(ax, labelled)
-        if attempt == 3 or all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
+        widest = max((_text_points(text, MIN_FONT, ax)[0] + 3 for text in names_shown.values()), default=0.0)
+        diameter = _diameter(ax, labelled, widest)
+        if attempt == 4 or all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
             break
         for text in footers:
             text.remove()
@@ -558,6 +564,8 @@ def draw(
                                                                "ec": "none", "alpha": 0.8})
     drawn["bends"] = bends
     left_out = _declutter(ax, drawn, node_size)
+    if labelled and names and not names_shown:
+        left_out = {"names": len(nodes), **left_out}
     if drawn["note"] is not None:
         counts = [f"{count} {kind}" for kind, count in left_out.items() if count]
         drawn["note"].set_text(f"left out for room: {', '.join(counts)}" if counts else " ")
@@ -593,10 +601,13 @@ def _fitting_font(text: str, diameter: float, ax) -> float:
     return NAME_FONT if _text_points(text, NAME_FONT, ax)[0] <= diameter - 3 else MIN_FONT
 
 
-def _diameter(ax, labelled: bool) -> float:
-    """The node circles' diameter in points, from the spacing of the layout on the axes."""
+def _diameter(ax, labelled: bool, widest: float = 0.0) -> float:
+    """The node circles' diameter in points, from the spacing of the layout on the axes: 0.42 of it, or more
+    (up to 0.6 of it, and 34 points) where the widest name needs `widest` points."""
     scale = min(_points_per_unit(ax))
-    return float(np.clip(0.42 * scale, 6.0, 34.0)) if labelled else float(np.clip(0.3 * scale, 3.0, 12.0))
+    if not labelled:
+        return float(np.clip(0.3 * scale, 3.0, 12.0))
+    return float(np.clip(max(0.42 * scale, min(widest, 0.6 * scale)), 6.0, 34.0))
 
 
 def _node_names(nodes, diameter: float, ax) -> dict:
@@ -614,7 +625,8 @@ def _node_names(nodes, diameter: float, ax) -> dict:
 def _key_text(abbreviated: dict, ax) -> str:
     """'#1 = name   #2 = name ...' in as many lines as the axes' width needs."""
     entries = [f"{short} = {node!r}" for node, short in abbreviated.items()]
-    width = ax.get_window_extent().width * 72.0 / ax.figure.dpi
+    entries[0] = "key: " + entries[0]
+    width = ax.get_window_extent().width * 72.0 / ax.figure.dpi - 6  # the box's padding
     lines, line = [], ""
     for entry in entries:
         candidate = f"{line}   {entry}" if line else entry
@@ -622,7 +634,7 @@ def _key_text(abbreviated: dict, ax) -> str:
             lines.append(line)
             candidate = entry
         line = candidate
-    return "key: " + "\n".join([*lines, line])
+    return "\n".join([*lines, line])
 
 
 def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:

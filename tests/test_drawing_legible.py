@@ -197,8 +197,6 @@ def small_networks():
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(G=small_networks())
-@pytest.mark.xfail(reason="open: two δ labels of one panel may still overlap by a pixel or two (found, not yet fixed)",
-                   strict=False)
 def test_deltas_before_and_after_are_legible(G):
     x, t = sample_for(G)
     after = G.copy()
@@ -254,8 +252,6 @@ def test_heatmap_is_legible_at_any_size(G, square):
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(G=small_networks())
-@pytest.mark.xfail(reason="open: the key of long vertex names may run below the figure (found, not yet fixed)",
-                   strict=False)
 def test_elimination_panels_are_legible(G):
     x, _ = sample_for(G)
     drawn = draw_elimination(G, x)
@@ -271,8 +267,6 @@ def test_elimination_panels_are_legible(G):
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(G=small_networks())
-@pytest.mark.xfail(reason="open: figure_for(extra_width=4) is too narrow for the listing of long names "
-                          "(found, not yet fixed)", strict=False)
 def test_paths_of_any_network_are_legible(G):
     x, t = sample_for(G)
     result = backprop(G, x, t)
