@@ -106,6 +106,10 @@ class Activation:
     def __call__(self, a):
         return self.function(a)
 
+    def slope(self, a, z):
+        """h'(a) given also z = h(a): :attr:`output_derivative` where the entry has it, else :attr:`derivative`."""
+        return self.derivative(a) if self.output_derivative is None else self.output_derivative(a, z)
+
 
 # The table's functions are written once, against the module-level name ``np``, with numpy
 # ufuncs and arithmetic only (no np.where, no array constructors): so the same function runs

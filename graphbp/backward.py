@@ -80,7 +80,7 @@ def backward_sweep(G, net: Network, a: dict, z: dict, direct: dict) -> dict:
         else:
             (j,) = unit
             # eq. 5.56: δ_j = h'(a_j) Σ_k w_kj δ_k, plus the output's own term (eq. 5.54).
-            delta[j] = direct.get(j, 0.0) + net.activation[j].derivative(a[j]) * through[j]
+            delta[j] = direct.get(j, 0.0) + net.activation[j].slope(a[j], z[j]) * through[j]
     return delta
 
 
@@ -90,7 +90,7 @@ def loss_terms(net: Network, loss, a: dict, z: dict, T: np.ndarray) -> tuple[np.
     elementwise, groups = output_columns(net)
     slope = np.ones_like(A)
     for k in elementwise:
-        slope[:, k] = net.activation[net.outputs[k]].derivative(A[:, k])
+        slope[:, k] = net.activation[net.outputs[k]].slope(A[:, k], Y[:, k])
     direct = loss.output_delta(A, Y, T, slope, groups)
     return loss.per_sample(A, Y, T, groups), {node: direct[:, k] for k, node in enumerate(net.outputs)}
 
@@ -101,13 +101,16 @@ def prepare(G, x, t, loss, weight: str):
     return (net, *check_batch(net, x, t, loss))
 
 
-def check_batch(net: Network, x, t, loss):
-    """Validate `x`, `t` and `loss` against a network already read; return X, T, the loss and the 1-D flag."""
+def check_batch(net: Network, x, t, loss, finite: bool = True):
+    """Validate `x`, `t` and `loss` against a network already read; return X, T, the loss and the 1-D flag.
+
+    ``finite=False`` leaves NaN/inf in `x` and `t` to the caller (see :func:`graphbp.network.as_batch`).
+    """
     loss = get_loss(loss)
-    X, single = as_batch(x, net.inputs, "x")
+    X, single = as_batch(x, net.inputs, "x", finite)
     if t is None:
         raise ShapeError(f"targets t are required: one column per output node {list(net.outputs)}")
-    T, single_t = as_batch(t, net.outputs, "t")
+    T, single_t = as_batch(t, net.outputs, "t", finite)
     if single != single_t or X.shape[0] != T.shape[0]:
         raise ShapeError(
             f"x has shape {np.shape(x)} but t has shape {np.shape(t)}: they must hold the same samples"

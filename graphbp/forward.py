@@ -125,7 +125,7 @@ def activation_tangent(net: Network, unit: tuple, a: dict, z: dict, a_dot: dict)
 
 def stack_outputs(net: Network, values: dict) -> np.ndarray:
     """The output nodes' arrays as the columns of an (N, K) matrix."""
-    return np.column_stack([values[k] for k in net.outputs])
+    return np.array([values[k] for k in net.outputs]).T
 
 
 def per_sample(values: dict, single: bool) -> dict:

@@ -8,6 +8,9 @@ outputs, multiclass cross-entropy with a softmax group) that direct part is
 y_k − t_k (eq. 5.54).
 
 Outputs are columns of (N, K) arrays: ``A`` (a_k), ``Y`` (y_k), ``T`` (t_k).
+``per_sample`` and ``output_delta`` are written with numpy functions numba
+also compiles (no ``keepdims``, no ``max(axis=)``), so the compiled engine runs
+these same functions inside its kernels (:func:`graphbp.compiled.kernels_numba.compiled_loss`).
 ``slope`` holds h'(a_k) and ``bend`` h''(a_k) for element-wise outputs;
 ``groups`` lists the column indices of each softmax group.
 """
@@ -54,8 +57,10 @@ class Loss:
 
 
 def _logsumexp(A: np.ndarray) -> np.ndarray:
-    top = A.max(axis=1, keepdims=True)
-    return top[:, 0] + np.log(np.exp(A - top).sum(axis=1))
+    top = A[:, 0]
+    for k in range(1, A.shape[1]):  # the row maximum, column by column (numba has no max(axis=))
+        top = np.maximum(top, A[:, k])
+    return top + np.log(np.exp(A - np.expand_dims(top, 1)).sum(axis=1))
 
 
 def _sse(A, Y, T, groups):
@@ -94,7 +99,7 @@ def _cross_entropy(A, Y, T, groups):
     # -Σ_k t_k ln y_k with ln y_k = a_k - logsumexp over k's group.
     total = np.zeros(A.shape[0])
     for cols in groups:
-        total -= (T[:, cols] * (A[:, cols] - _logsumexp(A[:, cols])[:, None])).sum(axis=1)
+        total -= (T[:, cols] * (A[:, cols] - np.expand_dims(_logsumexp(A[:, cols]), 1))).sum(axis=1)
     return total
 
 
@@ -102,7 +107,7 @@ def _cross_entropy_delta(A, Y, T, slope, groups):
     # ∂E_n/∂a_k = y_k Σ_{j in group} t_j − t_k: eq. 5.54's y_k − t_k when the targets sum to 1.
     delta = np.empty_like(Y)
     for cols in groups:
-        delta[:, cols] = Y[:, cols] * T[:, cols].sum(axis=1, keepdims=True) - T[:, cols]
+        delta[:, cols] = Y[:, cols] * np.expand_dims(T[:, cols].sum(axis=1), 1) - T[:, cols]
     return delta
 
 

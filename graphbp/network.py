@@ -469,11 +469,13 @@ def describe(G, weight: str = "weight") -> dict:
     }
 
 
-def as_batch(values, nodes: tuple, name: str) -> tuple[np.ndarray, bool]:
+def as_batch(values, nodes: tuple, name: str, finite: bool = True) -> tuple[np.ndarray, bool]:
     """Check `values` (``x`` or ``t``) against `nodes` and return it as an (N, len(nodes)) float array.
 
     A 1-D array is one sample; the flag returned says so, so results can be
-    given back as plain floats.
+    given back as plain floats. With ``finite=False`` NaN/inf are not looked
+    for: the caller must then check what it computes from the values (and
+    call again with ``finite=True`` to name the bad entry).
 
     Raises
     ------
@@ -503,8 +505,8 @@ def as_batch(values, nodes: tuple, name: str) -> tuple[np.ndarray, bool]:
         )
     if array.shape[0] == 0:
         raise ShapeError(f"{name} has shape {np.shape(values)}: an empty batch")
-    bad = ~np.isfinite(array)
-    if bad.any():
+    bad = ~np.isfinite(array) if finite else None
+    if finite and bad.any():
         n, k = map(int, np.argwhere(bad)[0])
         raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
     return array, single
@@ -530,7 +532,7 @@ def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -
     ...
     graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
     """
-    if np.isfinite(np.concatenate([np.ravel(values[node]) for node in net.order])).all():
+    if np.isfinite(np.concatenate([values[node] for node in net.order], axis=None)).all():
         return  # one check for all: tiny networks pay per numpy call
     for node in reversed(net.order) if reverse else net.order:
         bad = ~np.isfinite(values[node])

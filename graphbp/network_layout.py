@@ -26,6 +26,7 @@ list kept in step with it by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -110,7 +111,7 @@ class Layout:
     def n_edges(self) -> int:
         return len(self.edges)
 
-    @property
+    @cached_property
     def max_unit(self) -> int:
         return int(np.diff(self.unit_ptr).max())
 

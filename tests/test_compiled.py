@@ -385,3 +385,79 @@ def test_vjp_bad_shapes_are_named():
         net.vjp(np.zeros((3, 2)), np.zeros((4, 2)))
     with pytest.raises(ShapeError, match=r"grad_y\[0\] has nan for node 'y1'"):
         net.vjp(np.zeros((1, 2)), [[np.nan, 0.0]])
+
+
+@pytest.fixture
+def whole_calls(numba, monkeypatch):
+    """Counts the calls of the one-call pass (kernels_numba.whole_block) made by small batches."""
+    from graphbp.compiled import kernels_numba
+
+    calls = []
+    original = kernels_numba.whole_block
+
+    def counted(*args):
+        calls.append(args[-3].shape[0])  # X: the batch
+        return original(*args)
+
+    monkeypatch.setattr(kernels_numba, "whole_block", counted)
+    return calls
+
+
+@pytest.mark.parametrize("loss", ["sse", "bce", "ce"])
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_small_batches_run_as_one_call_and_equal_the_reference(builder, loss, whole_calls):
+    """Fewer than 32 samples: forward, the loss and backward in one numba call, same numbers as the reference."""
+    rng = np.random.default_rng([len(builder), len(loss)])
+    G = BUILDERS[builder](1)
+    X, T = _set_up(G, loss, rng)
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        compiled = graphbp.compile(G, backend="numba", dtype=dtype)
+        for x, t in ((X[:5], T[:5]), (X[:31], T[:31]), (X[3], T[3])):
+            reference = graphbp.backprop(G, x, t, loss=loss)
+            assert_same_result(compiled.backprop(x, t, loss=loss), reference, G, tol)
+            value, gradient = compiled.loss_and_gradient(x, t, loss=loss)
+            _close(value, reference.loss, tol)
+            _close(gradient, graphbp.gradient_vector(G, reference), tol)
+    assert whole_calls == [5, 5, 31, 31, 1, 1] * 2  # backprop and loss_and_gradient
+    compiled.backprop(X[:32], T[:32], loss=loss)
+    compiled.backprop(X[:5], T[:5], loss=loss, chunk_size=2)
+    assert len(whole_calls) == 12, "32 samples, or chunks, take the kernels one by one"
+
+
+def test_small_batch_bad_values_are_named_as_on_the_other_path(whole_calls):
+    """NaN/inf in x or t are looked for only when Σ z or Σ δ is not finite; the message is the reference's."""
+    G = graphbp.bishop_network()
+    compiled = graphbp.compile(G, backend="numba")
+    x, t = np.ones((3, 2)), np.zeros((3, 2))
+    for bad_x, bad_t, match in (
+        (np.nan, 0.0, r"x\[1\] has nan for node 'x2'"),
+        (np.inf, 0.0, r"x\[1\] has inf for node 'x2'"),
+        (1.0, -np.inf, r"t\[1\] has -inf for node 'y2'"),
+    ):
+        X, T = x.copy(), t.copy()
+        X[1, 1], T[1, 1] = bad_x, bad_t
+        for run in (compiled.backprop, compiled.loss_and_gradient, lambda X, T: graphbp.backprop(G, X, T)):
+            with pytest.raises(ShapeError, match=match):
+                run(X, T)
+    with pytest.raises(ShapeError, match=r"x has shape \(3, 3\)"):
+        compiled.backprop(np.ones((3, 3)), t)
+    assert len(whole_calls) == 6, "the bad values reached the one-call pass, which found them non-finite"
+
+
+def test_a_loss_numba_cannot_compile_falls_back_with_a_warning(whole_calls):
+    """A user's Loss whose functions numba cannot compile: a warning saying so, and the kernels one by one."""
+    from graphbp.losses import Loss, get_loss
+
+    sse = get_loss("sse")
+    opaque = Loss("opaque_sse", None, lambda A, Y, T, groups: sse.per_sample(A, Y, T, [*groups]),
+                  sse.output_delta)  # fmt: skip
+    G = graphbp.irregular_network()
+    rng = np.random.default_rng(3)
+    X, T = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    compiled = graphbp.compile(G, backend="numba")
+    with pytest.warns(UserWarning, match="loss 'opaque_sse' does not compile with numba"):
+        result = compiled.backprop(X, T, loss=opaque)
+    reference = graphbp.backprop(G, X, T)
+    _close(result.loss, reference.loss, 1e-12)
+    _close([result.grad_weight[e] for e in G.edges], [reference.grad_weight[e] for e in G.edges], 1e-12)
+    assert whole_calls == []

@@ -8,6 +8,7 @@ node or per sample (except for a user's own activation functions).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -333,6 +334,10 @@ class CompiledNetwork:
         GraphBPError
             As :meth:`backprop`.
         """
+        whole = self._whole(x, t, loss, chunk_size)
+        if whole is not None:
+            _, _, _, _, total, grad_weight, grad_bias, _, _ = whole
+            return total, np.concatenate([grad_weight, grad_bias]).astype(np.float64)
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
         n_edges = self.layout.n_edges
@@ -406,6 +411,49 @@ class CompiledNetwork:
         delta, grad_weight, grad_bias = self._sweep(arrays, direct)
         return delta[self.layout.input_rows].T.copy(), grad_weight, grad_bias
 
+    def _whole(self, x, t, loss, chunk_size):
+        """a, z, δ, E_n, E, ∂E/∂w, ∂E/∂b, the loss and the 1-D flag of a pass run as one kernel call, or None.
+
+        For batches small enough that the calls, not the arithmetic, are the
+        cost (see :meth:`NumbaKernels.whole`). NaN/inf in `x` or `t` are not
+        looked for first: they make Σ z or Σ δ non-finite, and only then are
+        `x`, `t`, z and δ searched, so the error names the same entry or node
+        as on the other path.
+        """
+        whole = getattr(self.kernels, "whole", None)
+        if whole is None or (chunk_size is not None and not 1 <= int(chunk_size)):
+            return None
+        X, T, loss, single = check_batch(self.network, x, t, loss, finite=False)
+        if chunk_size is not None and chunk_size < X.shape[0]:
+            return None
+        work = np.empty((3, self.layout.n_nodes, X.shape[0]), dtype=self.dtype)
+        done = whole(loss, X, T, work)  # compiled: no numpy floating-point warnings to silence
+        if done is None:
+            return None
+        grad_weight, grad_bias, sample_loss, total, z_total, delta_total = done
+        if not math.isfinite(z_total + delta_total):
+            check_batch(self.network, x, t, loss)  # names a NaN/inf in x or t
+            self._check_finite(work[1], z_total, "z")
+            self._check_finite(work[2], delta_total, "delta")
+        return (*work, sample_loss, total, grad_weight, grad_bias, loss, single)
+
+    def _chunked(self, x, t, loss, chunk_size):
+        """a, z, δ, E_n, E, ∂E/∂w, ∂E/∂b, the loss and the 1-D flag, the batch run chunk by chunk."""
+        X, T, loss, single = check_batch(self.network, x, t, loss)
+        shape = (self.layout.n_nodes, X.shape[0])
+        a, z, delta = (np.empty(shape, dtype=self.dtype) for _ in range(3))
+        sample_loss = np.empty(X.shape[0])
+        grad_weight, grad_bias = np.zeros(self.layout.n_edges), np.zeros(len(self._bias_index))
+        for start, a_chunk, z_chunk, loss_chunk, delta_chunk, weight_chunk, bias_chunk in self._batches(
+            X, T, loss, chunk_size, lent=True
+        ):
+            columns = slice(start, start + a_chunk.shape[1])
+            a[:, columns], z[:, columns], delta[:, columns] = a_chunk, z_chunk, delta_chunk
+            sample_loss[columns] = loss_chunk
+            grad_weight += weight_chunk
+            grad_bias += bias_chunk
+        return a, z, delta, sample_loss, float(sample_loss.sum()), grad_weight, grad_bias, loss, single
+
     def backprop(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> BackpropResult:
         """Error, every δ_j and every gradient; same result as :func:`graphbp.backprop`.
 
@@ -433,19 +481,8 @@ class CompiledNetwork:
         NumericalError
             A z_j or δ_j became NaN or inf (the node and sample are named).
         """
-        X, T, loss, single = check_batch(self.network, x, t, loss)
-        shape = (self.layout.n_nodes, X.shape[0])
-        a, z, delta = (np.empty(shape, dtype=self.dtype) for _ in range(3))
-        sample_loss = np.empty(X.shape[0])
-        grad_weight, grad_bias = np.zeros(self.layout.n_edges), np.zeros(len(self._bias_index))
-        for start, a_chunk, z_chunk, loss_chunk, delta_chunk, weight_chunk, bias_chunk in self._batches(
-            X, T, loss, chunk_size, lent=True
-        ):
-            columns = slice(start, start + a_chunk.shape[1])
-            a[:, columns], z[:, columns], delta[:, columns] = a_chunk, z_chunk, delta_chunk
-            sample_loss[columns] = loss_chunk
-            grad_weight += weight_chunk
-            grad_bias += bias_chunk
+        passed = self._whole(x, t, loss, chunk_size) or self._chunked(x, t, loss, chunk_size)
+        a, z, delta, sample_loss, total, grad_weight, grad_bias, loss, single = passed
         y = z[self.layout.output_rows].T.copy()
         a_map, z_map, delta_map = self._mappings((a, z, delta), single)
         return BackpropResult(
@@ -454,7 +491,7 @@ class CompiledNetwork:
             a=a_map,
             z=z_map,
             y=y[0] if single else y,
-            loss=float(sample_loss.sum()),
+            loss=total,
             sample_loss=float(sample_loss[0]) if single else sample_loss,
             delta=delta_map,
             grad_weight=ArrayMapping(self.layout.edge_index, grad_weight, scalar=True),

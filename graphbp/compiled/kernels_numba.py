@@ -21,12 +21,14 @@ from functools import cache
 import numpy as np
 from numba import njit, prange, types
 from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.experimental import structref
 from numba.typed import List
 
 from ..activations import Activation, get_activation, rebind
+from ..losses import Loss, output_columns
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 
-__all__ = ["NumbaKernels", "compiled_activation", "row_kernels"]
+__all__ = ["NumbaKernels", "compiled_activation", "compiled_loss", "row_kernels", "whole_block", "PassCalls"]
 
 # The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
@@ -269,6 +271,92 @@ def backward_blocks(
                        a, z, direct, delta, through[c], grad[c], u_start, u_stop, bounds[c], bounds[c + 1])  # fmt: skip
 
 
+def _loss_types() -> tuple:
+    """The first-class function types of a loss's ``per_sample`` and ``output_delta`` (see :func:`compiled_loss`)."""
+    table = types.Array(types.float64, 2, "A")
+    groups = types.ListType(types.Array(types.int64, 1, "C"))
+    return (
+        types.FunctionType(types.Array(types.float64, 1, "C")(table, table, table, groups)),
+        types.FunctionType(types.Array(types.float64, 2, "C")(table, table, table, table, groups)),
+    )
+
+
+@cache
+def compiled_loss(loss: Loss) -> tuple | None:
+    """``per_sample`` and ``output_delta`` of a loss compiled by numba, each in a one-entry typed list, or None.
+
+    The loss's own functions (:mod:`graphbp.losses`) are compiled, as the
+    activations' are (:func:`compiled_activation`); None, with a warning
+    saying why, where numba cannot compile them.
+    """
+    lists = []
+    try:
+        for f, kind in zip((loss.per_sample, loss.output_delta), _loss_types()):
+            entry = List.empty_list(kind)
+            entry.append(njit(kind.signature, cache=True)(rebind(f, np, njit(cache=True))))
+            lists.append(entry)
+    except Exception as error:  # as compiled_activation
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        warnings.warn(f"loss {loss.name!r} does not compile with numba ({reason}); each pass takes several kernel calls",
+                      stacklevel=4)  # fmt: skip
+        return None
+    return tuple(lists)
+
+
+@structref.register
+class _PassCallsType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class PassCalls(structref.StructRefProxy):
+    """What :func:`whole_block` calls, in one object: the row kernels of h and h' (``functions``,
+    ``derivatives``), the loss's ``per_sample`` and ``output_delta`` (:func:`compiled_loss`) and the
+    softmax groups' output columns (``groups``). numba unboxes it in one step; five typed lists cost ~5 µs a call.
+    """
+
+
+structref.define_proxy(PassCalls, _PassCallsType, ["functions", "derivatives", "per_sample", "output_delta", "groups"])
+
+
+@njit(cache=True)
+def whole_block(calls, unit_ptr, codes, pred_ptr, pred_index, weight, bias, succ_ptr, succ_index, succ_edge,
+                succ_weight, output_slot, input_rows, output_rows, output_codes, bias_rows, max_unit, X, T, work):  # fmt: skip
+    """A whole pass in one call on all columns: :func:`forward_block`, the loss, :func:`backward_block`.
+
+    For small batches the cost of a pass is its calls, not its arithmetic.
+    `calls` is a :class:`PassCalls`; ``work[0]``, ``work[1]``, ``work[2]`` are
+    the (nodes, N) arrays a, z, δ, filled here. Returns ∂E/∂w, ∂E/∂b, E_n, E,
+    and Σ z and Σ δ, whose finiteness the caller checks.
+    """
+    functions, derivatives, groups = calls.functions, calls.derivatives, calls.groups
+    a, z, delta = work[0], work[1], work[2]
+    N, K = X.shape[0], output_rows.size
+    for c in range(input_rows.size):
+        for n in range(N):
+            a[input_rows[c], n] = z[input_rows[c], n] = X[n, c]
+    forward_block(unit_ptr, codes, functions, pred_ptr, pred_index, weight, bias, a, z, 0, codes.size, 0, N)
+    A, Y, slope = np.empty((N, K)), np.empty((N, K)), np.ones((N, K))
+    through = np.ones((max_unit, N), dtype=a.dtype)
+    for k in range(K):
+        j = output_rows[k]
+        if output_codes[k] >= 0:  # h'(a_k) of an element-wise output, by its row kernel (δ_j as scratch)
+            derivatives[output_codes[k]](a, z, through, delta, j, 0, N)
+        for n in range(N):
+            A[n, k], Y[n, k] = a[j, n], z[j, n]
+            if output_codes[k] >= 0:
+                slope[n, k] = delta[j, n]
+    sample_loss = calls.per_sample[0](A, Y, T, groups)
+    direct = np.ascontiguousarray(calls.output_delta[0](A, Y, T, slope, groups).T).astype(a.dtype)
+    grad = np.zeros(weight.size, dtype=a.dtype)
+    backward_block(unit_ptr, codes, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
+                   a, z, direct, delta, through, grad, 0, codes.size, 0, N)  # fmt: skip
+    grad_bias = np.empty(bias_rows.size)
+    for r in range(bias_rows.size):
+        grad_bias[r] = delta[bias_rows[r]].sum()  # eq. 5.53 with z = 1
+    return grad, grad_bias, sample_loss, sample_loss.sum(), z.sum(), delta.sum()
+
+
 class NumbaKernels:
     """Forward and backward passes of a layout with the numba kernels, the batch split across threads.
 
@@ -298,6 +386,13 @@ class NumbaKernels:
         # Forward segments end just after a Python unit; backward ones start at it.
         self.forward_segments = list(zip([0] + [u + 1 for u in customs], [u + 1 for u in customs] + [n_units]))
         self.backward_segments = list(zip([0] + customs, customs + [n_units]))[::-1]
+        # Each output's unit code (SOFTMAX_CODE for a group member), for whole_pass's h'(a_k).
+        self.output_codes = np.repeat(self.codes, np.diff(layout.unit_ptr))[layout.output_rows]
+        # The output columns of each softmax group, as the losses take them.
+        self.groups = List.empty_list(_loss_types()[0].signature.args[-1].dtype)
+        for columns in output_columns(layout.net)[1]:
+            self.groups.append(np.ascontiguousarray(columns, dtype=np.int64))
+        self._calls: dict = {}  # loss name -> (the loss, its PassCalls or None where it does not compile)
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
@@ -334,6 +429,29 @@ class NumbaKernels:
             if start < stop and self.codes[stop - 1] == PYTHON:
                 activation, j = self._activation(stop - 1)
                 z[j] = activation.function(a[j])
+
+    def whole(self, loss: Loss, X: np.ndarray, T: np.ndarray, work: np.ndarray):
+        """A whole pass in one call (:func:`whole_block`), where one is worth it and possible.
+
+        That is: a batch too small to split across threads (fewer than
+        2 × :data:`MIN_BLOCK` samples), no Python activation, a loss numba
+        compiles. Fills ``work`` (3, nodes, N) with a, z, δ and returns ∂E/∂w,
+        ∂E/∂b, E_n, E, Σ z and Σ δ; None where it does not apply.
+        """
+        if X.shape[0] >= 2 * MIN_BLOCK or len(self.forward_segments) > 1:
+            return None
+        known = self._calls.get(loss.name)
+        if known is None or known[0] is not loss:
+            compiled = compiled_loss(loss)
+            known = self._calls[loss.name] = (loss, compiled and PassCalls(self.functions, self.derivatives, *compiled, self.groups))
+        if known[1] is None:
+            return None
+        layout = self.layout
+        return whole_block(
+            known[1], layout.unit_ptr, self.codes, layout.pred_ptr, layout.pred_index, self.weight, self.bias,
+            layout.succ_ptr, layout.succ_index, layout.succ_edge, self.succ_weight, layout.output_slot,
+            layout.input_rows, layout.output_rows, self.output_codes, layout.bias_rows, layout.max_unit, X, T, work,
+        )  # fmt: skip
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
