@@ -863,11 +863,12 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
     summed = path_sum(G, result, j, sample=sample, max_paths=max_paths, weight=weight)
     lines = [f"δ_{j!s} = Σ over {len(summed.paths)} paths of Π (w·h') × ∂E/∂a_out"]
     for path, product in list(zip(summed.paths, summed.products))[:max_listed]:
-        lines.append(f"{' → '.join(str(n) for n in path):<28} {product:+.4g}")
+        lines += _path_lines(path, product)
     if len(summed.paths) > max_listed:
         rest = sum(summed.products[max_listed:])
-        lines.append(f"{len(summed.paths) - max_listed} more paths{'':<15} {rest:+.4g}")
-    lines += [f"{'sum':<28} {summed.total:+.4g}", f"{'backprop δ_' + str(j):<28} {summed.delta:+.4g}"]
+        lines.append(f"{f'{len(summed.paths) - max_listed} more paths':<{_LISTING_WIDTH}} {rest:+.4g}")
+    lines += [f"{'sum':<{_LISTING_WIDTH}} {summed.total:+.4g}",
+              f"{'backprop δ_' + str(j):<{_LISTING_WIDTH}} {summed.delta:+.4g}"]
     # The listing goes right of the drawing: the axes give up that room before anything is drawn.
     listing = ax.text(1.02, 0.5, "\n".join(lines), transform=ax.transAxes, ha="left", va="center",
                       fontsize=8, family="monospace",
@@ -899,6 +900,23 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
     drawn["listing"] = listing
     drawn["path_sum"] = summed
     return drawn
+
+
+_LISTING_WIDTH = 36  # characters of a path in draw_paths' listing before it continues on the next line
+
+
+def _path_lines(path, product) -> list[str]:
+    """'a → b → c   +0.1' for the listing, broken after _LISTING_WIDTH characters (at an arrow) onto
+    indented lines; the product ends the last one."""
+    lines, current = [], str(path[0])
+    for n in path[1:]:
+        piece = f" → {n}"
+        if len(current) + len(piece) > _LISTING_WIDTH:
+            lines.append(current)
+            current = "  " + piece
+        else:
+            current += piece
+    return [*lines, f"{current:<{_LISTING_WIDTH}} {product:+.4g}"]
 
 
 def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=None, title: str = "") -> dict:

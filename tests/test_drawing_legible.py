@@ -23,7 +23,7 @@ from graphbp.elimination import draw_elimination
 from graphbp.network import read_network
 from graphbp.training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit, plot_loss
 
-DPI = 50  # legibility is measured in points, so a small dpi keeps the test fast
+DPI = 100  # the dpi every writer uses by default (demo, graphbp draw, matplotlib); hinting at a far smaller one moves texts by a pixel
 
 
 def visible_texts(fig):
