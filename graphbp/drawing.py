@@ -212,7 +212,7 @@ def _bends(positions, edgelist, scale, radius, bounds) -> dict:
         if scores[bend][0] < need:
             waypoints = _route(start, end, columns, need, low[1], high[1])
             if waypoints is not None and _distance(_route_curve(start, end, waypoints), others) > scores[bend][0]:
-                bend = tuple(map(tuple, waypoints / scale))
+                bend = tuple((float(x), float(y)) for x, y in waypoints / scale)
         bends[(i, j)] = bend
     return bends
 
@@ -241,11 +241,12 @@ def _route(start, end, columns, need, bottom, top) -> np.ndarray | None:
     apart, or `need` above its top node or below its bottom one (kept within
     `bottom`, `top`); the gaps chosen are those of least vertical travel
     (a shortest path over the columns, by dynamic programming). No waypoints
-    when it crosses no column; None when the edge does not run left to right
-    or a column it crosses has no gap.
+    when it crosses no column; an edge running right to left (from one band of
+    a folded layout to the next) takes a :func:`_detour`. None when a column
+    it crosses has no gap.
     """
     if end[0] - start[0] < 2 * need:
-        return None
+        return _detour(start, end, columns, need)
     crossed = [(x, ys) for x, ys in columns if start[0] + need < x < end[0] - need]
     if not crossed:  # adjacent columns: leaving and meeting the nodes level clears the others of their columns
         return np.empty((0, 2))
@@ -268,6 +269,25 @@ def _route(start, end, columns, need, bottom, top) -> np.ndarray | None:
         chosen.append((x, gaps[k]))
         k = int(pointer[k])
     return np.array(chosen[::-1])
+
+
+def _detour(start, end, columns, need) -> np.ndarray | None:
+    """Waypoints of an edge running right to left: out of `start` to the right, between the columns down (or
+    up) to the widest empty row between the two nodes, along it, and between the columns into `end` from
+    the left, in straight lines. None when no empty row is 2 × `need` high."""
+    xs = np.array([x for x, _ in columns])
+    spacing = float(np.min(np.diff(xs))) if len(xs) > 1 else 4 * need
+    after = xs[xs > start[0] + need]
+    before = xs[xs < end[0] - need]
+    out = (start[0] + after[0]) / 2 if after.size else start[0] + spacing / 2
+    into = (end[0] + before[-1]) / 2 if before.size else end[0] - spacing / 2
+    low, high = sorted((start[1], end[1]))
+    heights = np.unique(np.concatenate([[low, high], *(ys[(ys > low) & (ys < high)] for _, ys in columns)]))
+    widest = int(np.argmax(np.diff(heights))) if heights.size > 1 else None
+    if widest is None or heights[widest + 1] - heights[widest] < 2 * need:
+        return None
+    lane = (heights[widest] + heights[widest + 1]) / 2
+    return np.array([(out, start[1]), (out, lane), (into, lane), (into, end[1])])
 
 
 def _route_segments(start, end, waypoints) -> list[np.ndarray]:
