@@ -30,7 +30,7 @@ def graphbp_lines() -> list[str]:
 
 def environment() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}  # the DDP block's two processes share the cores
+            "MPLBACKEND": "Agg"}
 
 
 def test_the_readme_has_examples():
