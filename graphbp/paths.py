@@ -26,7 +26,6 @@ from typing import Hashable
 import networkx as nx
 import numpy as np
 
-from .activations import SOFTMAX
 from .exceptions import GraphBPError, GraphStructureError
 from .explain import direct_terms, sample_values
 from .forward import tangent_sweep

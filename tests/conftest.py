@@ -1,22 +1,15 @@
 """Shared test settings. Under CI=true the PyTorch and numba checks must run, never skip."""
 
-import importlib
-import os
-
 import matplotlib
 import pytest
+from optional import require
 
 matplotlib.use("Agg")
 
 
 def _optional(name: str, extra: str):
     """Import an optional extra for the tests: a skip locally without it, a failure under CI=true."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {name} is not installed: pip install -e '.[test]' installs {extra}")
-        pytest.skip(f"{name} not installed (pip install -e '.[test]')")
+    return require(name, f"pip install -e '.[test]' installs {extra}")
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,13 @@ import sys
 
 import numpy as np
 import pytest
+from optional import require
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "bench.py")
 
 
 def test_benchmark_script_runs_at_tiny_size():
-    pytest.importorskip("numba")
+    require("numba")
     done = subprocess.run([sys.executable, SCRIPT, "--size", "tiny", "--repeats", "2", "--no-torch"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -51,7 +52,7 @@ def test_hand_written_torch_baselines_compute_graphbps_gradients(kind, torch):
 
 
 def test_gpu_script_smoke_runs_the_level_loop_on_the_cpu(torch):
-    pytest.importorskip("numba")
+    require("numba")
     script = os.path.join(os.path.dirname(SCRIPT), "gpu.py")
     done = subprocess.run([sys.executable, script, "--device", "cpu", "--size", "tiny", "--batch", "8", "--repeats", "1"],
                           capture_output=True, text=True, timeout=300)

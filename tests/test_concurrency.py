@@ -7,6 +7,7 @@ import pytest
 
 import graphbp
 from graphbp.generators import random_dag
+from optional import require
 
 THREADS, CALLS = 4, 12
 
@@ -48,7 +49,7 @@ def _run_together(work, count):
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 def test_threads_sharing_one_compiled_network(backend):
     if backend == "numba":
-        pytest.importorskip("numba")
+        require("numba")
     G = _graph()
     net = graphbp.compile(G, backend=backend)
     batches = _batches(G, THREADS * CALLS // 4)

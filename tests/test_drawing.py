@@ -4,7 +4,6 @@ import re
 
 import matplotlib.pyplot as plt
 import networkx as nx
-import numpy as np
 import pytest
 
 from graphbp import GraphBPError, GraphStructureError, backprop, bishop_network, irregular_network

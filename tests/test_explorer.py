@@ -13,6 +13,7 @@ import graphbp
 from graphbp import backprop, bishop_network, explain, irregular_network, read_network
 from graphbp.exceptions import GraphBPError, ShapeError
 from graphbp.explorer import page_data, to_html, write_html
+from optional import require
 
 
 def batch(G, samples, seed=0, loss="sse"):
@@ -193,7 +194,7 @@ def test_write_html_and_cli(tmp_path):
 
 
 def test_show_gives_an_iframe():
-    pytest.importorskip("IPython")
+    require("IPython")
     G = bishop_network()
     shown = graphbp.explorer.show(G, backprop(G, [0.5, -1.0], [1.0, 0.0]), height=400)
     assert '<iframe srcdoc="&lt;!DOCTYPE html&gt;' in shown.data and "height:400px" in shown.data

@@ -8,7 +8,6 @@ under CI=true a missing chromium is a failure.
 """
 
 import json
-import os
 
 import networkx as nx
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 from chromium import Chromium, find_browser
 from graphbp import backprop, bishop_network, irregular_network, random_dag, read_network
 from graphbp.explorer import write_html
+from optional import missing, require
 
 CIRCLES = "[...document.querySelectorAll('circle[data-node]')]"
 
@@ -25,10 +25,8 @@ CIRCLES = "[...document.querySelectorAll('circle[data-node]')]"
 def browser():
     executable = find_browser()
     if executable is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but no chromium: apt-get install chromium (bash .ci/run does)")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    pytest.importorskip("websocket", reason="websocket-client not installed (pip install -e '.[test]')")
+        missing("chromium", "apt-get install chromium; bash .ci/run does")
+    require("websocket", "pip install -e '.[test]' installs websocket-client")
     with Chromium(executable) as chromium:
         yield chromium
 

@@ -5,7 +5,6 @@ threads, the numpy/scipy levels), the torch module of ``to_torch``, and the
 independent torch oracle of ``torch_engine`` (losses by torch's own functions).
 """
 
-import os
 
 import networkx as nx
 import numpy as np
@@ -17,6 +16,7 @@ from graphbp.activations import LEAKY_RELU_SLOPE
 from graphbp.compiled import engine as compiled_engine
 from graphbp.generators import random_dag
 from torch_engine import assert_matches_torch
+from optional import missing
 
 ENGINES = {
     "reference": None,
@@ -28,9 +28,7 @@ ENGINES = {
 
 def run(engine, G, X, T, loss):
     if engine.startswith("numba") and not compiled_engine.numba_available():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but numba is not installed")
-        pytest.skip("numba not installed")
+        missing("numba", "pip install -e '.[fast]'")
     if ENGINES[engine] is None:
         return graphbp.backprop(G, X, T, loss=loss)
     return graphbp.compile(G, **ENGINES[engine]).backprop(X, T, loss=loss)

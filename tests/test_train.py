@@ -28,6 +28,7 @@ from graphbp.datasets import bishop_fig53, spiral, two_moons, xor
 from graphbp.optimizers import get_optimizer
 from torch_engine import torch_forward, torch_loss
 from graph_snapshot import unchanged
+from optional import require
 
 
 def irregular_dag(seed=3, n_outputs=2, output_activation="identity"):
@@ -269,7 +270,7 @@ ENGINE_RUNS = {
 def test_compiled_engine_gives_the_reference_trajectory(run, backend, monkeypatch):
     """Every optimizer: the same θ after every epoch (1e-10), the same History, G updated the same way."""
     if backend == "numba":
-        pytest.importorskip("numba")
+        require("numba")
     import graphbp.compiled.engine
 
     monkeypatch.setattr(graphbp.compiled.engine, "numba_available", lambda: backend == "numba")

@@ -25,10 +25,10 @@ from numba.experimental import structref
 from numba.typed import List
 
 from ..activations import Activation, get_activation, rebind
-from ..losses import Loss, output_columns
+from ..losses import Loss, get_loss, output_columns
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 
-__all__ = ["NumbaKernels", "compiled_activation", "compiled_loss", "row_kernels", "whole_block", "PassCalls"]
+__all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", "PassCalls", "WHOLE_PASS_LOSSES"]
 
 # The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
@@ -271,38 +271,6 @@ def backward_blocks(
                        a, z, direct, delta, through[c], grad[c], u_start, u_stop, bounds[c], bounds[c + 1])  # fmt: skip
 
 
-def _loss_types() -> tuple:
-    """The first-class function types of a loss's ``per_sample`` and ``output_delta`` (see :func:`compiled_loss`)."""
-    table = types.Array(types.float64, 2, "A")
-    groups = types.ListType(types.Array(types.int64, 1, "C"))
-    return (
-        types.FunctionType(types.Array(types.float64, 1, "C")(table, table, table, groups)),
-        types.FunctionType(types.Array(types.float64, 2, "C")(table, table, table, table, groups)),
-    )
-
-
-@cache
-def compiled_loss(loss: Loss) -> tuple | None:
-    """``per_sample`` and ``output_delta`` of a loss compiled by numba, each in a one-entry typed list, or None.
-
-    The loss's own functions (:mod:`graphbp.losses`) are compiled, as the
-    activations' are (:func:`compiled_activation`); None, with a warning
-    saying why, where numba cannot compile them.
-    """
-    lists = []
-    try:
-        for f, kind in zip((loss.per_sample, loss.output_delta), _loss_types()):
-            entry = List.empty_list(kind)
-            entry.append(njit(kind.signature, cache=True)(rebind(f, np, njit(cache=True))))
-            lists.append(entry)
-    except Exception as error:  # as compiled_activation
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        warnings.warn(f"loss {loss.name!r} does not compile with numba ({reason}); each pass takes several kernel calls",
-                      stacklevel=4)  # fmt: skip
-        return None
-    return tuple(lists)
-
-
 @structref.register
 class _PassCallsType(types.StructRef):
     def preprocess_fields(self, fields):
@@ -310,26 +278,50 @@ class _PassCallsType(types.StructRef):
 
 
 class PassCalls(structref.StructRefProxy):
-    """What :func:`whole_block` calls, in one object: the row kernels of h and h' (``functions``,
-    ``derivatives``), the loss's ``per_sample`` and ``output_delta`` (:func:`compiled_loss`) and the
-    softmax groups' output columns (``groups``). numba unboxes it in one step; five typed lists cost ~5 µs a call.
-    """
+    """The row kernels of h and h' (``functions``, ``derivatives``) in one object for :func:`whole_block`:
+    numba unboxes it in one step (each typed list costs ~1 µs a call)."""
 
 
-structref.define_proxy(PassCalls, _PassCallsType, ["functions", "derivatives", "per_sample", "output_delta", "groups"])
+structref.define_proxy(PassCalls, _PassCallsType, ["functions", "derivatives"])
+
+
+def _compiled_loss_function(function):
+    """A loss function of :mod:`graphbp.losses` compiled by numba as written (cached on disk)."""
+    return njit(cache=True)(rebind(function, np, njit(cache=True)))
+
+
+# The losses whole_block runs, by position (its `loss_code`): the table's own functions, compiled.
+# Any other loss (a user's Loss) takes the kernels one by one.
+WHOLE_PASS_LOSSES = tuple(get_loss(name) for name in ("sum_of_squares", "binary_cross_entropy", "cross_entropy"))
+_sse_sample, _sse_delta, _bce_sample, _bce_delta, _ce_sample, _ce_delta = (
+    _compiled_loss_function(f) for loss in WHOLE_PASS_LOSSES for f in (loss.per_sample, loss.output_delta)
+)
 
 
 @njit(cache=True)
-def whole_block(calls, unit_ptr, codes, pred_ptr, pred_index, weight, bias, succ_ptr, succ_index, succ_edge,
-                succ_weight, output_slot, input_rows, output_rows, output_codes, bias_rows, max_unit, X, T, work):  # fmt: skip
+def _loss_terms(loss_code, A, Y, T, slope, groups):
+    """E_n and the direct ∂E_n/∂a_k of loss number `loss_code` of :data:`WHOLE_PASS_LOSSES`."""
+    if loss_code == 0:
+        return _sse_sample(A, Y, T, groups), _sse_delta(A, Y, T, slope, groups)
+    if loss_code == 1:
+        return _bce_sample(A, Y, T, groups), _bce_delta(A, Y, T, slope, groups)
+    return _ce_sample(A, Y, T, groups), _ce_delta(A, Y, T, slope, groups)
+
+
+@njit(cache=True)
+def whole_block(calls, loss_code, groups, unit_ptr, codes, pred_ptr, pred_index, weight, bias, succ_ptr, succ_index,
+                succ_edge, succ_weight, output_slot, input_rows, output_rows, output_codes, bias_rows, max_unit,
+                X, T, work):  # fmt: skip
     """A whole pass in one call on all columns: :func:`forward_block`, the loss, :func:`backward_block`.
 
     For small batches the cost of a pass is its calls, not its arithmetic.
-    `calls` is a :class:`PassCalls`; ``work[0]``, ``work[1]``, ``work[2]`` are
+    `calls` is a :class:`PassCalls`, `loss_code` the loss's position in
+    :data:`WHOLE_PASS_LOSSES`, `groups` a tuple of the softmax groups' output
+    columns; ``work[0]``, ``work[1]``, ``work[2]`` are
     the (nodes, N) arrays a, z, δ, filled here. Returns ∂E/∂w, ∂E/∂b, E_n, E,
     and Σ z and Σ δ, whose finiteness the caller checks.
     """
-    functions, derivatives, groups = calls.functions, calls.derivatives, calls.groups
+    functions, derivatives = calls.functions, calls.derivatives
     a, z, delta = work[0], work[1], work[2]
     N, K = X.shape[0], output_rows.size
     for c in range(input_rows.size):
@@ -346,8 +338,8 @@ def whole_block(calls, unit_ptr, codes, pred_ptr, pred_index, weight, bias, succ
             A[n, k], Y[n, k] = a[j, n], z[j, n]
             if output_codes[k] >= 0:
                 slope[n, k] = delta[j, n]
-    sample_loss = calls.per_sample[0](A, Y, T, groups)
-    direct = np.ascontiguousarray(calls.output_delta[0](A, Y, T, slope, groups).T).astype(a.dtype)
+    sample_loss, direct_delta = _loss_terms(loss_code, A, Y, T, slope, groups)
+    direct = np.ascontiguousarray(direct_delta.T).astype(a.dtype)
     grad = np.zeros(weight.size, dtype=a.dtype)
     backward_block(unit_ptr, codes, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
                    a, z, direct, delta, through, grad, 0, codes.size, 0, N)  # fmt: skip
@@ -388,11 +380,11 @@ class NumbaKernels:
         self.backward_segments = list(zip([0] + customs, customs + [n_units]))[::-1]
         # Each output's unit code (SOFTMAX_CODE for a group member), for whole_pass's h'(a_k).
         self.output_codes = np.repeat(self.codes, np.diff(layout.unit_ptr))[layout.output_rows]
-        # The output columns of each softmax group, as the losses take them.
-        self.groups = List.empty_list(_loss_types()[0].signature.args[-1].dtype)
-        for columns in output_columns(layout.net)[1]:
-            self.groups.append(np.ascontiguousarray(columns, dtype=np.int64))
-        self._calls: dict = {}  # loss name -> (the loss, its PassCalls or None where it does not compile)
+        # The output columns of each softmax group, as the losses take them; numba cannot loop over an
+        # empty tuple, so a network without groups passes one empty column list (read by no loss it can use).
+        groups = tuple(np.asarray(columns, dtype=np.int64) for columns in output_columns(layout.net)[1])
+        self.groups = groups or (np.empty(0, dtype=np.int64),)
+        self._calls = None  # PassCalls, made on the first whole pass
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
@@ -434,21 +426,18 @@ class NumbaKernels:
         """A whole pass in one call (:func:`whole_block`), where one is worth it and possible.
 
         That is: a batch too small to split across threads (fewer than
-        2 × :data:`MIN_BLOCK` samples), no Python activation, a loss numba
-        compiles. Fills ``work`` (3, nodes, N) with a, z, δ and returns ∂E/∂w,
+        2 × :data:`MIN_BLOCK` samples), no Python activation, a loss of
+        :data:`WHOLE_PASS_LOSSES`. Fills ``work`` (3, nodes, N) with a, z, δ and returns ∂E/∂w,
         ∂E/∂b, E_n, E, Σ z and Σ δ; None where it does not apply.
         """
-        if X.shape[0] >= 2 * MIN_BLOCK or len(self.forward_segments) > 1:
+        loss_code = next((code for code, known in enumerate(WHOLE_PASS_LOSSES) if known is loss), None)
+        if X.shape[0] >= 2 * MIN_BLOCK or len(self.forward_segments) > 1 or loss_code is None:
             return None
-        known = self._calls.get(loss.name)
-        if known is None or known[0] is not loss:
-            compiled = compiled_loss(loss)
-            known = self._calls[loss.name] = (loss, compiled and PassCalls(self.functions, self.derivatives, *compiled, self.groups))
-        if known[1] is None:
-            return None
+        if self._calls is None:
+            self._calls = PassCalls(self.functions, self.derivatives)
         layout = self.layout
         return whole_block(
-            known[1], layout.unit_ptr, self.codes, layout.pred_ptr, layout.pred_index, self.weight, self.bias,
+            self._calls, loss_code, self.groups, layout.unit_ptr, self.codes, layout.pred_ptr, layout.pred_index, self.weight, self.bias,
             layout.succ_ptr, layout.succ_index, layout.succ_edge, self.succ_weight, layout.output_slot,
             layout.input_rows, layout.output_rows, self.output_codes, layout.bias_rows, layout.max_unit, X, T, work,
         )  # fmt: skip

@@ -8,7 +8,6 @@ torch's own activation and loss functions.
 
 import sys
 
-import networkx as nx
 import numpy as np
 
 TORCH_ACTIVATIONS = {
