@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from graphbp import (backprop, bishop_network, irregular_network, mlp, parameter_labels, random_dag, skip_mlp,
                      train)
-from graphbp.datasets import two_moons
 from graphbp.animation import animate_backward
 from graphbp.cli.gallery import GALLERY_INPUT, GALLERY_TARGET, gallery_figures
+from graphbp.datasets import two_moons
 from graphbp.drawing import MIN_FONT, _extent, draw, draw_heatmap, draw_paths, figure_for
 from graphbp.elimination import draw_elimination
 from graphbp.network import read_network
