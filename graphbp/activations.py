@@ -61,11 +61,16 @@ class Activation:
         h'(a) written from a and z = h(a), ``output_derivative(a, z)``, where
         that is cheaper than :attr:`derivative` (tanh: 1 − z²); the numba
         kernels use it in the backward pass, where z is already known.
+    kinks : tuple of float, default ()
+        The values of a where h' jumps (relu: ``(0.0,)``); a gradient check
+        does not compare central differences whose steps cross one
+        (:func:`graphbp.check_gradients`).
 
     Raises
     ------
     ActivationError
-        If `name` is not a non-empty string or a function is not callable.
+        If `name` is not a non-empty string, a function is not callable, or
+        `kinks` holds something other than finite numbers.
 
     Examples
     --------
@@ -80,6 +85,7 @@ class Activation:
     derivative: ArrayFunction
     second_derivative: ArrayFunction | None = None
     output_derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    kinks: tuple[float, ...] = ()
 
     def __post_init__(self):
         # Checked here, so an Activation built directly fails as early as a registered one.
@@ -89,6 +95,13 @@ class Activation:
             fn = getattr(self, role)
             if not callable(fn) and not (role in ("second_derivative", "output_derivative") and fn is None):
                 raise ActivationError(f"activation {self.name!r}: {role} must be callable, got {fn!r}")
+        try:
+            kinks = tuple(sorted(float(k) for k in self.kinks))
+        except (TypeError, ValueError):
+            kinks = (np.nan,)
+        if not np.isfinite(kinks).all():
+            raise ActivationError(f"activation {self.name!r}: kinks must be finite numbers, got {self.kinks!r}")
+        object.__setattr__(self, "kinks", kinks)  # frozen: stored sorted, as floats
 
     def __call__(self, a):
         return self.function(a)
@@ -187,6 +200,8 @@ def register_activation(
     derivative: ArrayFunction,
     second_derivative: ArrayFunction | None = None,
     output_derivative: Callable | None = None,
+    *,
+    kinks=(),
 ) -> Activation:
     """Add an element-wise activation to the table, addressable by `name`.
 
@@ -202,6 +217,8 @@ def register_activation(
     output_derivative : callable, optional
         h'(a) as a function of a and z = h(a), where that is cheaper
         (e.g. ``lambda a, z: 1 - z * z`` for tanh); the numba engine uses it.
+    kinks : sequence of float, default ()
+        Where h' jumps (see :class:`Activation`).
 
     Returns
     -------
@@ -211,8 +228,9 @@ def register_activation(
     Raises
     ------
     ActivationError
-        If `name` is not a non-empty string, is ``"softmax"``, or a function
-        is not callable (`second_derivative` may be None).
+        If `name` is not a non-empty string, is ``"softmax"``, a function
+        is not callable (`second_derivative` may be None), or a kink is not a
+        finite number.
 
     Examples
     --------
@@ -223,7 +241,7 @@ def register_activation(
     """
     if name == SOFTMAX:
         raise ActivationError("'softmax' is built in and handled as a coupled group; choose another name")
-    entry = Activation(name, function, derivative, second_derivative, output_derivative)
+    entry = Activation(name, function, derivative, second_derivative, output_derivative, kinks)
     _REGISTRY[name] = entry
     _VERSION[0] += 1
     return entry
@@ -235,8 +253,8 @@ register_activation("logistic", _logistic, _logistic_derivative, _logistic_secon
 _REGISTRY["sigmoid"] = _REGISTRY["logistic"]
 # relu and leaky relu: at the kink a = 0, h' is taken as the left-hand slope (0 and the
 # leak) and h'' as 0 everywhere (the kink has measure zero).
-register_activation("relu", _relu, _relu_derivative, _zero)
-register_activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, _zero)
+register_activation("relu", _relu, _relu_derivative, _zero, kinks=(0.0,))
+register_activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, _zero, kinks=(0.0,))
 register_activation("softplus", _softplus, _logistic, _logistic_derivative)
 
 

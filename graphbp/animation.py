@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .drawing import _colour_limit, draw, figure_for, layout
+from .drawing import _colour_limit, _fit_title, draw, figure_for, layout
 from .explain import sample_values
 from .network import read_network
 
@@ -41,6 +41,8 @@ def animate_backward(G, result, path: str | Path | None = None, *, sample: int =
     Returns
     -------
     matplotlib.animation.FuncAnimation
+        Its attribute ``drawn`` holds what :func:`graphbp.draw` returned for
+        the frame drawn last.
 
     Raises
     ------
@@ -76,11 +78,11 @@ def animate_backward(G, result, path: str | Path | None = None, *, sample: int =
         ax.clear()
         ax.set_position(box)  # draw() takes room under the axes for the eq. 5.56 box, afresh each frame
         done = t == len(order)
-        draw(G, result, sample=sample, ax=ax, pos=positions, reveal=order[: t + 1],
-             highlight=None if done else order[t], cmap=cmap, vmax=limit, colorbar=False, weight=weight)
-        ax.set_title("every δ computed, in O(V + E)" if done else
-                     f"backward sweep, step {t + 1}/{len(order)}: δ_{order[t]!s} from its successors S_{order[t]!s}",
-                     fontsize=10)
+        animation.drawn = draw(G, result, sample=sample, ax=ax, pos=positions, reveal=order[: t + 1],
+                               highlight=None if done else order[t], cmap=cmap, vmax=limit, colorbar=False,
+                               weight=weight)
+        _fit_title(ax, "every δ computed, in O(V + E)" if done else
+                   f"backward sweep, step {t + 1}/{len(order)}: δ_{order[t]!s} from its successors S_{order[t]!s}")
 
     frames = [*range(len(order) + 1), len(order), len(order)]
     animation = FuncAnimation(fig, frame, frames=frames, interval=1000 * seconds, repeat=True)

@@ -173,19 +173,24 @@ def _points_per_unit(ax) -> np.ndarray:
 
 
 def _bends(positions, edgelist, scale, radius, bounds) -> dict:
-    """Edge -> arc curvature: the least bend (either side) that keeps the arc `radius` + a few points
-    clear of every node it does not touch, measured in points on the drawing.
+    """Edge -> its course: an arc curvature (float), or the waypoints (tuple of (x, y)) of a routed edge.
 
-    The arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
-    `rad` × the chord off the midpoint), sampled here; a bend that leaves
-    `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not taken; when
-    no bend clears every node, the one passing farthest from them is taken
-    (dense graphs: a few edges may then graze a node).
+    An arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
+    `rad` × the chord off the midpoint), sampled here; the least bend (either
+    side) that keeps it `radius` + a few points clear of every node it does not
+    touch, measured in points on the drawing, is taken; a bend that leaves
+    `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not. When no arc
+    clears every node (a long edge across full columns), the edge is routed
+    instead (see :func:`_route`) through the gaps of the columns it crosses;
+    only when that fails too (an edge running right to left, between the bands
+    of a folded layout) is the arc passing farthest from the nodes taken.
     """
     low, high = np.array([bounds[0][0], bounds[1][0]]) * scale, np.array([bounds[0][1], bounds[1][1]]) * scale
     nodes = list(positions)
     points = np.array([positions[n] for n in nodes], dtype=float) * scale
     index = {n: r for r, n in enumerate(nodes)}
+    need = radius + _CLEARANCE_POINTS
+    columns = _node_columns(points, radius)
     t = np.linspace(0.0, 1.0, 41)[:, None]
     bends = {}
     for i, j in edgelist:
@@ -198,14 +203,121 @@ def _bends(positions, edgelist, scale, radius, bounds) -> dict:
             control = (start + end) / 2 + rad * normal
             curve = (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t**2 * end
             inside = not ((curve < low).any() or (curve > high).any())
-            return np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2), initial=np.inf), inside
+            return _distance(curve, others), inside
 
         choices = [side * rad for rad in _BENDS for side in (1, -1)]
         scores = {rad: clearance(rad) for rad in choices}
         inside = [rad for rad in choices if scores[rad][1]] or choices[:2]
-        bends[(i, j)] = next((rad for rad in inside if scores[rad][0] >= radius + _CLEARANCE_POINTS),
-                             max(inside, key=lambda rad: scores[rad][0]))
+        bend = next((rad for rad in inside if scores[rad][0] >= need), max(inside, key=lambda rad: scores[rad][0]))
+        if scores[bend][0] < need:
+            waypoints = _route(start, end, columns, need, low[1], high[1])
+            if waypoints is not None and _distance(_route_curve(start, end, waypoints), others) > scores[bend][0]:
+                bend = tuple((float(x), float(y)) for x, y in waypoints / scale)
+        bends[(i, j)] = bend
     return bends
+
+
+def _distance(curve, others) -> float:
+    """Least distance from the points of `curve` to the points `others` (inf when there are none)."""
+    return float(np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2), initial=np.inf))
+
+
+def _node_columns(points, radius) -> list[tuple[float, np.ndarray]]:
+    """(x, sorted heights of its nodes) of each column of nodes: nodes less than a circle apart in x share one."""
+    columns: list[list] = []
+    for x, y in sorted(map(tuple, points)):
+        if columns and x - columns[-1][0][-1] < radius:
+            columns[-1][0].append(x)
+            columns[-1][1].append(y)
+        else:
+            columns.append([[x], [y]])
+    return [(float(np.mean(xs)), np.sort(ys)) for xs, ys in columns]
+
+
+def _route(start, end, columns, need, bottom, top) -> np.ndarray | None:
+    """Waypoints (in points) of an edge from `start` to `end` through one gap of each column it crosses.
+
+    A gap is the middle between two nodes of a column at least 2 × `need`
+    apart, or `need` above its top node or below its bottom one (kept within
+    `bottom`, `top`); the gaps chosen are those of least vertical travel
+    (a shortest path over the columns, by dynamic programming). No waypoints
+    when it crosses no column; an edge running right to left (from one band of
+    a folded layout to the next) takes a :func:`_detour`. None when a column
+    it crosses has no gap.
+    """
+    if end[0] - start[0] < 2 * need:
+        return _detour(start, end, columns, need)
+    crossed = [(x, ys) for x, ys in columns if start[0] + need < x < end[0] - need]
+    if not crossed:  # adjacent columns: leaving and meeting the nodes level clears the others of their columns
+        return np.empty((0, 2))
+    lanes = []
+    for x, ys in crossed:
+        gaps = [(a + b) / 2 for a, b in zip(ys[:-1], ys[1:]) if b - a >= 2 * need]
+        gaps += [y for y in (ys[0] - need * 1.3, ys[-1] + need * 1.3) if bottom <= y <= top]
+        if not gaps:
+            return None
+        lanes.append((x, np.array(gaps)))
+    # Shortest vertical travel, column by column: cost[k] is the least travel to reach gap k of this column.
+    cost, back, previous = np.zeros(1), [], np.array([start[1]])
+    for _, gaps in lanes:
+        total = cost[:, None] + np.abs(gaps[None, :] - previous[:, None])
+        back.append(np.argmin(total, axis=0))
+        cost, previous = np.min(total, axis=0), gaps
+    k = int(np.argmin(cost + np.abs(previous - end[1])))
+    chosen = []
+    for (x, gaps), pointer in zip(reversed(lanes), reversed(back)):
+        chosen.append((x, gaps[k]))
+        k = int(pointer[k])
+    return np.array(chosen[::-1])
+
+
+def _detour(start, end, columns, need) -> np.ndarray | None:
+    """Waypoints of an edge running right to left: out of `start` to the right, between the columns down (or
+    up) to the widest empty row between the two nodes, along it, and between the columns into `end` from
+    the left, in straight lines. None when no empty row is 2 × `need` high."""
+    xs = np.array([x for x, _ in columns])
+    spacing = float(np.min(np.diff(xs))) if len(xs) > 1 else 4 * need
+    after = xs[xs > start[0] + need]
+    before = xs[xs < end[0] - need]
+    out = (start[0] + after[0]) / 2 if after.size else start[0] + spacing / 2
+    into = (end[0] + before[-1]) / 2 if before.size else end[0] - spacing / 2
+    low, high = sorted((start[1], end[1]))
+    heights = np.unique(np.concatenate([[low, high], *(ys[(ys > low) & (ys < high)] for _, ys in columns)]))
+    widest = int(np.argmax(np.diff(heights))) if heights.size > 1 else None
+    if widest is None or heights[widest + 1] - heights[widest] < 2 * need:
+        return None
+    lane = (heights[widest] + heights[widest + 1]) / 2
+    return np.array([(out, start[1]), (out, lane), (into, lane), (into, end[1])])
+
+
+def _route_segments(start, end, waypoints) -> list[np.ndarray]:
+    """The cubic Bézier pieces (4 × 2 control points each) of a routed edge: through each waypoint
+    horizontally, so that it crosses a column in the middle of its gap, with handles half a step long."""
+    stops = [np.asarray(start, float), *np.asarray(waypoints, float), np.asarray(end, float)]
+    pieces = []
+    for a, b in zip(stops[:-1], stops[1:]):
+        handle = np.array([(b[0] - a[0]) / 2, 0.0])
+        pieces.append(np.array([a, a + handle, b - handle, b]))
+    return pieces
+
+
+def _route_curve(start, end, waypoints, samples: int = 25) -> np.ndarray:
+    """Points along a routed edge, `samples` per piece."""
+    t = np.linspace(0.0, 1.0, samples)[:, None]
+    weights = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3]
+    return np.vstack([sum(w * p for w, p in zip(weights, piece)) for piece in _route_segments(start, end, waypoints)])
+
+
+def _route_path(start, end, waypoints, trim: float):
+    """The matplotlib Path of a routed edge in layout units, ending `trim` units short of each node centre
+    (it leaves and meets the nodes horizontally, so the arrow's tip lands on the circle)."""
+    from matplotlib.path import Path
+
+    start, end = np.asarray(start, float) + [trim, 0.0], np.asarray(end, float) - [trim, 0.0]
+    pieces = _route_segments(start, end, waypoints)
+    vertices = [pieces[0][0], *(point for piece in pieces for point in piece[1:])]
+    codes = [Path.MOVETO] + [Path.CURVE4] * (len(vertices) - 1)
+    return Path(vertices, codes)
 
 
 def _by_bend(bends) -> dict:
@@ -216,11 +328,22 @@ def _by_bend(bends) -> dict:
 
 
 def _draw_edges(G, positions, bends, ax, width, **style) -> dict:
-    """Edges as arrows (edge -> FancyArrowPatch), bent as `bends` says (see :func:`_bends`)."""
+    """Edges as arrows (edge -> FancyArrowPatch), bent or routed as `bends` says (see :func:`_bends`)."""
+    from matplotlib.patches import FancyArrowPatch
+
     edgelist = list(bends)
     width = dict(zip(edgelist, np.broadcast_to(width, len(edgelist))))
     arrows = {}
     for bend, edges in _by_bend(bends).items():
+        if isinstance(bend, tuple):
+            trim = np.sqrt(style["node_size"]) / 2 / _points_per_unit(ax)[0]
+            for i, j in edges:
+                arrows[i, j] = FancyArrowPatch(
+                    path=_route_path(positions[i], positions[j], bend, trim), arrowstyle="-|>",
+                    mutation_scale=style["arrowsize"], color=style["edge_color"], linewidth=width[i, j],
+                    alpha=style.get("alpha"), zorder=1)
+                ax.add_patch(arrows[i, j])
+            continue
         patches = nx.draw_networkx_edges(G, positions, edgelist=edges, width=[width[e] for e in edges], ax=ax,
                                          arrows=True, arrowstyle="-|>", connectionstyle=_ARC.format(rad=bend),
                                          **style)
@@ -320,7 +443,8 @@ def draw(
         patch) and ``"terms"`` (edge j→k -> Text); ``"equation"`` (the eq. 5.56
         Text box, or None); ``"colorbar"`` (or None); ``"key"`` (the Text
         naming abbreviated nodes, or None); ``"note"`` (the Text saying what
-        was left out, or None); ``"bends"`` (edge -> arc curvature used).
+        was left out, or None); ``"bends"`` (edge -> arc curvature used, or
+        the waypoints of an edge routed round the columns it crosses).
 
     Raises
     ------
@@ -382,11 +506,13 @@ def draw(
     ax.set_axis_off()
     box = ax.get_position()
     shrink = 1.0
-    for _ in range(4):
+    for attempt in range(5):
         # Names that do not fit go in a key under the axes, which takes room from the axes, which shrinks the
-        # circles: decide the names for a slightly smaller circle until the drawn circle holds them all.
+        # circles: decide the names for a slightly smaller circle until the drawn circle holds them all; when
+        # even #k does not fit (a long chain folded into a small panel), the names are left out (last attempt).
         ax.set_position(box)
-        names_shown = _node_names(nodes, _diameter(ax, labelled) * shrink, ax) if labelled and names else {}
+        room = _diameter(ax, labelled, widest=np.inf) * shrink
+        names_shown = _node_names(nodes, room, ax) if labelled and names and attempt < 4 else {}
         footers = []
         abbreviated = {n: text for n, text in names_shown.items() if text != str(n)}
         if highlight is not None:
@@ -399,13 +525,14 @@ def draw(
         if abbreviated:
             drawn["key"] = _footer(ax, _key_text(abbreviated, ax), MIN_FONT, "0.6")
             footers.append(drawn["key"])
-        if labelled and (edge_labels or highlight is not None or len(nodes) > 15):
+        if labelled and (edge_labels or highlight is not None or len(nodes) > 15 or attempt == 4):
             drawn["note"] = _footer(ax, " ", MIN_FONT, None)  # filled in once we know what was left out
             footers.append(drawn["note"])
         _stack_footers(ax, footers, drawn["colorbar"])
         _fit_footers(ax, footers)
-        diameter = _diameter(ax, labelled)
-        if all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
+        widest = max((_text_points(text, MIN_FONT, ax)[0] + 3 for text in names_shown.values()), default=0.0)
+        diameter = _diameter(ax, labelled, widest)
+        if attempt == 4 or all(_text_points(text, MIN_FONT, ax)[0] <= diameter - 3 for text in names_shown.values()):
             break
         for text in footers:
             text.remove()
@@ -457,6 +584,8 @@ def draw(
                                                                "ec": "none", "alpha": 0.8})
     drawn["bends"] = bends
     left_out = _declutter(ax, drawn, node_size)
+    if labelled and names and not names_shown:
+        left_out = {"names": len(nodes), **left_out}
     if drawn["note"] is not None:
         counts = [f"{count} {kind}" for kind, count in left_out.items() if count]
         drawn["note"].set_text(f"left out for room: {', '.join(counts)}" if counts else " ")
@@ -492,10 +621,13 @@ def _fitting_font(text: str, diameter: float, ax) -> float:
     return NAME_FONT if _text_points(text, NAME_FONT, ax)[0] <= diameter - 3 else MIN_FONT
 
 
-def _diameter(ax, labelled: bool) -> float:
-    """The node circles' diameter in points, from the spacing of the layout on the axes."""
+def _diameter(ax, labelled: bool, widest: float = 0.0) -> float:
+    """The node circles' diameter in points, from the spacing of the layout on the axes: 0.42 of it, or more
+    (up to 0.6 of it, and 34 points) where the widest name needs `widest` points."""
     scale = min(_points_per_unit(ax))
-    return float(np.clip(0.42 * scale, 6.0, 34.0)) if labelled else float(np.clip(0.3 * scale, 3.0, 12.0))
+    if not labelled:
+        return float(np.clip(0.3 * scale, 3.0, 12.0))
+    return float(np.clip(max(0.42 * scale, min(widest, 0.6 * scale)), 6.0, 34.0))
 
 
 def _node_names(nodes, diameter: float, ax) -> dict:
@@ -513,7 +645,8 @@ def _node_names(nodes, diameter: float, ax) -> dict:
 def _key_text(abbreviated: dict, ax) -> str:
     """'#1 = name   #2 = name ...' in as many lines as the axes' width needs."""
     entries = [f"{short} = {node!r}" for node, short in abbreviated.items()]
-    width = ax.get_window_extent().width * 72.0 / ax.figure.dpi
+    entries[0] = "key: " + entries[0]
+    width = ax.get_window_extent().width * 72.0 / ax.figure.dpi - 6  # the box's padding
     lines, line = [], ""
     for entry in entries:
         candidate = f"{line}   {entry}" if line else entry
@@ -521,7 +654,7 @@ def _key_text(abbreviated: dict, ax) -> str:
             lines.append(line)
             candidate = entry
         line = candidate
-    return "key: " + "\n".join([*lines, line])
+    return "\n".join([*lines, line])
 
 
 def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
@@ -534,7 +667,12 @@ def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
             lines.append(line)
             continue
         body = line.strip("$").replace(r"\left(", "(").replace(r"\right)", ")")
-        pieces = re.split(r"(?= \+ |,\\ )", body)
+        pieces: list[str] = []
+        for piece in re.split(r"(?= \+ |,\\ )", body):
+            if pieces and _open_braces(pieces[-1]):  # inside a name such as \mathrm{(0,\ 1)}: not a break
+                pieces[-1] += piece
+            else:
+                pieces.append(piece)
         current = ""
         for piece in pieces:
             if current and _text_points(f"${current}{piece}$", fontsize, ax)[0] > room:
@@ -544,6 +682,32 @@ def _wrap_equation(equation: str, ax, fontsize: float = 10) -> str:
                 current += piece
         lines.append(f"${current}$")
     return "\n".join(lines)
+
+
+def _fit_title(ax, title: str, fontsize: float = 10.0):
+    """``ax.set_title`` at a smaller font (down to MIN_FONT), then broken at spaces, until each line is narrower
+    than the figure: a title never runs off the figure's sides."""
+    box, width = ax.get_position(), ax.figure.get_figwidth() * 72.0
+    centre = (box.x0 + box.x1) / 2 * width  # a title is centred on its axes, not on the figure
+    room = 2 * min(centre, width - centre) - 24  # 12 points clear of each side
+    while fontsize > MIN_FONT and max(_text_points(line, fontsize, ax)[0] for line in title.split("\n")) > room:
+        fontsize = max(MIN_FONT, fontsize - 0.5)
+    lines = []
+    for line in title.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            if current and _text_points(f"{current} {word}", fontsize, ax)[0] > room:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    return ax.set_title("\n".join(lines), fontsize=fontsize)
+
+
+def _open_braces(mathtext: str) -> int:
+    """How many groups `mathtext` opens and leaves open (escaped braces \\{ \\} are text, not groups)."""
+    return len(re.findall(r"(?<!\\){", mathtext)) - len(re.findall(r"(?<!\\)}", mathtext))
 
 
 def _footer(ax, text: str, fontsize: float, edge_color) -> object:
@@ -597,9 +761,16 @@ def _extent(text, renderer):
 
 
 def _edge_texts(G, positions, bends, texts, ax, fontsize, label_pos, bbox) -> dict:
-    """Edge -> Text placed on its (bent) arrow, `label_pos` of the way from the head."""
+    """Edge -> Text placed on its (bent or routed) arrow, `label_pos` of the way from the head."""
     placed = {}
     for bend, edges in _by_bend(bends).items():
+        if isinstance(bend, tuple):
+            for i, j in edges:
+                curve = _route_curve(positions[i], positions[j], bend)
+                along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(curve, axis=0).T))])
+                x, y = curve[np.searchsorted(along, (1 - label_pos) * along[-1])]
+                placed[i, j] = ax.text(x, y, texts[i, j], fontsize=fontsize, ha="center", va="center", bbox=bbox)
+            continue
         placed.update(nx.draw_networkx_edge_labels(
             G, positions, edge_labels={e: texts[e] for e in edges}, font_size=fontsize, label_pos=label_pos,
             connectionstyle=_ARC.format(rad=bend), ax=ax, bbox=bbox, rotate=False,
@@ -612,18 +783,23 @@ def _edge_texts(G, positions, bends, texts, ax, fontsize, label_pos, bbox) -> di
 def _declutter(ax, drawn, node_size) -> dict:
     """Hide the value labels, term boxes and edge labels that would cover a kept text or another node.
 
-    Names, the equation box, the key and the colour bar always stay; then, in
-    this order, each value label, term box and edge label is kept only if its
-    box is inside the figure and overlaps nothing kept so far and no node
-    circle other than its own.
+    Every text already in the figure stays (names, the equation box, the key,
+    the colour bar's ticks, other panels' texts); then, in this order, each
+    value label, term box and edge label is kept only if its box is inside the
+    figure and overlaps nothing kept so far and no node circle other than its own.
     Returns how many of each kind were hidden.
     """
+    from matplotlib.text import Text
+
     ax.figure.canvas.draw()  # networkx places edge labels on their arcs only when drawn
     renderer = ax.figure.canvas.get_renderer()
     radius_px = np.sqrt(node_size) / 2 * ax.figure.dpi / 72.0
     figure = ax.figure.bbox
     centres = {n: ax.transData.transform(p) for n, p in drawn["pos"].items()}
-    kept = [_extent(t, renderer) for t in (*drawn["names"].values(), drawn["equation"], drawn["key"]) if t is not None]
+    deciding = {id(t) for kind in ("labels", "terms", "edge_labels") for t in drawn[kind].values()}
+    # Everything already shown stays: names, the equation box, the key, colour-bar ticks, other panels' texts.
+    kept = [_extent(t, renderer) for t in ax.figure.findobj(Text)
+            if id(t) not in deciding and t.get_visible() and t.get_text().strip()]
     left_out = {}
     for kind, texts in (("value labels", drawn["labels"]), ("term boxes", drawn["terms"]),
                         ("edge labels", drawn["edge_labels"])):
@@ -707,11 +883,12 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
     summed = path_sum(G, result, j, sample=sample, max_paths=max_paths, weight=weight)
     lines = [f"δ_{j!s} = Σ over {len(summed.paths)} paths of Π (w·h') × ∂E/∂a_out"]
     for path, product in list(zip(summed.paths, summed.products))[:max_listed]:
-        lines.append(f"{' → '.join(str(n) for n in path):<28} {product:+.4g}")
+        lines += _path_lines(path, product)
     if len(summed.paths) > max_listed:
         rest = sum(summed.products[max_listed:])
-        lines.append(f"{len(summed.paths) - max_listed} more paths{'':<15} {rest:+.4g}")
-    lines += [f"{'sum':<28} {summed.total:+.4g}", f"{'backprop δ_' + str(j):<28} {summed.delta:+.4g}"]
+        lines.append(f"{f'{len(summed.paths) - max_listed} more paths':<{_LISTING_WIDTH}} {rest:+.4g}")
+    lines += [f"{'sum':<{_LISTING_WIDTH}} {summed.total:+.4g}",
+              f"{'backprop δ_' + str(j):<{_LISTING_WIDTH}} {summed.delta:+.4g}"]
     # The listing goes right of the drawing: the axes give up that room before anything is drawn.
     listing = ax.text(1.02, 0.5, "\n".join(lines), transform=ax.transAxes, ha="left", va="center",
                       fontsize=8, family="monospace",
@@ -738,12 +915,28 @@ def draw_paths(G, result, j: Hashable, *, sample: int = 0, ax=None, pos: dict | 
                                          "lw": 0.6})
     drawn["terms"] = drawn["local_labels"]  # placed among the other texts like eq. 5.56's term boxes
     left_out = _declutter(ax, {**drawn, "labels": {}, "edge_labels": {}}, node_size)
-    if left_out["term boxes"]:
-        ax.text(0.0, 0.0, f"{left_out['term boxes']} local derivatives left out where they would cover other text",
-                transform=ax.transAxes, fontsize=MIN_FONT, va="top")
+    if left_out["term boxes"]:  # said in the listing, which has room for one more line
+        listing.set_text(f"{listing.get_text()}\n({left_out['term boxes']} w·h' labels hidden for room)")
     drawn["listing"] = listing
     drawn["path_sum"] = summed
     return drawn
+
+
+_LISTING_WIDTH = 36  # characters of a path in draw_paths' listing before it continues on the next line
+
+
+def _path_lines(path, product) -> list[str]:
+    """'a → b → c   +0.1' for the listing, broken after _LISTING_WIDTH characters (at an arrow) onto
+    indented lines; the product ends the last one."""
+    lines, current = [], str(path[0])
+    for n in path[1:]:
+        piece = f" → {n}"
+        if len(current) + len(piece) > _LISTING_WIDTH:
+            lines.append(current)
+            current = "  " + piece
+        else:
+            current += piece
+    return [*lines, f"{current:<{_LISTING_WIDTH}} {product:+.4g}"]
 
 
 def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=None, title: str = "") -> dict:
@@ -762,7 +955,8 @@ def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=Non
     Returns
     -------
     dict
-        ``"image"``: the AxesImage; ``"ticks"``: the column tick labels.
+        ``"image"``: the AxesImage; ``"ticks"``: the column tick labels
+        (every k-th column's when all would overlap).
 
     Examples
     --------
@@ -778,8 +972,13 @@ def draw_heatmap(matrix: np.ndarray, rows: list[str], columns: list[str], ax=Non
     ax = plt.gca() if ax is None else ax
     limit = float(np.abs(matrix).max()) or 1.0
     image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    # A label every k-th cell, k such that two labels are a line and a half apart: they never overlap.
+    box = ax.get_window_extent()  # the cells are square: the longer side of the matrix sets their size
+    cell = min(box.width / len(columns), box.height / len(rows)) * 72.0 / ax.figure.dpi * 0.8  # room for a layout
+    for set_ticks, labels in ((ax.set_xticks, columns), (ax.set_yticks, rows)):
+        step = int(np.ceil(1.5 * MIN_FONT / cell))
+        set_ticks(range(0, len(labels), step), labels[::step], fontsize=MIN_FONT,
+                  **({"rotation": 90} if set_ticks == ax.set_xticks else {}))
     ax.set_title(title, fontsize=10)
     return {"image": image, "ticks": ax.get_xticklabels()}

@@ -308,7 +308,10 @@ def draw_linearized(L, ax=None, pos: dict | None = None, highlight=None) -> dict
     Returns
     -------
     dict
-        ``"vertices"``: vertex -> Text label; ``"edges"``: (u, w) -> Text of c_wu.
+        ``"vertices"``: vertex -> Text label; ``"edges"``: (u, w) -> Text of
+        c_wu, for every edge whose label fits without covering another;
+        ``"note"``: the Text under the axes saying how many were left out and
+        naming the vertices written #1, #2, ... (or None).
 
     Examples
     --------
@@ -321,18 +324,58 @@ def draw_linearized(L, ax=None, pos: dict | None = None, highlight=None) -> dict
     """
     import matplotlib.pyplot as plt
 
+    from .drawing import MIN_FONT, _extent, _key_text, _node_names
+
     ax = plt.gca() if ax is None else ax
     pos = _layout(L) if pos is None else pos
     colors = ["tab:red" if v == highlight else "tab:blue" if v in L.graph["inputs"] else "lightgray" for v in L]
     nx.draw_networkx_nodes(L, pos, ax=ax, node_color=colors, node_size=600)
-    nx.draw_networkx_edges(L, pos, ax=ax, node_size=600, arrowsize=12, connectionstyle="arc3,rad=0.08")
-    vertices = nx.draw_networkx_labels(L, pos, ax=ax, labels={v: str(v) for v in L}, font_size=9)
-    edges = nx.draw_networkx_edge_labels(
-        L, pos, ax=ax, edge_labels={e: f"{L.edges[e][PARTIAL]:.2f}" for e in L.edges}, font_size=7,
-        label_pos=0.35, connectionstyle="arc3,rad=0.08",
-    )
+    nx.draw_networkx_edges(L, pos, ax=ax, node_size=600, arrowsize=12, connectionstyle=f"arc3,rad={_RAD}")
+    names = _node_names(list(L), np.sqrt(600), ax)  # #1, #2, ... for a name wider than its circle
+    vertices = nx.draw_networkx_labels(L, pos, ax=ax, labels=names, font_size=MIN_FONT)
     ax.set_axis_off()
-    return {"vertices": vertices, "edges": edges}
+    xs, ys = zip(*pos.values())
+    ax.set_xlim(min(xs) - 0.4, max(xs) + 0.4)  # the limits are final before the labels are placed
+    ax.set_ylim(min(ys) - 0.4, max(ys) + 0.4)
+    # Each c_ji goes at the first place along its arc where it covers no name and no label placed before it.
+    renderer = ax.figure.canvas.get_renderer()
+    pad = 2.0 * ax.figure.dpi / 72
+    kept = [_extent(text, renderer).padded(pad) for text in vertices.values()]
+    edges, left_out = {}, 0
+    for u, w in L.edges:
+        for fraction in _LABEL_PLACES:
+            text = ax.text(*_on_arc(ax, pos[u], pos[w], fraction), f"{L.edges[u, w][PARTIAL]:.2f}", fontsize=MIN_FONT,
+                           ha="center", va="center", zorder=4,
+                           bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+            box = _extent(text, renderer).padded(pad)
+            if not any(box.overlaps(other) for other in kept):
+                kept.append(box)
+                edges[u, w] = text
+                break
+            text.remove()
+        else:
+            left_out += 1
+    lines = [f"{left_out} edge labels left out for room"] if left_out else []
+    abbreviated = {v: short for v, short in names.items() if short != str(v)}
+    if abbreviated:
+        lines.append(_key_text(abbreviated, ax))
+    note = None
+    if lines:
+        note = ax.text(0.0, 0.0, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=MIN_FONT)
+    return {"vertices": vertices, "edges": edges, "note": note}
+
+
+_RAD = 0.08  # the arcs' bend (matplotlib's arc3)
+_LABEL_PLACES = (0.65, 0.5, 0.8, 0.35, 0.2)  # where a c_ji may sit along its arc, from the tail, first choice first
+
+
+def _on_arc(ax, start, end, fraction) -> tuple[float, float]:
+    """The point `fraction` of the way along the arc3 arrow from `start` to `end` (data coordinates)."""
+    to_display = ax.transData
+    a, b = to_display.transform([start, end])
+    control = (a + b) / 2 + _RAD * np.array([b[1] - a[1], a[0] - b[0]])
+    point = (1 - fraction) ** 2 * a + 2 * (1 - fraction) * fraction * control + fraction**2 * b
+    return tuple(to_display.inverted().transform(point))
 
 
 def draw_elimination(G, x, order: str | Sequence = "markowitz", stages: Sequence[int] | None = None,
@@ -370,16 +413,32 @@ def draw_elimination(G, x, order: str | Sequence = "markowitz", stages: Sequence
     L = linearized_graph(G, x, weight)
     total = len(_intermediates(L))
     stages = [0, total // 2, total] if stages is None else list(stages)
-    if axes is None:
-        _, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 4.0), squeeze=False)
+    created = axes is None
+    if created:
+        fig, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 4.0), squeeze=False)
+        # fixed margins before any label is placed (room above for the panel titles and a figure title)
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.06, top=0.8, wspace=0.08)
         axes = axes[0]
     pos = _layout(L)
     full = eliminate(L, order)
-    drawn = []
-    for ax, step in zip(axes, stages):
-        stage = eliminate(L, full.order, steps=step) if step < total else full
-        upcoming = full.order[step] if step < total else None
-        drawn.append(draw_linearized(stage.graph, ax=ax, pos=pos, highlight=upcoming))
-        ax.set_title(f"{step} eliminated, {stage.multiplications} mult."
-                     + (f"\nnext: {upcoming}" if upcoming is not None else "\nJacobian on the edges"), fontsize=9)
+
+    def panels():
+        drawn = []
+        for ax, step in zip(axes, stages):
+            stage = eliminate(L, full.order, steps=step) if step < total else full
+            upcoming = full.order[step] if step < total else None
+            drawn.append(draw_linearized(stage.graph, ax=ax, pos=pos, highlight=upcoming))
+            ax.set_title(f"{step} eliminated, {stage.multiplications} mult."
+                         + (f"\nnext: {upcoming}" if upcoming is not None else "\nJacobian on the edges"), fontsize=9)
+        return drawn
+
+    drawn = panels()
+    notes = [panel["note"] for panel in drawn if panel["note"] is not None]
+    if created and notes:  # room under the panels for the longest note, then the labels placed again
+        renderer = fig.canvas.get_renderer()
+        bottom = 0.02 + max(note.get_window_extent(renderer).height for note in notes) / fig.bbox.height
+        fig.subplots_adjust(bottom=min(bottom + 0.02, 0.5))
+        for ax in axes:
+            ax.clear()
+        drawn = panels()
     return drawn

@@ -12,8 +12,9 @@ a_j is shifted by ±ε in every sample at once, and since E_n depends on sample
 n alone, the change in each E_n gives that sample's δ_jn.
 
 A central difference whose steps put some unit's a on the other side of a
-kink (relu, leaky_relu at a = 0) measures neither one-sided slope:
-such values are set apart as ``at_kink``, not counted as errors.
+kink (a point where h' jumps: relu, leaky_relu at a = 0; each activation's
+table entry lists its own, :attr:`graphbp.Activation.kinks`) measures neither
+one-sided slope: such values are set apart as ``at_kink``, not counted as errors.
 """
 
 from __future__ import annotations
@@ -28,10 +29,6 @@ from .forward import propagate, stack_outputs
 from .losses import output_columns
 
 __all__ = ["GradientCheck", "CheckedValue", "check_gradients"]
-
-# Activations whose h' jumps, and where: differences across the jump are not compared.
-KINKS = {"relu": 0.0, "leaky_relu": 0.0}
-
 
 class CheckedValue(NamedTuple):
     """One compared derivative: ``quantity`` is "weight", "bias" or "delta"; ``key`` is
@@ -54,7 +51,8 @@ class GradientCheck:
     the floor, and an absolute error measured in units of the floor below it,
     where round-off of the differences (≈ 1e-16·|E|/ε, so growing with E)
     would otherwise dominate. ``at_kink`` holds the values whose differences
-    cross a kink (see :data:`KINKS`), which are not compared.
+    cross a kink of their unit's activation (:attr:`graphbp.Activation.kinks`),
+    which are not compared.
     """
 
     values: tuple
@@ -93,8 +91,8 @@ class GradientCheck:
             lines.append(f"... {len(self.values) - len(shown)} more, all with smaller errors")
         if self.at_kink:
             keys = ", ".join(f"{v.quantity} {v.key!r}" for v in self.at_kink[:4])
-            lines.append(f"{len(self.at_kink)} value(s) not compared, their differences cross a relu/leaky_relu kink "
-                         f"(h' jumps at a = 0): {keys}{', ...' if len(self.at_kink) > 4 else ''}")
+            lines.append(f"{len(self.at_kink)} value(s) not compared, their differences cross a kink of an "
+                         f"activation (where h' jumps, e.g. relu at a = 0): {keys}{', ...' if len(self.at_kink) > 4 else ''}")
         return "\n".join(lines)
 
 
@@ -154,18 +152,20 @@ def check_gradients(
     H = G.copy()  # perturbed copy: the user's graph is never touched
     _, groups = output_columns(net)
     floor = scale_floor * max(1.0, abs(result.loss))
-    kinked = {j: KINKS[act.name] for j, act in net.activation.items() if getattr(act, "name", None) in KINKS}
+    kinked = {j: np.array(act.kinks) for j, act in net.activation.items() if getattr(act, "kinks", ())}
 
-    def right_of_kink(a):
-        """(units with a kink, N): True where a unit is right of its kink (at the kink, h' is the left slope)."""
-        return np.array([a[j] > kink for j, kink in kinked.items()]).reshape(len(kinked), len(X))
+    def piece(a):
+        """(units with kinks, N): how many of its kinks each unit's a is right of (at a kink, h' is the left
+        slope, so a = kink counts as left of it)."""
+        return np.array([(a[j][:, None] > kinks).sum(axis=1) for j, kinks in kinked.items()]).reshape(
+            len(kinked), len(X))
 
-    base = right_of_kink(propagate(H, net, X)[0])
+    base = piece(propagate(H, net, X)[0])
 
     def sample_losses(network=net, shift=None):
         """E_n of every sample, and whether some unit with a kink changed sides of it."""
         a, z = propagate(H, network, X, shift)
-        off_piece = (right_of_kink(a) != base).any(axis=0)
+        off_piece = (piece(a) != base).any(axis=0)
         return loss.per_sample(stack_outputs(network, a), stack_outputs(network, z), T, groups), off_piece
 
     def central(perturbed):

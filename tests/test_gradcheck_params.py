@@ -21,6 +21,42 @@ from graphbp import (
 from graph_snapshot import unchanged
 
 
+def _clipped_at(a_h, kinks):
+    """x → h → y with h(a) = min(a, 1) (h' jumps at a = 1) and a_h = `a_h` for the one sample."""
+    clip = graphbp.Activation("clip_at_1", lambda a: np.minimum(a, 1.0), lambda a: 1.0 * (a <= 1.0),
+                              kinks=kinks)
+    G = nx.DiGraph([("x", "h", {"weight": 1.0}), ("h", "y", {"weight": 2.0})])
+    G.nodes["h"].update(activation=clip, bias=a_h - 0.5)
+    return G, [[0.5]], [[3.0]]
+
+
+def test_gradient_check_reads_the_kinks_from_the_activation_entry():
+    # a_h = 1 + 1e-5: the differences at ε = 1e-4 straddle the kink at 1, where h' jumps from 1 to 0
+    G, X, T = _clipped_at(1.0 + 1e-5, kinks=(1.0,))
+    report = check_gradients(G, X, T)
+    skipped = {(v.quantity, v.key) for v in report.at_kink}
+    assert {("weight", ("x", "h")), ("bias", "h"), ("delta", ("h", 0))} <= skipped
+    assert report.max_rel_error < 1e-8 and "cross a kink" in str(report)
+    # the same function without its kink declared: the straddling difference is compared, and is wrong
+    G, X, T = _clipped_at(1.0 + 1e-5, kinks=())
+    report = check_gradients(G, X, T)
+    assert report.at_kink == () and report.max_rel_error > 0.1
+    # far from the kink nothing is set apart
+    G, X, T = _clipped_at(0.3, kinks=(1.0,))
+    assert check_gradients(G, X, T).at_kink == ()
+
+
+def test_relu_family_kinks_live_in_the_table():
+    assert graphbp.get_activation("relu").kinks == (0.0,)
+    assert graphbp.get_activation("leaky_relu").kinks == (0.0,)
+    assert graphbp.get_activation("tanh").kinks == ()
+    two = graphbp.Activation("two_kinks", np.abs, np.sign, kinks=[1, -2])
+    assert two.kinks == (-2.0, 1.0)  # stored sorted, as floats
+    for bad in ([np.nan], ["left"], 3.0):
+        with pytest.raises(graphbp.ActivationError, match="two_kinks.*kinks must be finite numbers"):
+            graphbp.Activation("two_kinks", np.abs, np.sign, kinks=bad)
+
+
 def test_gradient_check_catches_a_wrong_derivative():
     wrong = graphbp.Activation("wrong_tanh", np.tanh, lambda a: 1.01 * (1 - np.tanh(a) ** 2))
     G = irregular_network()

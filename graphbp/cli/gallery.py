@@ -14,7 +14,7 @@ import numpy as np
 from ..animation import animate_backward
 from ..backward import backprop
 from ..datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, circles, spiral, two_moons, xor
-from ..drawing import draw, draw_heatmap, draw_paths, figure_for
+from ..drawing import _fit_title, draw, draw_heatmap, draw_paths, figure_for
 from ..elimination import draw_elimination
 from ..examples import bishop_network, irregular_network
 from ..forward import forward
@@ -25,7 +25,7 @@ from ..params import parameter_labels
 from ..training import accuracy, train
 from ..training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit
 
-__all__ = ["write_gallery", "classification_tasks", "GALLERY_INPUT", "GALLERY_TARGET", "FIG53_TRAINING"]
+__all__ = ["write_gallery", "gallery_figures", "classification_tasks", "GALLERY_INPUT", "GALLERY_TARGET", "FIG53_TRAINING"]
 
 # The one sample every small figure uses (two inputs, two outputs).
 GALLERY_INPUT = np.array([0.5, -1.0])
@@ -52,14 +52,12 @@ def classification_tasks() -> list[tuple]:
     ]
 
 
-def _save(fig, path: Path, progress=None) -> Path:
+def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     # No software version in the metadata: a rerun on another matplotlib writes the same bytes.
     fig.savefig(path, dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
-    if progress is not None:
-        progress(path)
     return path
 
 
@@ -69,13 +67,14 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0, progress=None) 
     ``bishop_deltas.png`` (Bishop's 2-3-2 network, every δ), ``bishop_highlight.png``
     (hidden unit z1, its S_j and the eq. 5.56 box), ``irregular_dag.png`` (skip
     connections, an output feeding a hidden unit, a dead end; edges by ∂E/∂w),
-    ``randwire.png`` (a Watts-Strogatz RandWire-style network), ``path_sum.png``
-    (δ_h1 as a sum over its paths), ``backward_sweep.gif`` (the backward pass,
-    node by node); ``bishop_fig53.png`` (Bishop's Figure 5.3 reproduced),
-    ``decision_regions.png`` (moons, circles, a 3-class spiral on a RandWire
-    DAG), ``training_deltas.png`` (δ before and after training on XOR);
-    ``hessian_heatmap.png`` (the exact Hessian) and ``elimination.png``
-    (Jacobian accumulation by vertex elimination).
+    ``path_sum.png`` (δ_h1 as a sum over its paths), ``randwire.png`` (a
+    Watts-Strogatz RandWire-style network); ``bishop_fig53.png`` (Bishop's
+    Figure 5.3 reproduced), ``decision_regions.png`` (moons, circles, a
+    3-class spiral on a RandWire DAG), ``training_deltas.png`` (δ before and
+    after training on XOR); ``hessian_heatmap.png`` (the exact Hessian),
+    ``elimination.png`` (Jacobian accumulation by vertex elimination), and
+    last ``backward_sweep.gif`` (the backward pass, node by node). The PNGs
+    are the figures of :func:`gallery_figures`; a rerun writes the same bytes.
 
     Parameters
     ----------
@@ -90,60 +89,77 @@ def write_gallery(folder: str | Path = "figures", seed: int = 0, progress=None) 
     -------
     list of Path
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    for name, fig in gallery_figures(seed):
+        written.append(_save(fig, folder / name))
+        if progress is not None:
+            progress(written[-1])
+    written.append(_write_animation(folder / "backward_sweep.gif"))
+    if progress is not None:
+        progress(written[-1])
+    return written
+
+
+def _write_animation(path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    irregular = irregular_network()
+    animate_backward(irregular, backprop(irregular, GALLERY_INPUT, GALLERY_TARGET), path)
+    plt.close("all")
+    return path
+
+
+def gallery_figures(seed: int = 0):
+    """Yield (file name, figure) for every PNG of the gallery, drawn one at a time (the Agg backend is chosen).
+
+    The animation ``backward_sweep.gif`` is :func:`graphbp.animate_backward` on
+    ``irregular_network()`` with :data:`GALLERY_INPUT`, :data:`GALLERY_TARGET`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
 
     bishop = bishop_network()
     result = backprop(bishop, GALLERY_INPUT, GALLERY_TARGET)
     fig, ax = figure_for(bishop)
     draw(bishop, result, ax=ax, values=("a", "delta"), edge_labels=True)
-    ax.set_title("Bishop's two-layer network: every δ_j (colour), a_j and δ_j under each node, w on the edges",
-                 fontsize=9)
-    written.append(_save(fig, folder / "bishop_deltas.png", progress))
+    _fit_title(ax, "Bishop's two-layer network: every δ_j (colour), a_j and δ_j under each node, w on the edges",
+               9)
+    yield "bishop_deltas.png", fig
 
     fig, ax = figure_for(bishop, equation=True)
     draw(bishop, result, ax=ax, highlight="z1")
-    ax.set_title("δ_z1 sums over S_z1 = G.successors('z1'): one term w_kj·δ_k per edge (eq. 5.56)", fontsize=9)
-    written.append(_save(fig, folder / "bishop_highlight.png", progress))
+    _fit_title(ax, "δ_z1 sums over S_z1 = G.successors('z1'): one term w_kj·δ_k per edge (eq. 5.56)", 9)
+    yield "bishop_highlight.png", fig
 
     irregular = irregular_network()
     result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
     fig, ax = figure_for(irregular, equation=True)
     draw(irregular, result, ax=ax, edge_values="grad", edge_labels=True, highlight="y1")
-    ax.set_title("Skip x1→y1, output y1 feeding h3, dead end d; edges show ∂E/∂w. δ_y1 = direct term + Σ over S_y1",
-                 fontsize=9)
-    written.append(_save(fig, folder / "irregular_dag.png", progress))
+    _fit_title(ax, "Skip x1→y1, output y1 feeding h3, dead end d; edges show ∂E/∂w. δ_y1 = direct term + Σ over S_y1",
+               9)
+    yield "irregular_dag.png", fig
 
     fig, ax = figure_for(irregular, extra_width=4.0)
     draw_paths(irregular, result, "h1", ax=ax)
-    ax.set_title("δ_h1 unrolled: one product of local derivatives w·h'(a) per path to an output", fontsize=9)
-    written.append(_save(fig, folder / "path_sum.png", progress))
+    _fit_title(ax, "δ_h1 unrolled: one product of local derivatives w·h'(a) per path to an output", 9)
+    yield "path_sum.png", fig
 
     wired = random_dag(30, "watts_strogatz", n_inputs=2, n_outputs=2, seed=seed)
     rng = np.random.default_rng(seed)
     result = backprop(wired, rng.normal(size=2), rng.normal(size=2))
     fig, ax = figure_for(wired)
     draw(wired, result, ax=ax, edge_values="grad")
-    ax.set_title("RandWire-style network (Watts-Strogatz, 30 hidden units): δ of every node, edges by |∂E/∂w|",
-                 fontsize=9)
-    written.append(_save(fig, folder / "randwire.png", progress))
-
-    result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
-    animate_backward(irregular, result, folder / "backward_sweep.gif")
-    plt.close("all")
-    written.append(folder / "backward_sweep.gif")
-    if progress is not None:
-        progress(written[-1])
-    return written + _training_figures(folder, progress) + _derivative_figures(folder, progress)
+    _fit_title(ax, "RandWire-style network (Watts-Strogatz, 30 hidden units): δ of every node, edges by |∂E/∂w|",
+               9)
+    yield "randwire.png", fig
+    yield from _training_figures()
+    yield from _derivative_figures()
 
 
-def _training_figures(folder: Path, progress) -> list[Path]:
+def _training_figures():
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(9, 7), sharex=True)
@@ -160,7 +176,7 @@ def _training_figures(folder: Path, progress) -> list[Path]:
     fig.suptitle("Bishop PRML Figure 5.3: a 1-3-1 tanh network fitted to 50 points; dashed: the 3 hidden units",
                  fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    written = [_save(fig, folder / "bishop_fig53.png", progress)]
+    yield "bishop_fig53.png", fig
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
     for ax, (name, (x, t), G, loss, options) in zip(axes, classification_tasks()):
@@ -168,7 +184,7 @@ def _training_figures(folder: Path, progress) -> list[Path]:
         plot_decision_regions(G, x, t, ax=ax)
         ax.set_title(f"{name}\ntraining accuracy {accuracy(G, x, t):.1%}", fontsize=9)
     fig.tight_layout()
-    written.append(_save(fig, folder / "decision_regions.png", progress))
+    yield "decision_regions.png", fig
 
     x, t = xor(signed=True)
     G = mlp([2, 3, 1], seed=0)
@@ -177,11 +193,10 @@ def _training_figures(folder: Path, progress) -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     plot_deltas_before_after(start, G, x, t, sample=1, axes=axes)
     fig.suptitle("XOR, 2-3-1 tanh: δ of every node for the sample x = (-1, 1), before and after training", fontsize=10)
-    written.append(_save(fig, folder / "training_deltas.png", progress))
-    return written
+    yield "training_deltas.png", fig
 
 
-def _derivative_figures(folder: Path, progress) -> list[Path]:
+def _derivative_figures():
     import matplotlib.pyplot as plt
 
     G = irregular_network()
@@ -189,11 +204,10 @@ def _derivative_figures(folder: Path, progress) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7.5, 7.0))
     labels = parameter_labels(G)
     draw_heatmap(hessian(G, X, T), labels, labels, ax=ax, title="Exact Hessian of E, irregular_network, 3 samples")
-    written = [_save(fig, folder / "hessian_heatmap.png", progress)]
+    fig.tight_layout()
+    yield "hessian_heatmap.png", fig
 
     draw_elimination(G, GALLERY_INPUT, order="markowitz", stages=[0, 2, 4])
     fig = plt.gcf()
     fig.suptitle("Markowitz vertex elimination on the linearised graph (edges: ∂z_j/∂z_i)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))  # the panel titles stay under the figure's
-    written.append(_save(fig, folder / "elimination.png", progress))
-    return written
+    yield "elimination.png", fig

@@ -77,16 +77,6 @@ def test_draw_writes_a_png(saved, tmp_path):
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_demo_writes_the_gallery(tmp_path):
-    run = graphbp("demo", "--out", tmp_path / "figs")
-    assert run.returncode == 0, run.stderr
-    assert "S_h1 = G.successors('h1')" in run.stdout and "delta" in run.stdout
-    written = sorted(p.name for p in (tmp_path / "figs").iterdir())
-    assert written == sorted(["bishop_deltas.png", "bishop_highlight.png", "irregular_dag.png", "path_sum.png",
-                              "randwire.png", "backward_sweep.gif", "bishop_fig53.png", "decision_regions.png",
-                              "training_deltas.png", "hessian_heatmap.png", "elimination.png"])
-
-
 @pytest.mark.parametrize("command", ["demo", "backprop", "explain", "check", "draw"])
 def test_help(command):
     run = graphbp(command, "--help")

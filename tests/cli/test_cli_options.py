@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphbp
+import graphbp.cli.train
 from graphbp import irregular_network, mlp, random_dag, skip_mlp
 from graphbp.cli import COMMAND_MODULES, build_parser, main
 from graphbp.io import write_json
@@ -68,6 +69,8 @@ def run(argv, capsys):
 def test_every_accepted_value_ends_in_exit_0_or_a_one_line_error(command, option, data, network, capsys,
                                                                    monkeypatch):
     monkeypatch.chdir(network)
+    if command[0] == "train":  # the options are the subject here; the figures are tested in test_datasets_plots
+        monkeypatch.setattr(graphbp.cli.train, "write_figures", lambda *args: [])
     value = data.draw(OPTIONS[command][option], label=option)
     argv = [a.replace("{net}", str(network / "irregular.json")).replace("{tmp}", str(network)) for a in command]
     status, out, err = run([*argv, f"{option}={value}" if value.startswith("-") else option,
@@ -124,6 +127,7 @@ def test_bad_output_name_is_refused_before_any_work(network, capsys, tmp_path):
 
 def test_train_writes_a_new_folder_by_default(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(graphbp.cli.train, "write_figures", lambda *args: [])  # the folder is the subject
     for expected in ("train-xor", "train-xor-2"):
         status, out, _ = run(["train", "--dataset", "xor", "--epochs", "2", "--no-progress"], capsys)
         assert status == 0 and (tmp_path / expected / "network.json").is_file()
