@@ -79,6 +79,12 @@ def legibility_problems(fig, *drawings):
     return problems
 
 
+def drawings(examples: int):
+    """Hypothesis settings for drawing tests: `examples` graphs, no deadline, no shrinking (it takes minutes)."""
+    return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
 NAMES = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=24),
     st.tuples(st.sampled_from(["layer", "h", "unit_long_name"]), st.integers(0, 99)),
@@ -122,8 +128,7 @@ def sample_for(G, seed=0):
     return rng.normal(size=len(net.inputs)), rng.normal(size=len(net.outputs))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking a drawing takes minutes
+@drawings(12)
 @given(G=named_networks(), edge_labels=st.booleans(), highlight=st.booleans())
 def test_any_network_draws_legibly(G, edge_labels, highlight):
     x, t = sample_for(G)
@@ -194,8 +199,7 @@ def small_networks():
     return named_networks().filter(lambda G: 2 <= len(G) <= 25)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@drawings(4)
 @given(G=small_networks())
 def test_deltas_before_and_after_are_legible(G):
     x, t = sample_for(G)
@@ -235,7 +239,7 @@ def test_training_plots_are_legible(hidden):
     plt.close(fig)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@drawings(6)
 @given(G=small_networks(), square=st.booleans())
 def test_heatmap_is_legible_at_any_size(G, square):
     labels = [str(label) for label in parameter_labels(G)]
@@ -249,8 +253,7 @@ def test_heatmap_is_legible_at_any_size(G, square):
     plt.close(fig)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@drawings(4)
 @given(G=small_networks())
 def test_elimination_panels_are_legible(G):
     x, _ = sample_for(G)
@@ -264,8 +267,7 @@ def test_elimination_panels_are_legible(G):
         plt.close(fig)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@drawings(4)
 @given(G=small_networks())
 def test_paths_of_any_network_are_legible(G):
     x, t = sample_for(G)
@@ -282,8 +284,7 @@ def test_paths_of_any_network_are_legible(G):
         plt.close(fig)
 
 
-@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@drawings(2)
 @given(G=named_networks().filter(lambda G: len(G) <= 12))
 def test_every_animation_frame_is_legible(G):
     x, t = sample_for(G)

@@ -424,7 +424,7 @@ class NumbaKernels:
         self.forward_segments = list(zip(cuts[:-1], cuts[1:]))
         cuts = sorted({0, n_units, *customs, *backward_cuts})
         self.backward_segments = list(zip(cuts[:-1], cuts[1:]))[::-1]
-        # Each output's unit code (SOFTMAX_CODE for a group member), for whole_pass's h'(a_k).
+        # Each output's unit code (SOFTMAX_CODE for a group member), for whole_block's h'(a_k).
         self.output_codes = np.repeat(self.codes, np.diff(layout.unit_ptr))[layout.output_rows]
         # The output columns of each softmax group, as the losses take them; numba cannot loop over an
         # empty tuple, so a network without groups passes one empty column list (read by no loss it can use).
