@@ -125,6 +125,10 @@ def _one(a):
     return 1.0 + 0.0 * a
 
 
+def _identity_output_derivative(a, z):
+    return 1.0  # broadcast: no array of ones per row
+
+
 def _zero(a):
     return 0.0 * a
 
@@ -247,7 +251,7 @@ def register_activation(
     return entry
 
 
-register_activation("identity", _identity, _one, _zero)
+register_activation("identity", _identity, _one, _zero, _identity_output_derivative)
 register_activation("tanh", _tanh, _tanh_derivative, _tanh_second_derivative, _tanh_output_derivative)
 register_activation("logistic", _logistic, _logistic_derivative, _logistic_second_derivative, _logistic_output_derivative)
 _REGISTRY["sigmoid"] = _REGISTRY["logistic"]

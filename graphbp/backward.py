@@ -18,7 +18,7 @@ import numpy as np
 from .activations import SOFTMAX
 from .exceptions import ShapeError
 from .forward import ForwardResult, per_sample, propagate, softmax_product, stack_outputs, stack_rows
-from .losses import check_loss, get_loss, output_columns
+from .losses import check_loss, get_loss
 from .network import Network, as_batch, check_finite, read_network
 
 __all__ = ["BackpropResult", "backprop"]
@@ -73,24 +73,24 @@ def backward_sweep(G, net: Network, a: dict, z: dict, direct: dict) -> dict:
     delta = {}
     for unit in reversed(net.units):
         # eq. 5.55: a_j reaches E only through the units it feeds, Σ_{k ∈ G.successors(j)} w_kj δ_k.
-        through = {j: successor_sum(G, j, delta, weight, zero) for j in unit}
-        if net.activation[unit[0]] == SOFTMAX:
-            backward = softmax_backward(unit, z, through)
+        if net.activation[unit[0]] is SOFTMAX:
+            backward = softmax_backward(unit, z, {j: successor_sum(G, j, delta, weight, zero) for j in unit})
             delta.update({j: direct[j] + backward[j] for j in unit})
         else:
             (j,) = unit
             # eq. 5.56: δ_j = h'(a_j) Σ_k w_kj δ_k, plus the output's own term (eq. 5.54).
-            delta[j] = direct.get(j, 0.0) + net.activation[j].slope(a[j], z[j]) * through[j]
+            delta[j] = direct.get(j, 0.0) + net.activation[j].slope(a[j], z[j]) * successor_sum(G, j, delta, weight, zero)
     return delta
 
 
 def loss_terms(net: Network, loss, a: dict, z: dict, T: np.ndarray) -> tuple[np.ndarray, dict]:
     """E_n for each sample and the outputs' direct ∂E_n/∂a_k (a dict node -> array)."""
     A, Y = stack_outputs(net, a), stack_outputs(net, z)
-    elementwise, groups = output_columns(net)
+    elementwise, groups = net.output_columns
     slope = np.ones_like(A)
     for k in elementwise:
-        slope[:, k] = net.activation[net.outputs[k]].slope(A[:, k], Y[:, k])
+        node = net.outputs[k]
+        slope[:, k] = net.activation[node].slope(a[node], z[node])
     direct = loss.output_delta(A, Y, T, slope, groups)
     return loss.per_sample(A, Y, T, groups), {node: direct[:, k] for k, node in enumerate(net.outputs)}
 

@@ -80,7 +80,7 @@ def direct_terms(G, net: Network, a: dict, z: dict, delta: dict) -> dict:
         if unit[0] not in output_set:
             continue
         through = {j: successor_sum(G, j, delta, weight) for j in unit}
-        if net.activation[unit[0]] == SOFTMAX:
+        if net.activation[unit[0]] is SOFTMAX:
             backward = softmax_backward(unit, z, through)
         else:
             (j,) = unit
@@ -266,7 +266,7 @@ def explain(G, result, j: Hashable, sample: int = 0, weight: str = "weight") -> 
     a, z, delta = sample_values(result, sample)
     activation = net.activation[j]
     successors = tuple(G.successors(j))
-    if activation == SOFTMAX:
+    if activation is SOFTMAX:
         group = next(g for g in net.softmax_groups if j in g)
         if any(G.out_degree(m) for m in group):
             raise GraphStructureError(
@@ -281,9 +281,9 @@ def explain(G, result, j: Hashable, sample: int = 0, weight: str = "weight") -> 
         node=j,
         sample=sample,
         role=role,
-        activation=SOFTMAX if activation == SOFTMAX else activation.name,
+        activation=SOFTMAX if activation is SOFTMAX else activation.name,
         a=a[j],
-        derivative=None if activation == SOFTMAX else float(activation.derivative(np.asarray(a[j]))),
+        derivative=None if activation is SOFTMAX else float(activation.derivative(np.asarray(a[j]))),
         successors=successors,
         weights=weights,
         successor_deltas=successor_deltas,

@@ -95,13 +95,13 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
     a, z, delta = rows(result.a), rows(result.z), rows(result.delta)
     direct = [direct_terms(G, net, *({n: float(v[n][c]) for n in order} for v in (a, z, delta)))
               for c in range(len(samples))]
-    slope = {n: None if net.activation[n] == SOFTMAX else net.activation[n].derivative(a[n]) for n in order}
+    slope = {n: None if net.activation[n] is SOFTMAX else net.activation[n].derivative(a[n]) for n in order}
     role = {**{n: "hidden" for n in order}, **{n: "output" for n in net.outputs}, **{n: "input" for n in net.inputs}}
     dead = set(net.dead_ends)
     nodes = [
         {"label": label, "repr": repr(n), "x": float(positions[n][0]), "y": float(positions[n][1]), "role": role[n],
          "activation": "identity" if role[n] == "input" else
-         SOFTMAX if net.activation[n] == SOFTMAX else net.activation[n].name,
+         SOFTMAX if net.activation[n] is SOFTMAX else net.activation[n].name,
          "bias": float(net.bias.get(n, 0.0)), "dead": n in dead}
         for n, label in zip(order, _labels(order))
     ]

@@ -87,7 +87,7 @@ def propagate(G, net: Network, X: np.ndarray, shift: dict | None = None) -> tupl
             if shift and j in shift:
                 a[j] = a[j] + shift[j]
         # eq. 5.49: z_j = h(a_j); a softmax group is one coupled step.
-        if net.activation[unit[0]] == SOFTMAX:
+        if net.activation[unit[0]] is SOFTMAX:
             z.update(zip(unit, softmax(stack_rows(a[j] for j in unit))))
         else:
             (j,) = unit
@@ -116,7 +116,7 @@ def tangent_sweep(G, net: Network, a: dict, z: dict, seed: dict) -> dict:
 
 def activation_tangent(net: Network, unit: tuple, a: dict, z: dict, a_dot: dict) -> dict:
     """ż_m = Σ_j ∂z_m/∂a_j ȧ_j for the nodes of one unit: h'(a_k) ȧ_k, or a softmax group's Jacobian times ȧ."""
-    if net.activation[unit[0]] == SOFTMAX:
+    if net.activation[unit[0]] is SOFTMAX:
         # ż_m = Σ_j z_m (I_mj − z_j) ȧ_j
         return dict(zip(unit, softmax_product(stack_rows(z[m] for m in unit), stack_rows(a_dot[m] for m in unit))))
     (k,) = unit
@@ -130,7 +130,7 @@ def stack_outputs(net: Network, values: dict) -> np.ndarray:
 
 def per_sample(values: dict, single: bool) -> dict:
     """A dict of length-N arrays, or of floats when the batch was one 1-D sample."""
-    return {n: float(v[0]) for n, v in values.items()} if single else values
+    return {n: v.item() for n, v in values.items()} if single else values
 
 
 def forward(G, x, weight: str = "weight") -> ForwardResult:

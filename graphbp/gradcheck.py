@@ -26,7 +26,6 @@ import numpy as np
 
 from .backward import backprop, prepare
 from .forward import propagate, stack_outputs
-from .losses import output_columns
 
 __all__ = ["GradientCheck", "CheckedValue", "check_gradients"]
 
@@ -150,7 +149,7 @@ def check_gradients(
     result = backprop(G, x, t, loss=loss, weight=weight)
     net, X, T, loss, single = prepare(G, x, t, loss, weight)
     H = G.copy()  # perturbed copy: the user's graph is never touched
-    _, groups = output_columns(net)
+    _, groups = net.output_columns
     floor = scale_floor * max(1.0, abs(result.loss))
     kinked = {j: np.array(act.kinks) for j, act in net.activation.items() if getattr(act, "kinks", ())}
 

@@ -52,7 +52,6 @@ from .activations import SOFTMAX
 from .backward import backward_sweep, loss_terms, prepare, softmax_backward, successor_sum
 from .exceptions import ActivationError, LossError, ShapeError
 from .forward import activation_tangent, propagate, stack_outputs, tangent_sweep
-from .losses import output_columns
 from .network import Network
 from .params import parameter_keys
 
@@ -87,7 +86,7 @@ def _evaluate(G, x, t, loss, weight: str) -> _Point:
     _, direct = loss_terms(net, loss, a, z, T)
     delta = backward_sweep(G, net, a, z, direct)
     A, Y = stack_outputs(net, a), stack_outputs(net, z)
-    elementwise, groups = output_columns(net)
+    elementwise, groups = net.output_columns
     slope, bend = np.ones_like(A), np.zeros_like(A)
     for k in elementwise:
         act = net.activation[net.outputs[k]]
@@ -131,7 +130,7 @@ def _r_backward(G, point: _Point, V: np.ndarray, r_a: dict, r_z: dict) -> dict:
             continue  # an input: its R{δ} is not needed
         through = {j: successor_sum(G, j, delta, weight) for j in unit}
         through_v = {j: sum((v["weight", (j, k)][:, None] * delta[k] for k in G.successors(j)), 0.0) for j in unit}
-        if net.activation[unit[0]] == SOFTMAX:
+        if net.activation[unit[0]] is SOFTMAX:
             # R{J}ᵀ g for J_mj = z_m (I_mj − z_j): R{z_j}(g_j − Σ_m z_m g_m) − z_j Σ_m R{z_m} g_m
             mean = sum(z[m] * through[m] for m in unit)
             r_mean = sum(r_z[m] * through[m] for m in unit)
@@ -350,7 +349,7 @@ def diagonal_hessian(G, x, t, loss="sum_of_squares", weight: str = "weight") -> 
         # Through z_m: Σ_k w_km² ∂²E_n/∂a_k² (diagonal part only) and Σ_k w_km δ_k.
         curved = {m: sum((G[m][k][weight] ** 2 * second[k] for k in G.successors(m)), 0.0) for m in unit}
         through = {m: successor_sum(G, m, delta, weight) for m in unit}
-        if net.activation[unit[0]] == SOFTMAX:
+        if net.activation[unit[0]] is SOFTMAX:
             first_sq, second_z = _softmax_second(unit, z)
         else:
             (j,) = unit

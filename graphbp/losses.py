@@ -180,7 +180,7 @@ def check_loss(loss: Loss, net, T: np.ndarray) -> None:
         return
     for node in net.outputs:
         act = net.activation[node]
-        name = act if act == SOFTMAX else act.name
+        name = act if act is SOFTMAX else act.name
         if name != loss.output_activation:
             raise LossError(
                 f"{loss.name!r} pairs with {loss.output_activation} outputs, but output node {node!r} has "
@@ -193,12 +193,3 @@ def check_loss(loss: Loss, net, T: np.ndarray) -> None:
         raise LossError(
             f"{loss.name!r} needs targets in [0, 1]; t[{n}] is {T[n, k]} for output node {net.outputs[k]!r}"
         )
-
-
-def output_columns(net) -> tuple[list[int], list[np.ndarray]]:
-    """Column indices of the element-wise outputs, and of each softmax group."""
-    position = {node: k for k, node in enumerate(net.outputs)}
-    groups = [np.array([position[n] for n in group]) for group in net.softmax_groups]
-    in_group = {n for group in net.softmax_groups for n in group}
-    elementwise = [k for k, node in enumerate(net.outputs) if node not in in_group]
-    return elementwise, groups

@@ -14,6 +14,7 @@ import math
 import numbers
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
@@ -46,7 +47,8 @@ class Network:
         group (its units are coupled, so they are computed together).
     activation : dict
         Node -> :class:`~graphbp.activations.Activation` (identity for inputs),
-        or the string ``"softmax"`` for members of a softmax group.
+        or, for members of a softmax group, the string
+        :data:`~graphbp.activations.SOFTMAX` itself (test it with ``is``).
     bias : dict
         Non-input node -> float.
     softmax_groups : tuple of tuple
@@ -71,6 +73,14 @@ class Network:
     dead_ends: tuple
     weight: str = "weight"
     fingerprint: tuple | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def output_columns(self) -> tuple[list[int], list[np.ndarray]]:
+        """Column indices (in `outputs`) of the element-wise outputs, and of each softmax group."""
+        position = {node: k for k, node in enumerate(self.outputs)}
+        groups = [np.array([position[n] for n in group]) for group in self.softmax_groups]
+        in_group = {n for group in self.softmax_groups for n in group}
+        return [k for k, node in enumerate(self.outputs) if node not in in_group], groups
 
     @property
     def hidden(self) -> tuple:
@@ -452,7 +462,7 @@ def describe(G, weight: str = "weight") -> dict:
     for node, act in net.activation.items():
         if node in input_set:
             continue
-        name = act if act == SOFTMAX else act.name
+        name = act if act is SOFTMAX else act.name
         counts[name] = counts.get(name, 0) + 1
     return {
         "inputs": list(net.inputs),
@@ -505,10 +515,9 @@ def as_batch(values, nodes: tuple, name: str, finite: bool = True) -> tuple[np.n
         )
     if array.shape[0] == 0:
         raise ShapeError(f"{name} has shape {np.shape(values)}: an empty batch")
-    bad = ~np.isfinite(array) if finite else None
-    if finite and bad.any():
-        n, k = map(int, np.argwhere(bad)[0])
-        raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
+    if finite and not math.isfinite(array.sum()):  # one sum, then a search (a sum can overflow from finite values)
+        for n, k in np.argwhere(~np.isfinite(array))[:1].tolist():
+            raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
     return array, single
 
 
@@ -532,8 +541,8 @@ def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -
     ...
     graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
     """
-    if np.isfinite(np.concatenate([values[node] for node in net.order], axis=None)).all():
-        return  # one check for all: tiny networks pay per numpy call
+    if math.isfinite(np.concatenate([values[node] for node in net.order], axis=None).sum()):
+        return  # one sum for all (tiny networks pay per numpy call); one that overflows is searched below
     for node in reversed(net.order) if reverse else net.order:
         bad = ~np.isfinite(values[node])
         if bad.any():

@@ -391,17 +391,19 @@ def test_vjp_bad_shapes_are_named():
 
 @pytest.fixture
 def whole_calls(numba, monkeypatch):
-    """Counts the calls of the one-call pass (kernels_numba.whole_block) made by small batches."""
-    from graphbp.compiled import kernels_numba
+    """The batch sizes of the passes run in one call (NumbaKernels.whole, not None), as they are made."""
+    from graphbp.compiled.kernels_numba import NumbaKernels
 
     calls = []
-    original = kernels_numba.whole_block
+    original = NumbaKernels.whole
 
-    def counted(*args):
-        calls.append(args[-3].shape[0])  # X: the batch
-        return original(*args)
+    def counted(self, loss, X, T, work):
+        done = original(self, loss, X, T, work)
+        if done is not None:
+            calls.append(X.shape[0])
+        return done
 
-    monkeypatch.setattr(kernels_numba, "whole_block", counted)
+    monkeypatch.setattr(NumbaKernels, "whole", counted)
     return calls
 
 

@@ -20,13 +20,12 @@ import numpy as np
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
-from ..losses import output_columns
 from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
 from .dense_blocks import auto_plan, blas_limits_available, plan_blocks
 from .kernels_numpy import LevelKernels
 from ..network_layout import build_layout, checked_vector, read_values, write_values
 
-__all__ = ["CompiledNetwork", "compile_network", "ArrayMapping", "numba_available"]
+__all__ = ["CompiledNetwork", "CompiledResult", "compile_network", "ArrayMapping", "numba_available"]
 
 BACKENDS = ("auto", "numba", "numpy")
 
@@ -48,7 +47,8 @@ class ArrayMapping(Mapping):
 
     The compiled engine returns its per-node and per-edge results this way, so
     a result for 400k edges costs no dict construction; ``dict(mapping)`` makes
-    a plain dict when wanted. With ``scalar=True`` the values are floats.
+    a plain dict when wanted. With ``scalar=True`` the values are floats
+    (rows of one number, as from a one-sample batch, included).
     """
 
     __slots__ = ("_index", "_array", "_scalar")
@@ -58,7 +58,7 @@ class ArrayMapping(Mapping):
 
     def __getitem__(self, key):
         value = self._array[self._index[key]]
-        return float(value) if self._scalar else value
+        return value.item() if self._scalar else value
 
     def __iter__(self) -> Iterator:
         return iter(self._index)
@@ -156,7 +156,7 @@ class CompiledNetwork:
         self.layout = build_layout(G, self.network)
         self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
         # Output columns by element-wise activation, and of each softmax group (for vjp's direct term).
-        elementwise, groups = output_columns(self.network)
+        elementwise, groups = self.network.output_columns
         by_activation: dict = {}
         for k in elementwise:
             by_activation.setdefault(self.network.activation[self.network.outputs[k]], []).append(k)
@@ -329,12 +329,6 @@ class CompiledNetwork:
         a, z = self._forward(X[columns], arrays)
         return (start, a, z, *self._backward(arrays, T[columns], loss))
 
-    def _mappings(self, arrays, single: bool) -> list[ArrayMapping]:
-        position = self.layout.position
-        if single:
-            return [ArrayMapping(position, array[:, 0], scalar=True) for array in arrays]
-        return [ArrayMapping(position, array) for array in arrays]
-
     def forward(self, x) -> ForwardResult:
         """Run the network on `x`; same result as :func:`graphbp.forward`.
 
@@ -348,7 +342,7 @@ class CompiledNetwork:
         X, single = as_batch(x, self.network.inputs, "x")
         a, z = self._forward(X, [np.empty((self.layout.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
         y = z[self.layout.output_rows].T.copy()
-        a_map, z_map = self._mappings((a, z), single)
+        a_map, z_map = (ArrayMapping(self.layout.position, values, scalar=single) for values in (a, z))
         return ForwardResult(
             self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y, network=self._network_now()
         )
@@ -367,8 +361,8 @@ class CompiledNetwork:
         """
         whole = self._whole(x, t, loss, chunk_size)
         if whole is not None:
-            _, _, _, _, total, grad_weight, grad_bias, _, _ = whole
-            return total, np.concatenate([grad_weight, grad_bias]).astype(np.float64)
+            _, gradient, _, total, _, _ = whole
+            return total, gradient.astype(np.float64, copy=False)
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
         n_edges = self.layout.n_edges
@@ -443,11 +437,11 @@ class CompiledNetwork:
         return delta[self.layout.input_rows].T.copy(), grad_weight, grad_bias
 
     def _whole(self, x, t, loss, chunk_size):
-        """a, z, δ, E_n, E, ∂E/∂w, ∂E/∂b, the loss and the 1-D flag of a pass run as one kernel call, or None.
+        """The work arrays (a, z, δ), ∂E/∂θ, E_n, E, the loss and the 1-D flag of a pass run as one kernel call, or None.
 
         For batches small enough that the calls, not the arithmetic, are the
         cost (see :meth:`NumbaKernels.whole`). NaN/inf in `x` or `t` are not
-        looked for first: they make Σ z or Σ δ non-finite, and only then are
+        looked for first: they make Σ z + Σ δ non-finite, and only then are
         `x`, `t`, z and δ searched, so the error names the same entry or node
         as on the other path.
         """
@@ -461,29 +455,27 @@ class CompiledNetwork:
         done = whole(loss, X, T, work)  # compiled: no numpy floating-point warnings to silence
         if done is None:
             return None
-        grad_weight, grad_bias, sample_loss, total, z_total, delta_total = done
-        if not math.isfinite(z_total + delta_total):
+        gradient, sample_loss, total, check = done
+        if not math.isfinite(check):
             check_batch(self.network, x, t, loss)  # names a NaN/inf in x or t
-            self._check_finite(work[1], z_total, "z")
-            self._check_finite(work[2], delta_total, "delta")
-        return (*work, sample_loss, total, grad_weight, grad_bias, loss, single)
+            self._check_finite(work[1], work[1].sum(), "z")
+            self._check_finite(work[2], work[2].sum(), "delta")
+        return work, gradient, sample_loss, total, loss, single
 
     def _chunked(self, x, t, loss, chunk_size):
-        """a, z, δ, E_n, E, ∂E/∂w, ∂E/∂b, the loss and the 1-D flag, the batch run chunk by chunk."""
+        """As :meth:`_whole`, the batch run chunk by chunk through the kernels one by one."""
         X, T, loss, single = check_batch(self.network, x, t, loss)
-        shape = (self.layout.n_nodes, X.shape[0])
-        a, z, delta = (np.empty(shape, dtype=self.dtype) for _ in range(3))
+        work = np.empty((3, self.layout.n_nodes, X.shape[0]), dtype=self.dtype)
         sample_loss = np.empty(X.shape[0])
-        grad_weight, grad_bias = np.zeros(self.layout.n_edges), np.zeros(len(self._bias_index))
-        for start, a_chunk, z_chunk, loss_chunk, delta_chunk, weight_chunk, bias_chunk in self._batches(
-            X, T, loss, chunk_size, lent=True
-        ):
-            columns = slice(start, start + a_chunk.shape[1])
-            a[:, columns], z[:, columns], delta[:, columns] = a_chunk, z_chunk, delta_chunk
+        gradient = np.zeros(self._theta.size)
+        n_edges = self.layout.n_edges
+        for start, a, z, loss_chunk, delta, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size, lent=True):
+            columns = slice(start, start + a.shape[1])
+            work[0, :, columns], work[1, :, columns], work[2, :, columns] = a, z, delta
             sample_loss[columns] = loss_chunk
-            grad_weight += weight_chunk
-            grad_bias += bias_chunk
-        return a, z, delta, sample_loss, float(sample_loss.sum()), grad_weight, grad_bias, loss, single
+            gradient[:n_edges] += grad_weight
+            gradient[n_edges:] += grad_bias
+        return work, gradient, sample_loss, float(sample_loss.sum()), loss, single
 
     def backprop(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> BackpropResult:
         """Error, every δ_j and every gradient; same result as :func:`graphbp.backprop`.
@@ -500,9 +492,10 @@ class CompiledNetwork:
 
         Returns
         -------
-        BackpropResult
-            ``a``, ``z``, ``delta``, ``grad_weight``, ``grad_bias`` are
-            :class:`ArrayMapping` objects (read-only dict-like views).
+        CompiledResult
+            A :class:`~graphbp.BackpropResult` whose ``a``, ``z``, ``delta``,
+            ``grad_weight``, ``grad_bias`` are :class:`ArrayMapping` objects
+            (read-only dict-like views).
 
         Raises
         ------
@@ -513,23 +506,67 @@ class CompiledNetwork:
             A z_j or δ_j became NaN or inf (the node and sample are named).
         """
         passed = self._whole(x, t, loss, chunk_size) or self._chunked(x, t, loss, chunk_size)
-        a, z, delta, sample_loss, total, grad_weight, grad_bias, loss, single = passed
-        y = z[self.layout.output_rows].T.copy()
-        a_map, z_map, delta_map = self._mappings((a, z, delta), single)
-        return BackpropResult(
-            inputs=self.network.inputs,
-            outputs=self.network.outputs,
-            a=a_map,
-            z=z_map,
-            y=y[0] if single else y,
+        return CompiledResult.of_pass(self, *passed)
+
+
+class CompiledResult(BackpropResult):
+    """The :class:`~graphbp.BackpropResult` of a compiled pass, made in O(1).
+
+    Its ``a``, ``z``, ``delta``, ``grad_weight`` and ``grad_bias`` are
+    :class:`ArrayMapping` views of the pass's arrays and ``y`` a copy of the
+    outputs' rows, made on first use: on one sample of a tiny network, making
+    them costs more than the pass.
+    """
+
+    @classmethod
+    def of_pass(cls, net: CompiledNetwork, work, gradient, sample_loss, total, loss, single) -> CompiledResult:
+        """The result of a pass of `net` (what ``CompiledNetwork._whole`` returns)."""
+        result = object.__new__(cls)
+        # Not the frozen dataclass's __init__, which sets each field through object.__setattr__ (~0.4 µs
+        # each): the plain fields in one update; the mappings come from `_pass` when read (cached_property
+        # writes __dict__ too). dataclasses.replace still works: it calls __init__ with every field.
+        result.__dict__.update(
+            inputs=net.network.inputs,
+            outputs=net.network.outputs,
             loss=total,
-            sample_loss=float(sample_loss[0]) if single else sample_loss,
-            delta=delta_map,
-            grad_weight=ArrayMapping(self.layout.edge_index, grad_weight, scalar=True),
-            grad_bias=ArrayMapping(self._bias_index, grad_bias, scalar=True),
+            sample_loss=sample_loss[0].item() if single else sample_loss,
             loss_name=loss.name,
-            network=self._network_now(),
+            network=net._network_now(),
+            _pass=(net.layout, net._bias_index, work, gradient, single),
         )
+        return result
+
+    @cached_property
+    def y(self) -> np.ndarray:
+        layout, _, work, _, single = self._pass
+        y = work[1][layout.output_rows].T.copy()
+        return y[0] if single else y
+
+    def _mapping(self, row: int) -> ArrayMapping:
+        layout, _, work, _, single = self._pass
+        return ArrayMapping(layout.position, work[row], scalar=single)
+
+    @cached_property
+    def a(self) -> ArrayMapping:
+        return self._mapping(0)
+
+    @cached_property
+    def z(self) -> ArrayMapping:
+        return self._mapping(1)
+
+    @cached_property
+    def delta(self) -> ArrayMapping:
+        return self._mapping(2)
+
+    @cached_property
+    def grad_weight(self) -> ArrayMapping:
+        layout, _, _, gradient, _ = self._pass
+        return ArrayMapping(layout.edge_index, gradient[: layout.n_edges], scalar=True)
+
+    @cached_property
+    def grad_bias(self) -> ArrayMapping:
+        layout, bias_index, _, gradient, _ = self._pass
+        return ArrayMapping(bias_index, gradient[layout.n_edges :], scalar=True)
 
 
 def compile_network(

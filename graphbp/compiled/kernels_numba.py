@@ -31,11 +31,11 @@ from numba.experimental import structref
 from numba.typed import List
 
 from ..activations import Activation, get_activation, rebind
-from ..losses import Loss, get_loss, output_columns
+from ..losses import Loss, get_loss
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 from .dense_blocks import BlockPlan, one_blas_thread, seed_backward, seed_forward
 
-__all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", "PassCalls", "WHOLE_PASS_LOSSES"]
+__all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", "PassData", "WHOLE_PASS_LOSSES"]
 
 # The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
@@ -303,17 +303,21 @@ def row_products(left, right, out, bounds):
 
 
 @structref.register
-class _PassCallsType(types.StructRef):
+class _PassDataType(types.StructRef):
     def preprocess_fields(self, fields):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-class PassCalls(structref.StructRefProxy):
-    """The row kernels of h and h' (``functions``, ``derivatives``) in one object for :func:`whole_block`:
-    numba unboxes it in one step (each typed list costs ~1 µs a call)."""
+class PassData(structref.StructRefProxy):
+    """What :func:`whole_block` needs of a network besides its parameters, in one object: the row
+    kernels of h and h', the softmax groups and the layout's arrays. numba unboxes it in one step
+    (each array argument costs ~0.1 µs a call, a typed list ~1 µs)."""
 
 
-structref.define_proxy(PassCalls, _PassCallsType, ["functions", "derivatives"])
+PASS_FIELDS = ("functions", "derivatives", "groups", "unit_ptr", "codes", "pred_ptr", "pred_index", "succ_ptr",
+               "succ_index", "succ_edge", "output_slot", "input_rows", "output_rows", "output_codes", "bias_rows",
+               "max_unit", "units", "unseeded")  # fmt: skip
+structref.define_proxy(PassData, _PassDataType, list(PASS_FIELDS))
 
 
 def _compiled_loss_function(function):
@@ -324,6 +328,7 @@ def _compiled_loss_function(function):
 # The losses whole_block runs, by position (its `loss_code`): the table's own functions, compiled.
 # Any other loss (a user's Loss) takes the kernels one by one.
 WHOLE_PASS_LOSSES = tuple(get_loss(name) for name in ("sum_of_squares", "binary_cross_entropy", "cross_entropy"))
+_WHOLE_PASS_CODES = {id(loss): code for code, loss in enumerate(WHOLE_PASS_LOSSES)}
 _sse_sample, _sse_delta, _bce_sample, _bce_delta, _ce_sample, _ce_delta = (
     _compiled_loss_function(f) for loss in WHOLE_PASS_LOSSES for f in (loss.per_sample, loss.output_delta)
 )
@@ -340,46 +345,56 @@ def _loss_terms(loss_code, A, Y, T, slope, groups):
 
 
 @njit(cache=True)
-def whole_block(calls, loss_code, groups, unit_ptr, codes, pred_ptr, pred_index, weight, bias, succ_ptr, succ_index,
-                succ_edge, succ_weight, output_slot, input_rows, output_rows, output_codes, bias_rows, max_unit, units,
-                unseeded,                 X, T, work):  # fmt: skip
+def whole_block(data, loss_code, weight, bias, succ_weight, X, T, work):
     """A whole pass in one call on all columns: :func:`forward_block`, the loss, :func:`backward_block`.
 
     For small batches the cost of a pass is its calls, not its arithmetic.
-    `calls` is a :class:`PassCalls`, `loss_code` the loss's position in
-    :data:`WHOLE_PASS_LOSSES`, `groups` a tuple of the softmax groups' output
-    columns; ``work[0]``, ``work[1]``, ``work[2]`` are the (nodes, N) arrays
-    a, z, δ, filled here; `units` is the order to run the units in and
-    `unseeded` all False (no dense blocks). Returns ∂E/∂w, ∂E/∂b, E_n, E, and
-    Σ z and Σ δ, whose finiteness the caller checks.
+    `data` is a :class:`PassData` (its `units` the order to run the units
+    in, `unseeded` all False: no dense blocks), `loss_code` the loss's
+    position in :data:`WHOLE_PASS_LOSSES`; ``work[0]``, ``work[1]``,
+    ``work[2]`` are the (nodes, N) arrays a, z, δ, filled here. Returns
+    ∂E/∂θ (∂E/∂w then ∂E/∂b, the order of ``parameter_keys``), E_n, E,
+    and Σ z + Σ δ, whose finiteness the caller checks.
     """
-    functions, derivatives = calls.functions, calls.derivatives
+    d = data
     a, z, delta = work[0], work[1], work[2]
-    N, K = X.shape[0], output_rows.size
-    for c in range(input_rows.size):
+    N, K = X.shape[0], d.output_rows.size
+    for c in range(d.input_rows.size):
         for n in range(N):
-            a[input_rows[c], n] = z[input_rows[c], n] = X[n, c]
-    forward_block(unit_ptr, codes, functions, pred_ptr, pred_index, weight, bias, unseeded, a, z, units, 0, codes.size,
-                  0, N)  # fmt: skip
+            a[d.input_rows[c], n] = z[d.input_rows[c], n] = X[n, c]
+    forward_block(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.unseeded, a, z, d.units,
+                  0, d.codes.size, 0, N)  # fmt: skip
     A, Y, slope = np.empty((N, K)), np.empty((N, K)), np.ones((N, K))
-    through = np.ones((max_unit, N), dtype=a.dtype)
+    through = np.ones((d.max_unit, N), dtype=a.dtype)
     for k in range(K):
-        j = output_rows[k]
-        if output_codes[k] >= 0:  # h'(a_k) of an element-wise output, by its row kernel (δ_j as scratch)
-            derivatives[output_codes[k]](a, z, through, delta, j, 0, N)
+        j = d.output_rows[k]
+        code = d.output_codes[k]
+        if code >= 0:  # h'(a_k) of an element-wise output, by its row kernel (δ_j as scratch)
+            d.derivatives[code](a, z, through, delta, j, 0, N)
         for n in range(N):
             A[n, k], Y[n, k] = a[j, n], z[j, n]
-            if output_codes[k] >= 0:
+            if code >= 0:
                 slope[n, k] = delta[j, n]
-    sample_loss, direct_delta = _loss_terms(loss_code, A, Y, T, slope, groups)
+    sample_loss, direct_delta = _loss_terms(loss_code, A, Y, T, slope, d.groups)
     direct = np.ascontiguousarray(direct_delta.T).astype(a.dtype)
-    grad = np.zeros(weight.size, dtype=a.dtype)
-    backward_block(unit_ptr, codes, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot, unseeded,
-                   a, z, direct, delta, through, grad, units, 0, codes.size, 0, N)  # fmt: skip
-    grad_bias = np.empty(bias_rows.size)
-    for r in range(bias_rows.size):
-        grad_bias[r] = delta[bias_rows[r]].sum()  # eq. 5.53 with z = 1
-    return grad, grad_bias, sample_loss, sample_loss.sum(), z.sum(), delta.sum()
+    gradient = np.zeros(weight.size + d.bias_rows.size, dtype=a.dtype)
+    backward_block(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
+                   d.output_slot, d.unseeded, a, z, direct, delta, through, gradient, d.units, 0, d.codes.size, 0, N)  # fmt: skip
+    for r in range(d.bias_rows.size):
+        gradient[weight.size + r] = delta[d.bias_rows[r]].sum()  # eq. 5.53 with z = 1
+    return gradient, sample_loss, sample_loss.sum(), z.sum() + delta.sum()
+
+
+def machine_code(function, args: tuple):
+    """The machine code numba compiled `function` to for the types of `args` (compiling it if needed).
+
+    Calling it skips the dispatcher's typing of every argument on every call
+    (~2 µs for a :class:`PassData`); the caller must pass arguments of the
+    same types each time: same dtypes, dimensions and contiguity.
+    """
+    from numba import typeof
+
+    return function.compile(tuple(typeof(value) for value in args))
 
 
 class NumbaKernels:
@@ -428,13 +443,14 @@ class NumbaKernels:
         self.output_codes = np.repeat(self.codes, np.diff(layout.unit_ptr))[layout.output_rows]
         # The output columns of each softmax group, as the losses take them; numba cannot loop over an
         # empty tuple, so a network without groups passes one empty column list (read by no loss it can use).
-        groups = tuple(np.asarray(columns, dtype=np.int64) for columns in output_columns(layout.net)[1])
+        groups = tuple(np.asarray(columns, dtype=np.int64) for columns in layout.net.output_columns[1])
         self.groups = groups or (np.empty(0, dtype=np.int64),)
-        self._calls = None  # PassCalls, made on the first whole pass
+        self._one_call = len(self.forward_segments) == 1 and plan is None  # whole passes possible (see whole)
+        self._whole_data = self._whole_call = None  # PassData and whole_block's machine code, on the first whole pass
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
-        weight = weight.astype(bias.dtype, copy=False)
+        weight = np.array(weight, dtype=bias.dtype)  # a writeable C array: the types whole_block was compiled for
         self.bias = bias
         self.weight = weight if self.plan is None else weight[self.plan.pred_edge]
         self.succ_weight = weight[self.csr.succ_edge]
@@ -504,21 +520,25 @@ class NumbaKernels:
         That is: a batch too small to split across threads (fewer than
         2 × :data:`MIN_BLOCK` samples), no Python activation, no dense blocks,
         a loss of :data:`WHOLE_PASS_LOSSES`. Fills ``work`` (3, nodes, N) with
-        a, z, δ and returns ∂E/∂w, ∂E/∂b, E_n, E, Σ z and Σ δ; None where it
-        does not apply.
+        a, z, δ and returns what :func:`whole_block` does; None where it does
+        not apply.
         """
-        loss_code = next((code for code, known in enumerate(WHOLE_PASS_LOSSES) if known is loss), None)
-        if X.shape[0] >= 2 * MIN_BLOCK or len(self.forward_segments) > 1 or loss_code is None or self.plan is not None:
+        loss_code = _WHOLE_PASS_CODES.get(id(loss))
+        if loss_code is None or X.shape[0] >= 2 * MIN_BLOCK or not self._one_call:
             return None
-        if self._calls is None:
-            self._calls = PassCalls(self.functions, self.derivatives)
-        layout = self.layout
-        return whole_block(
-            self._calls, loss_code, self.groups, layout.unit_ptr, self.codes, layout.pred_ptr, layout.pred_index, self.weight, self.bias,
-            layout.succ_ptr, layout.succ_index, layout.succ_edge, self.succ_weight, layout.output_slot,
-            layout.input_rows, layout.output_rows, self.output_codes, layout.bias_rows, layout.max_unit, self.units,
-            self.seeded_forward, X, T, work,
-        )  # fmt: skip
+        if not (X.flags.carray and T.flags.carray and X.dtype == T.dtype == np.float64):
+            X, T = (np.array(v, dtype=np.float64, order="C") for v in (X, T))  # the types it was compiled for
+        if self._whole_call is None:
+            layout = self.layout
+            self._whole_data = PassData(
+                self.functions, self.derivatives, self.groups, layout.unit_ptr, self.codes, layout.pred_ptr,
+                layout.pred_index, layout.succ_ptr, layout.succ_index, layout.succ_edge, layout.output_slot,
+                layout.input_rows, layout.output_rows, self.output_codes, layout.bias_rows, layout.max_unit,
+                self.units, self.seeded_forward,
+            )  # fmt: skip
+            self._whole_call = machine_code(whole_block, (self._whole_data, loss_code, self.weight, self.bias,
+                                                          self.succ_weight, X, T, work))  # fmt: skip
+        return self._whole_call(self._whole_data, loss_code, self.weight, self.bias, self.succ_weight, X, T, work)
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
