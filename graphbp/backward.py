@@ -78,8 +78,10 @@ def backward_sweep(G, net: Network, a: dict, z: dict, direct: dict) -> dict:
             delta.update({j: direct[j] + backward[j] for j in unit})
         else:
             (j,) = unit
-            # eq. 5.56: δ_j = h'(a_j) Σ_k w_kj δ_k, plus the output's own term (eq. 5.54).
-            delta[j] = direct.get(j, 0.0) + net.activation[j].slope(a[j], z[j]) * successor_sum(G, j, delta, weight, zero)
+            # eq. 5.56: δ_j = h'(a_j) Σ_k w_kj δ_k, plus an output's own term ∂E_n/∂a_j (eq. 5.54).
+            delta[j] = net.activation[j].slope(a[j], z[j]) * successor_sum(G, j, delta, weight, zero)
+            if j in direct:
+                delta[j] = direct[j] + delta[j]
     return delta
 
 

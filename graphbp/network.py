@@ -346,17 +346,17 @@ def _validate(G, weight: str, key) -> Network:
     )
 
 
-def fingerprint(nodes, edges, activations, listed) -> tuple:
+def fingerprint(nodes, edges, listed) -> tuple:
     """What a pass's result must match: everything a reading of a graph depends on.
 
-    `nodes` holds ``(node, bias)`` in ``G``'s node order (bias 0 for inputs),
-    `edges` ``(i, j, w_ji)`` in ``G.edges`` order, `activations` ``(node,
-    activation, softmax_group)`` attributes as set on the graph, `listed` the
+    `nodes` holds ``(node, bias, activation, softmax_group)`` in ``G``'s node
+    order (bias 0 for inputs; the attributes as set on the graph, None where
+    unset), `edges` ``(i, j, w_ji)`` in ``G.edges`` order, `listed` the
     ``G.graph`` inputs and outputs. The table's version is added. Compared with
     ``==``, so equal numbers match whatever their type (2 and 2.0), and the
     reference and compiled engines give equal fingerprints for equal parameters.
     """
-    return (tuple(nodes), tuple(edges), activations, listed, registry_version())
+    return (tuple(nodes), tuple(edges), listed, registry_version())
 
 
 def graph_fingerprint(G, weight: str = "weight") -> tuple | None:
@@ -364,14 +364,14 @@ def graph_fingerprint(G, weight: str = "weight") -> tuple | None:
     if not isinstance(G, nx.DiGraph):
         return None
     # The plain dicts under G's views: several times faster than G.nodes(data=...) on every call.
-    nodes = [(n, data.get("bias", 0.0)) for n, data in G._node.items()]
+    nodes = [(n, d.get("bias", 0.0), d.get("activation"), d.get("softmax_group")) for n, d in G._node.items()]
     edges = [(i, j, data.get(weight)) for i, successors in G._adj.items() for j, data in successors.items()]
-    return fingerprint(nodes, edges, graph_activations(G), graph_listed(G))
+    return fingerprint(nodes, edges, graph_listed(G))
 
 
-def graph_activations(G) -> tuple:
-    """``(node, activation, softmax_group)`` as set on each node of `G` (part of its :func:`fingerprint`)."""
-    return tuple((n, data.get("activation"), data.get("softmax_group")) for n, data in G._node.items())
+def graph_activations(G) -> list:
+    """``(activation, softmax_group)`` as set on each node of `G`, in node order (part of its :func:`fingerprint`)."""
+    return [(d.get("activation"), d.get("softmax_group")) for d in G._node.values()]
 
 
 def graph_listed(G) -> tuple:

@@ -103,7 +103,7 @@ class Layout:
     output_rows: np.ndarray
     output_slot: np.ndarray
 
-    @property
+    @cached_property
     def n_nodes(self) -> int:
         return len(self.net.order)
 

@@ -262,9 +262,8 @@ class CompiledNetwork:
             self._result_network = replace(
                 self.network,
                 fingerprint=fingerprint(
-                    zip(self._nodes, theta[self._bias_theta].tolist()),
+                    ((n, b, *set_on_node) for n, b, set_on_node in zip(self._nodes, theta[self._bias_theta].tolist(), self._activations)),
                     ((i, j, w) for (i, j), w in zip(self._graph_edges, theta[self._edge_theta].tolist())),
-                    self._activations,
                     self._listed,
                 ),
             )
@@ -529,7 +528,7 @@ class CompiledResult(BackpropResult):
             inputs=net.network.inputs,
             outputs=net.network.outputs,
             loss=total,
-            sample_loss=sample_loss[0].item() if single else sample_loss,
+            sample_loss=total if single else sample_loss,  # E = E_n for one sample
             loss_name=loss.name,
             network=net._network_now(),
             _pass=(net.layout, net._bias_index, work, gradient, single),
