@@ -463,3 +463,33 @@ def test_a_users_loss_takes_the_kernels_one_by_one(whole_calls):
     _close(result.loss, reference.loss / 2, 1e-12)
     _close([result.grad_weight[e] for e in G.edges], [reference.grad_weight[e] / 2 for e in G.edges], 1e-12)
     assert whole_calls == []
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_a_compiled_result_is_a_backprop_result_whose_fields_are_made_on_first_use(backend, request):
+    """CompiledResult: the reference's values and types, its own arrays per pass, replace() and pickle work."""
+    import dataclasses
+    import pickle
+
+    if backend == "numba":
+        request.getfixturevalue("numba")  # skips without numba (fails under CI)
+    G = graphbp.irregular_network()
+    net = graphbp.compile(G, backend=backend)
+    rng = np.random.default_rng(11)
+    X, T = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
+    for x, t in ((X[0], T[0]), (X[:3], T[:3]), (X, T)):  # one sample, the one-call pass (numba), 40 samples
+        result, reference = net.backprop(x, t), graphbp.backprop(G, x, t)
+        assert isinstance(result, graphbp.BackpropResult) and isinstance(result, compiled_engine.CompiledResult)
+        assert "a" not in vars(result) and "y" not in vars(result), "made on first use"
+        assert_same_result(result, reference, G)
+        assert result.a is result.a and result.y is result.y, "made once"
+        if x.ndim == 1:
+            assert type(result.sample_loss) is float and type(result.a["x1"]) is float and result.y.shape == (2,)
+            assert result.sample_loss == result.loss
+        later = net.backprop(-2 * x, t)  # a later pass has its own arrays
+        assert later.loss != result.loss
+        assert_same_result(result, reference, G)
+        changed = dataclasses.replace(result, loss=7.0)
+        assert changed.loss == 7.0 and changed.delta is result.delta and changed.y is result.y
+        assert_same_result(pickle.loads(pickle.dumps(result)), reference, G)
+        assert graphbp.gradient_vector(G, result) == pytest.approx(graphbp.gradient_vector(G, reference), rel=1e-12)
