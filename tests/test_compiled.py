@@ -493,3 +493,28 @@ def test_a_compiled_result_is_a_backprop_result_whose_fields_are_made_on_first_u
         assert changed.loss == 7.0 and changed.delta is result.delta and changed.y is result.y
         assert_same_result(pickle.loads(pickle.dumps(result)), reference, G)
         assert graphbp.gradient_vector(G, result) == pytest.approx(graphbp.gradient_vector(G, reference), rel=1e-12)
+
+
+def test_the_kernels_tanh_is_within_3_ulp_of_the_exact_value(numba):
+    """np.tanh inside the numba kernels is graphbp.compiled.kernel_math.tanh: checked against extended precision."""
+    from graphbp.compiled.kernels_numba import row_kernels
+
+    activate, _ = row_kernels(graphbp.get_activation("tanh"))
+    rng = np.random.default_rng(5)
+    switch = 0.2
+    x = np.concatenate(
+        [rng.normal(size=200_000) * scale for scale in (1e-9, 1e-3, 0.05, 0.2, 1.0, 4.0, 20.0)]
+        + [np.linspace(-1.0, 1.0, 40_001), np.nextafter(switch, [-1.0, 2.0]), [switch, -switch, 1e-310, -1e-310, 710.0, -710.0]]
+    )
+    z = np.empty((1, x.size))
+    activate(x[None, :], z, 0, 0, x.size)
+    if np.finfo(np.longdouble).nmant <= 52:
+        pytest.skip("no extended precision on this platform")
+    exact = np.tanh(x.astype(np.longdouble))
+    ulp = np.spacing(np.abs(exact).astype(np.float64))
+    assert np.max(np.abs(z[0] - exact) / ulp) <= 3.0
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
+    out = np.empty((1, specials.size))
+    activate(specials[None, :], out, 0, 0, specials.size)
+    np.testing.assert_array_equal(out[0], [0.0, -0.0, 1.0, -1.0, np.nan])
+    assert list(np.signbit(out[0, :2])) == [False, True]

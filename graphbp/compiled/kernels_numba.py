@@ -34,6 +34,7 @@ from ..activations import Activation, get_activation, rebind
 from ..losses import Loss, get_loss
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 from .dense_blocks import BlockPlan, one_blas_thread, seed_backward, seed_forward
+from .kernel_math import KERNEL_NUMPY
 
 __all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", "PassData", "WHOLE_PASS_LOSSES"]
 
@@ -77,12 +78,13 @@ def _row_types(dtype) -> tuple:
 def compiled_activation(activation: Activation) -> tuple | None:
     """h and h' of a table entry compiled by numba for one float, or None (with a warning saying why).
 
-    The table's own Python functions are compiled (:func:`graphbp.activations.rebind`
+    The table's own Python functions are compiled, ``np`` in them meaning
+    :data:`~graphbp.compiled.kernel_math.KERNEL_NUMPY` (:func:`graphbp.activations.rebind`
     compiles the helpers they call too); one that numba cannot compile, or
     that does not give one float for one float, runs as Python on whole rows.
     """
     try:
-        functions = tuple(njit(_SCALAR)(rebind(f, np, njit)) for f in (activation.function, activation.derivative))
+        functions = tuple(njit(_SCALAR)(rebind(f, KERNEL_NUMPY, njit)) for f in (activation.function, activation.derivative))
     except Exception as error:  # numba's errors have no common base; any failure means: not compilable
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         warnings.warn(
@@ -100,7 +102,7 @@ def _compiled_output_derivative(activation: Activation):
     if activation.output_derivative is None:
         return None
     try:
-        return njit(types.float64(types.float64, types.float64))(rebind(activation.output_derivative, np, njit))
+        return njit(types.float64(types.float64, types.float64))(rebind(activation.output_derivative, KERNEL_NUMPY, njit))
     except Exception:  # as compiled_activation: then h'(a) serves
         return None
 
