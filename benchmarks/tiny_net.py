@@ -1,6 +1,6 @@
 """Per-call cost on a tiny network: Bishop's 2-3-2 net, one sample, beside a plain networkx loop.
 
-Run: ``PYTHONPATH=$PWD python benchmarks/tiny_net.py [--repeats 2000]``. Times, in one process and
+Run: ``PYTHONPATH=$PWD python benchmarks/tiny_net.py [--repeats 6000] [--block 200]``. Times, in one process and
 interleaved, (1) a plain Python loop over the networkx graph doing the same maths (topological
 order, eqs. 5.48-5.56, sum-of-squares) on numpy arrays over the batch like the reference engine
 (and, for information, the same loop on Python floats), (2) ``graphbp.backprop`` (reference engine) and
@@ -63,18 +63,10 @@ class _Row(list):
         return list.__getitem__(self, index[1])
 
 
-def median_us(fn, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return 1e6 * statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=6000, help="calls of each contender")
+    parser.add_argument("--block", type=int, default=200, help="calls in a row before the next contender's turn")
     args = parser.parse_args()
     G = graphbp.bishop_network()
     compiled = graphbp.compile(G)
@@ -90,18 +82,23 @@ def main() -> None:
     }
     for fn in contenders.values():  # warm-up (numba's first call compiles)
         fn()
-    # Interleaved short rounds: the machine's speed drifts (other tenants), so each round's ratios are
-    # taken between timings made seconds apart, and the medians over rounds are reported.
-    rounds = 15
+    # Short blocks of calls of each contender in turn, the ratios taken per round: this machine's
+    # speed drifts by up to 2x within a second (other tenants), and blocks a few milliseconds apart
+    # see the same speed. A block (not single calls in turn) keeps each contender's caches warm, as
+    # in a loop that calls it. Medians over the rounds are printed.
     times = {name: [] for name in contenders}
-    for _ in range(rounds):
+    for _ in range(max(1, args.repeats // args.block)):
         for name, fn in contenders.items():
-            times[name].append(median_us(fn, max(1, args.repeats // rounds)))
+            start = time.perf_counter()
+            for _ in range(args.block):
+                fn()
+            times[name].append((time.perf_counter() - start) / args.block)
     loop_times = times["plain networkx loop"]
     for name, values in times.items():
-        us = statistics.median(values)
+        us = 1e6 * statistics.median(values)
         ratio = statistics.median(v / loop for v, loop in zip(values, loop_times))
         print(f"{name:36s} {us:8.1f} µs/call   {ratio:5.2f} x loop   (loop / this: {1 / ratio:5.2f})")
+
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ from .activations import SOFTMAX
 from .exceptions import ShapeError
 from .forward import ForwardResult, per_sample, propagate, softmax_product, stack_outputs, stack_rows
 from .losses import check_loss, get_loss
-from .network import Network, as_batch, check_finite, read_network
+from .network import Network, as_batch, check_pass_finite, read_network
 
 __all__ = ["BackpropResult", "backprop"]
 
@@ -89,12 +89,21 @@ def loss_terms(net: Network, loss, a: dict, z: dict, T: np.ndarray) -> tuple[np.
     """E_n for each sample and the outputs' direct ∂E_n/∂a_k (a dict node -> array)."""
     A, Y = stack_outputs(net, a), stack_outputs(net, z)
     elementwise, groups = net.output_columns
-    slope = np.ones_like(A)
+    slope = np.ones(A.shape)
     for k in elementwise:
         node = net.outputs[k]
         slope[:, k] = net.activation[node].slope(a[node], z[node])
     direct = loss.output_delta(A, Y, T, slope, groups)
     return loss.per_sample(A, Y, T, groups), {node: direct[:, k] for k, node in enumerate(net.outputs)}
+
+
+def backward_pass(G, net: Network, X: np.ndarray, T: np.ndarray, loss) -> tuple[dict, dict, np.ndarray, dict]:
+    """a, z, E_n and δ of a batch (eqs. 5.48-5.56), checked for NaN/inf: what backprop and the training objective run."""
+    a, z = propagate(G, net, X)
+    sample_loss, direct = loss_terms(net, loss, a, z, T)
+    delta = backward_sweep(G, net, a, z, direct)
+    check_pass_finite(net, z, delta)
+    return a, z, sample_loss, delta
 
 
 def prepare(G, x, t, loss, weight: str):
@@ -172,14 +181,10 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> Backprop
     (-2.0, -0.0)
     """
     net, X, T, loss, single = prepare(G, x, t, loss, weight)
-    a, z = propagate(G, net, X)
-    check_finite(net, z, "z")
-    sample_loss, direct = loss_terms(net, loss, a, z, T)
-    delta = backward_sweep(G, net, a, z, direct)
-    check_finite(net, delta, "delta", reverse=True)
-    # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i, and likewise ∂E/∂b_j = Σ_n δ_j.
+    a, z, sample_loss, delta = backward_pass(G, net, X, T, loss)
+    # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i, and likewise ∂E/∂b_j = Σ_n δ_j (the rows stacked, one sum for all).
     grad_weight = {(i, j): float(np.dot(delta[j], z[i])) for i, j in G.edges}
-    grad_bias = {j: float(delta[j].sum()) for j in net.bias}
+    grad_bias = dict(zip(net.bias, np.array([delta[j] for j in net.bias]).sum(axis=1).tolist()))
     y = stack_outputs(net, z)
     return BackpropResult(
         inputs=net.inputs,

@@ -28,7 +28,7 @@ from .activations import (
 )
 from .exceptions import ActivationError, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
 
-__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite", "fingerprint", "result_network"]
+__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite", "check_pass_finite", "fingerprint", "result_network"]
 
 
 @dataclass(frozen=True)
@@ -551,3 +551,14 @@ def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -
                 f"{name} of node {node!r} is {values[node][n]} in sample {n} "
                 "(an overflow, or an activation undefined there)"
             )
+
+
+def check_pass_finite(net: Network, z: dict, delta: dict) -> None:
+    """:func:`check_finite` of z and then of δ, after one sum over both (tiny networks pay per numpy call).
+
+    z comes first, so a NaN/inf that appeared in the forward pass is named
+    where it appeared, not at a δ it spoilt downstream.
+    """
+    if not math.isfinite(np.concatenate([*z.values(), *delta.values()], axis=None).sum()):
+        check_finite(net, z, "z")
+        check_finite(net, delta, "delta", reverse=True)

@@ -18,10 +18,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .backward import backward_sweep, loss_terms, prepare
-from .forward import propagate
+from .backward import backward_pass, prepare
 from .network_layout import checked_vector, edge_order
-from .network import check_finite, read_network, result_network
+from .network import read_network, result_network
 
 __all__ = [
     "parameter_keys",
@@ -192,11 +191,7 @@ def loss_and_grad(
         # The validated reading is reused; only its biases change with θ.
         current = replace(net, bias=dict(zip(units, theta[n_weights:].tolist())))
         rows = slice(None) if samples is None else samples
-        a, z = propagate(private, current, X[rows])
-        check_finite(current, z, "z")
-        sample_loss, direct = loss_terms(current, loss, a, z, T[rows])
-        delta = backward_sweep(private, current, a, z, direct)
-        check_finite(current, delta, "delta", reverse=True)
+        _, z, sample_loss, delta = backward_pass(private, current, X[rows], T[rows], loss)
         # eq. 5.53: ∂E/∂w_ji = Σ_n δ_j z_i and ∂E/∂b_j = Σ_n δ_j.
         grad = [np.dot(delta[j], z[i]) for i, j in edges] + [delta[j].sum() for j in units]
         return float(sample_loss.sum()), np.array(grad, dtype=float)
