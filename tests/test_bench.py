@@ -28,6 +28,22 @@ def test_benchmark_script_runs_at_tiny_size():
     assert "streaming bandwidth" in done.stdout and "bytes per edge-sample assumed: 16 (float64)" in done.stdout
 
 
+def test_benchmark_targets_table_times_the_module_beside_the_engine_and_torch(torch):
+    """With torch: the targets table has a row per thread count, timed in one process (ratios are not asserted)."""
+    require("numba")
+    done = subprocess.run([sys.executable, SCRIPT, "--size", "tiny", "--family", "layered", "--repeats", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = done.stdout.split("Targets:", 1)[1]
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| layered | tiny")]
+    assert [row[2].strip() for row in rows] == ["1", "2"]
+    for row in rows:
+        rounds, module, compiled, ratio, baseline, its, speedup = row[3:]
+        assert int(rounds) >= 5 and baseline.strip() in ("torch-stacked", "torch-index_add")
+        assert float(ratio) == pytest.approx(float(module) / float(compiled), rel=0.5)  # a median of ratios, not a ratio of medians
+        assert float(its) > 0 and float(speedup) > 0
+
+
 @pytest.mark.parametrize("kind", ["stacked", "index_add"])
 def test_hand_written_torch_baselines_compute_graphbps_gradients(kind, torch):
     """The benchmark's baselines are honest: the same y and ∂E/∂θ as graphbp on an irregular graph."""
