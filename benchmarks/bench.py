@@ -29,9 +29,10 @@ written by hand without graphbp (``torch-stacked``, ``torch-index_add``: see
 ``torch_baselines.py``). Each at 1 and 2 threads. After the table, a second one
 gives per graph and thread count the ratios the targets are about: module ÷
 loss_and_gradient, and the faster hand-written baseline ÷ module. Those three
-are timed again for it in one process, one pass of each in turn per round, and
-the ratios are the medians of the per-round ratios: this shared machine's speed
-drifts between the separate children of the first table, by up to 2x.
+are timed again for it in one process, each in turn per round (two passes, the
+second timed), and the ratios are the medians of the per-round ratios: this
+shared machine's speed drifts between the separate children of the first
+table, by up to 2x.
 
 Usage::
 
@@ -208,8 +209,9 @@ def measure(engine, G, X, T, repeats):
 
 
 def _measure_paired(engines, G, X, T, budget, connection):
-    """Child process: the engines (same thread count) in one process, one pass of each in turn per
-    round; send each engine's median seconds and the median per-round ratio of each to the first."""
+    """Child process: the engines (same thread count) in one process, each in turn per round running
+    two passes and timing the second (so no engine starts cold after another's pass); send each
+    engine's median seconds and the median per-round ratio of each to the first."""
     try:
         for engine in engines:
             _load_libraries(engine)
@@ -220,6 +222,7 @@ def _measure_paired(engines, G, X, T, budget, connection):
         start = time.perf_counter()
         while len(times[0]) < PAIRED_ROUNDS[0] or (len(times[0]) < PAIRED_ROUNDS[1] and time.perf_counter() - start < budget):
             for step, timed in zip(steps, times):
+                step()  # untimed: the timed pass then starts after one of its own, as in a training loop
                 begin = time.perf_counter()
                 step()
                 timed.append(time.perf_counter() - begin)
@@ -367,8 +370,8 @@ def _print_targets(targets) -> None:
     """Per graph and thread count: module ÷ loss_and_gradient (target ≤ 1.3) and hand-written ÷ module (≥ 3, L/XL),
     from the module, loss_and_gradient and the faster hand-written baseline timed in turn in one process."""
     print()
-    print("Targets: the module, numba's loss_and_gradient and the faster hand-written baseline timed in turn, one pass "
-          "each per round, in one process (ratios: medians of the per-round ratios)")
+    print("Targets: the module, numba's loss_and_gradient and the faster hand-written baseline timed in turn in one "
+          "process, each running two passes per round and timing the second (ratios: medians of the per-round ratios)")
     print()
     print("| family | size | threads | rounds | module s | loss_and_gradient s | module ÷ loss_and_gradient "
           "| faster hand-written torch | its s | hand-written ÷ module |")

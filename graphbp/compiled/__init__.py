@@ -1,6 +1,6 @@
 """The compiled engine: the same backpropagation as the reference, over flat arrays.
 
-``graphbp.compile(G)`` reads the graph once (:mod:`.layout`) and returns a
+``graphbp.compile(G)`` reads the graph once (:mod:`graphbp.network_layout`) and returns a
 :class:`CompiledNetwork` whose passes run either the numba kernels
 (:mod:`.kernels_numba`, a loop over nodes with the batch innermost, threads
 over the batch; on layered graphs the edges between two nearly fully joined
@@ -9,8 +9,8 @@ level-scheduled scipy sparse products (:mod:`.kernels_numpy`). Results are the
 reference's to rounding.
 """
 
-from .engine import ArrayMapping, CompiledNetwork, compile_network, numba_available
+from .engine import ArrayMapping, CompiledNetwork, CompiledResult, compile_network, numba_available
 
 compile = compile_network
 
-__all__ = ["ArrayMapping", "CompiledNetwork", "compile", "compile_network", "numba_available"]
+__all__ = ["ArrayMapping", "CompiledNetwork", "CompiledResult", "compile", "compile_network", "numba_available"]
