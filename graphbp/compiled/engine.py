@@ -262,7 +262,8 @@ class CompiledNetwork:
             self._result_network = replace(
                 self.network,
                 fingerprint=fingerprint(
-                    ((n, b, *set_on_node) for n, b, set_on_node in zip(self._nodes, theta[self._bias_theta].tolist(), self._activations)),
+                    ((n, b, *set_on_node)
+                     for n, b, set_on_node in zip(self._nodes, theta[self._bias_theta].tolist(), self._activations)),
                     ((i, j, w) for (i, j), w in zip(self._graph_edges, theta[self._edge_theta].tolist())),
                     self._listed,
                 ),

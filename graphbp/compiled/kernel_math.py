@@ -39,7 +39,9 @@ def tanh(x):
     ax = abs(x)
     if ax < _SERIES_BELOW:
         s = ax * ax
-        t = ax + ax * s * (_C3 + s * (_C5 + s * (_C7 + s * (_C9 + s * (_C11 + s * (_C13 + s * (_C15 + s * (_C17 + s * _C19))))))))
+        series = _C15 + s * (_C17 + s * _C19)
+        series = _C7 + s * (_C9 + s * (_C11 + s * (_C13 + s * series)))
+        t = ax + ax * s * (_C3 + s * (_C5 + s * series))  # Horner's scheme in s = x²
     else:
         e = np.exp(-2.0 * ax)
         t = (1.0 - e) / (1.0 + e)
