@@ -174,32 +174,59 @@ def _reset_peak() -> int:
     return _status_kib("VmRSS")
 
 
-def _measure(engine, G, X, T, repeats, connection):
-    """Child process: compile, warm up, time; send (median, compile, peak MiB, runs)."""
-    try:
-        _load_libraries(engine)
-        base = _reset_peak()
-        compile_seconds, step = _engine_runner(engine, G, X, T)
-        times = []
+def _measure(engine, G, X, T, repeats):
+    """In the child: compile, warm up, time; (median, compile, peak MiB, runs)."""
+    _load_libraries(engine)
+    base = _reset_peak()
+    compile_seconds, step = _engine_runner(engine, G, X, T)
+    times = []
+    start = time.perf_counter()
+    step()  # warm-up (first-touch of memory, caches)
+    warm = time.perf_counter() - start
+    budget = max(TIME_BUDGET, warm)
+    while len(times) < repeats and (not times or sum(times) < budget):
         start = time.perf_counter()
-        step()  # warm-up (first-touch of memory, caches)
-        warm = time.perf_counter() - start
-        budget = max(TIME_BUDGET, warm)
-        while len(times) < repeats and (not times or sum(times) < budget):
-            start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    if warm > budget:  # one pass already exceeds the budget: the warm-up is the measurement
+        times = [warm]
+    peak = (_status_kib("VmHWM") - base) / 1024
+    return statistics.median(times), compile_seconds, peak, len(times)
+
+
+def _measure_paired(engines, G, X, T, budget):
+    """In the child: the engines (same thread count) in one process, each in turn per round running
+    two passes and timing the second (so no engine starts cold after another's pass); each engine's
+    median seconds, the median per-round ratio of each to the first, and the number of rounds."""
+    for engine in engines:
+        _load_libraries(engine)
+    steps = [_engine_runner(engine, G, X, T)[1] for engine in engines]
+    for step in steps:  # warm-up
+        step()
+    times = [[] for _ in engines]
+    start = time.perf_counter()
+    while len(times[0]) < PAIRED_ROUNDS[0] or (len(times[0]) < PAIRED_ROUNDS[1] and time.perf_counter() - start < budget):
+        for step, timed in zip(steps, times):
+            step()  # untimed: the timed pass then starts after one of its own, as in a training loop
+            begin = time.perf_counter()
             step()
-            times.append(time.perf_counter() - start)
-        if warm > budget:  # one pass already exceeds the budget: the warm-up is the measurement
-            times = [warm]
-        peak = (_status_kib("VmHWM") - base) / 1024
-        connection.send((statistics.median(times), compile_seconds, peak, len(times)))
-    except Exception as error:  # reported in the table, not fatal to the other engines
+            timed.append(time.perf_counter() - begin)
+    medians = [statistics.median(timed) for timed in times]
+    ratios = [statistics.median(t / first for t, first in zip(timed, times[0])) for timed in times]
+    return medians, ratios, len(times[0])
+
+
+def _send_result(connection, work, args) -> None:
+    try:
+        connection.send(work(*args))
+    except Exception as error:  # raised again in the parent: shown in the table, not fatal to the others
         connection.send(error)
 
 
-def measure(engine, G, X, T, repeats):
+def in_child(work, *args):
+    """``work(*args)`` in a forked child process (its own peak memory, its own thread pools); raises what it raised."""
     parent, child = multiprocessing.Pipe()
-    process = multiprocessing.get_context("fork").Process(target=_measure, args=(engine, G, X, T, repeats, child))
+    process = multiprocessing.get_context("fork").Process(target=_send_result, args=(child, work, args))
     process.start()
     result = parent.recv()
     process.join()
@@ -208,41 +235,14 @@ def measure(engine, G, X, T, repeats):
     return result
 
 
-def _measure_paired(engines, G, X, T, budget, connection):
-    """Child process: the engines (same thread count) in one process, each in turn per round running
-    two passes and timing the second (so no engine starts cold after another's pass); send each
-    engine's median seconds and the median per-round ratio of each to the first."""
-    try:
-        for engine in engines:
-            _load_libraries(engine)
-        steps = [_engine_runner(engine, G, X, T)[1] for engine in engines]
-        for step in steps:  # warm-up
-            step()
-        times = [[] for _ in engines]
-        start = time.perf_counter()
-        while len(times[0]) < PAIRED_ROUNDS[0] or (len(times[0]) < PAIRED_ROUNDS[1] and time.perf_counter() - start < budget):
-            for step, timed in zip(steps, times):
-                step()  # untimed: the timed pass then starts after one of its own, as in a training loop
-                begin = time.perf_counter()
-                step()
-                timed.append(time.perf_counter() - begin)
-        medians = [statistics.median(timed) for timed in times]
-        ratios = [statistics.median(t / first for t, first in zip(timed, times[0])) for timed in times]
-        connection.send((medians, ratios, len(times[0])))
-    except Exception as error:  # reported in the table, not fatal
-        connection.send(error)
+def measure(engine, G, X, T, repeats):
+    """(median seconds, compile seconds, peak MiB, runs) of `engine`, in a forked child."""
+    return in_child(_measure, engine, G, X, T, repeats)
 
 
 def measure_paired(engines, G, X, T, budget: float = 20.0):
     """(medians, ratios to the first engine, rounds) of :func:`_measure_paired`, in a forked child."""
-    parent, child = multiprocessing.Pipe()
-    process = multiprocessing.get_context("fork").Process(target=_measure_paired, args=(engines, G, X, T, budget, child))
-    process.start()
-    result = parent.recv()
-    process.join()
-    if isinstance(result, Exception):
-        raise result
-    return result
+    return in_child(_measure_paired, engines, G, X, T, budget)
 
 
 def machine() -> str:

@@ -496,7 +496,8 @@ def test_a_compiled_result_is_a_backprop_result_whose_fields_are_made_on_first_u
 
 
 def test_the_kernels_tanh_is_within_3_ulp_of_the_exact_value(numba):
-    """np.tanh inside the numba kernels is graphbp.compiled.kernel_math.tanh: checked against extended precision."""
+    """np.tanh inside the numba kernels is graphbp.compiled.kernel_math.tanh: checked against extended precision
+    (against libm's tanh with one ulp more where long double is a plain double)."""
     from graphbp.compiled.kernels_numba import row_kernels
 
     activate, _ = row_kernels(graphbp.get_activation("tanh"))
@@ -508,11 +509,12 @@ def test_the_kernels_tanh_is_within_3_ulp_of_the_exact_value(numba):
     )
     z = np.empty((1, x.size))
     activate(x[None, :], z, 0, 0, x.size)
-    if np.finfo(np.longdouble).nmant <= 52:
-        pytest.skip("no extended precision on this platform")
-    exact = np.tanh(x.astype(np.longdouble))
+    if np.finfo(np.longdouble).nmant > 52:  # x86: 64-bit mantissa, so tanh is exact to well under an ulp of a double
+        exact, allowed = np.tanh(x.astype(np.longdouble)), 3.0
+    else:  # long double is a double here: libm's tanh (within ~1 ulp) stands in, one ulp more allowed
+        exact, allowed = np.tanh(x), 4.0
     ulp = np.spacing(np.abs(exact).astype(np.float64))
-    assert np.max(np.abs(z[0] - exact) / ulp) <= 3.0
+    assert np.max(np.abs(z[0] - exact) / ulp) <= allowed
     specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
     out = np.empty((1, specials.size))
     activate(specials[None, :], out, 0, 0, specials.size)

@@ -25,7 +25,7 @@ from contextlib import nullcontext
 from functools import cache
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, prange, typeof, types
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.experimental import structref
 from numba.typed import List
@@ -394,8 +394,6 @@ def machine_code(function, args: tuple):
     (~2 µs for a :class:`PassData`); the caller must pass arguments of the
     same types each time: same dtypes, dimensions and contiguity.
     """
-    from numba import typeof
-
     return function.compile(tuple(typeof(value) for value in args))
 
 
