@@ -150,8 +150,8 @@ def checked_vector(theta, keys) -> np.ndarray:
     theta = np.asarray(theta, dtype=float)
     if theta.shape != (len(keys),):
         raise ShapeError(f"parameter vector has shape {theta.shape}; this network has {len(keys)} parameters")
-    bad = np.flatnonzero(~np.isfinite(theta))
-    if bad.size:
+    bad = np.flatnonzero(~np.isfinite(theta)) if not np.isfinite(theta.sum()) else ()  # one sum, a search only then
+    if len(bad):
         kind, key = keys[bad[0]]
         raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
     return theta

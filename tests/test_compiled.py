@@ -10,6 +10,8 @@ compiled loss itself and against PyTorch autograd.
 """
 
 
+import re
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -351,6 +353,36 @@ def test_non_finite_values_are_errors_naming_the_node(variant):
     H.nodes["h"]["activation"] = "tanh"
     with np.errstate(over="ignore"), pytest.raises(NumericalError, match="delta of node 'h'"):
         graphbp.compile(H, **VARIANTS[variant]).backprop([[0.0]], [[1e170]])
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_division_by_zero_in_an_activation_is_the_reference_error_naming_the_node(variant):
+    """h(a) = 1/a at a = 0 is inf as in numpy (numba compiles the table's functions with numpy's error model,
+    not Python's ZeroDivisionError); the finiteness check then names the node, as the reference does."""
+    G = nx.DiGraph()
+    nx.add_path(G, ["x", "h", "y"], weight=1.0)
+    G.nodes["h"]["activation"] = Activation("reciprocal", lambda a: 1.0 / a, lambda a: -1.0 / (a * a))
+    G.nodes["h"]["bias"] = 0.0
+    message = r"z of node 'h' is inf in sample 1"
+    with np.errstate(divide="ignore"), pytest.raises(NumericalError, match=message):
+        graphbp.backprop(G, [[1.0], [0.0]], [[0.0], [0.0]])
+    with pytest.raises(NumericalError, match=message):
+        graphbp.compile(G, **VARIANTS[variant]).loss_and_gradient([[1.0], [0.0]], [[0.0], [0.0]])
+
+
+def test_the_row_kernels_of_plain_arithmetic_activations_are_vectorized(numba):
+    """tanh and relu inline into the loop over a row, which LLVM turns into packed (SIMD) arithmetic:
+    a call per number, or Python's division check, would keep it scalar."""
+    import platform
+
+    from graphbp.compiled.kernels_numba import row_kernels
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the packed-instruction names checked are x86's")
+    for name in ("tanh", "relu"):
+        for kernel in row_kernels(graphbp.get_activation(name)):
+            assembly = kernel.inspect_asm(kernel.signatures[0])
+            assert re.search(r"\bv?(mul|max|v?fn?madd\w*)pd\b", assembly), name
 
 
 # ∂L/∂y of each built-in loss, so vjp(x, ∂L/∂y) must reproduce backprop's gradients and input deltas.

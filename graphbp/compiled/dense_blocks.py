@@ -19,10 +19,11 @@ target and source rows:
 
 The rest of the passes is the per-node kernels' (:mod:`.kernels_numba`), run
 over the units in level order and cut where a block's product must come in.
-The products run in BLAS on one thread inside each of the engine's threads,
-each taking a share of the product's rows: one thread pool for the whole pass
-(two pools taking turns on the same cores, numba's and BLAS's, each spinning
-while it waits, slow each other down many times over).
+Each of the engine's threads runs its share of the batch's columns through
+the whole pass, products included (BLAS on one thread inside each): the
+threads meet once per pass and direction, not at every product (two thread
+pools taking turns on the same cores, numba's and BLAS's, each spinning while
+it waits, slow each other down many times over).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ import numpy as np
 from ..network_layout import Layout, level_units
 
 __all__ = [
-    "DENSITY", "MIN_BLOCK_EDGES", "DenseBlock", "BlockPlan", "plan_blocks", "auto_plan", "seed_forward", "seed_backward",
-    "one_blas_thread", "blas_limits_available",
+    "DENSITY", "MIN_BLOCK_EDGES", "DenseBlock", "BlockPlan", "plan_blocks", "auto_plan", "one_blas_thread",
+    "blas_limits_available",
 ]
 
 # A group of edges is a block when it fills at least this share of its rows × columns: a product
@@ -62,24 +63,15 @@ class DenseBlock:
         (targets, sources).
     edges : numpy.ndarray
         The block's edge indices e (parameter order).
-    places : numpy.ndarray
-        Each edge's index into the row-major flattened matrix: target row × sources + source column.
-    entries, transposed_entries : numpy.ndarray
-        For each entry of W_b (and of W_b^T), row-major: its edge index e, or −1 where there is no edge.
+    entries : numpy.ndarray
+        For each entry of W_b, row-major: its edge index e, or −1 where there is no edge.
     """
 
     rows: slice | np.ndarray
     cols: slice | np.ndarray
     shape: tuple
     edges: np.ndarray
-    places: np.ndarray
     entries: np.ndarray
-    transposed_entries: np.ndarray
-
-    def matrices(self, padded_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """W_b and W_b^T (both C-contiguous), from the weights with a 0 appended (index −1: no edge)."""
-        rows, cols = self.shape
-        return padded_weight[self.entries].reshape(rows, cols), padded_weight[self.transposed_entries].reshape(cols, rows)
 
 
 @dataclass(frozen=True)
@@ -174,11 +166,9 @@ def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
         cols, col_of = np.unique(source[edges], return_inverse=True)
         if count < DENSITY * rows.size * cols.size:
             continue
-        places = row_of * cols.size + col_of
         entries = np.full(rows.size * cols.size, -1, dtype=np.int64)
-        entries[places] = edges
-        transposed = entries.reshape(rows.size, cols.size).T.ravel()
-        blocks.append(DenseBlock(_index(rows), _index(cols), (rows.size, cols.size), edges, places, entries, transposed))
+        entries[row_of * cols.size + col_of] = edges
+        blocks.append(DenseBlock(_index(rows), _index(cols), (rows.size, cols.size), edges, entries))
         targets.append(group_key // len(levels))
         sources.append(group_key % len(levels))
         dense[edges] = True
@@ -220,42 +210,6 @@ def auto_plan(layout: Layout) -> BlockPlan | None:
 def _pointers(owner: np.ndarray, n_nodes: int) -> np.ndarray:
     """CSR pointers of entries grouped by (sorted) owner position."""
     return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_nodes))]).astype(np.int64)
-
-
-def seed_forward(pairs, a: np.ndarray, z: np.ndarray, product) -> None:
-    """a[R] = Σ_b W_b z[C] over the (block, W_b, W_b^T) `pairs` of one target level (eq. 5.48's dense part).
-
-    ``product(left, right, out)`` computes ``out[...] = left @ right`` (the kernels' threads share it).
-    """
-    _seed(a, [(W, z[block.cols], block.rows) for block, W, _ in pairs], product)
-
-
-def seed_backward(pairs, z: np.ndarray, delta: np.ndarray, grad: np.ndarray, product) -> None:
-    """δ[C] = Σ_b W_b^T δ[R] over the `pairs` of one source level (eq. 5.56's dense part), and their ∂E/∂w (eq. 5.53)."""
-    for block, _, _ in pairs:
-        rows = delta[block.rows]
-        outer = np.empty(block.shape, dtype=delta.dtype)
-        product(rows, z[block.cols].T, outer)  # Σ_n δ_j z_i for every (j, i) of the block
-        grad[block.edges] = outer.ravel()[block.places]
-    _seed(delta, [(W_T, delta[block.rows], block.cols) for block, _, W_T in pairs], product)
-
-
-def _seed(target: np.ndarray, products, product) -> None:
-    """target[index] = Σ left @ right over `products` (left, right, index); rows only some reach start from 0."""
-    single = len(products) == 1
-    if not single:
-        rows = np.arange(target.shape[0])
-        target[np.unique(np.concatenate([rows[index] for _, _, index in products]))] = 0.0
-    for left, right, index in products:
-        if single and isinstance(index, slice):
-            product(left, right, target[index])  # straight into the rows: no temporary
-            continue
-        part = np.empty((left.shape[0], right.shape[1]), dtype=target.dtype)
-        product(left, right, part)
-        if single:
-            target[index] = part
-        else:
-            target[index] += part
 
 
 # -- BLAS threads -------------------------------------------------------------------------------------

@@ -19,13 +19,13 @@ compiled machine code between processes.
 
 from __future__ import annotations
 
-import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
-from numba import njit, prange, typeof, types
+from numba import njit, typeof, types
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.experimental import structref
 from numba.typed import List
@@ -33,7 +33,7 @@ from numba.typed import List
 from ..activations import Activation, get_activation, rebind
 from ..losses import Loss, get_loss
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
-from .dense_blocks import BlockPlan, one_blas_thread, seed_backward, seed_forward
+from .dense_blocks import BlockPlan, one_blas_thread
 from .kernel_math import KERNEL_NUMPY
 
 __all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", "PassData", "WHOLE_PASS_LOSSES"]
@@ -46,12 +46,10 @@ warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaEx
 # Fewer samples than this per thread are not worth a thread.
 MIN_BLOCK = 16
 
-# Dense products of fewer multiply-adds than this (~0.05 ms on one core) run on one thread: a launch costs more.
-MIN_SPLIT_PRODUCT = 1 << 21
-
-# numba's default "workqueue" threading layer aborts when two Python threads launch parallel
-# kernels at once; a launch already uses every core, so launches from threads take turns.
-_PARALLEL_LAUNCH = threading.Lock()
+# The engine's threads: each runs its share of a batch's columns through a whole pass (the kernels
+# release the GIL). Python threads, not numba's prange: a pass with dense blocks calls BLAS between
+# kernel runs, and one prange launch per run and product cost more than they split.
+_POOL = ThreadPoolExecutor(thread_name_prefix="graphbp")
 
 # Reassociation lets the Σ_n δ_k z_j reductions use SIMD; results stay within
 # a few ulps of a sequential sum (the tests hold them to 1e-12 relative).
@@ -63,10 +61,20 @@ PYTHON = -3
 
 _SCALAR = types.float64(types.float64)
 
+# The table's functions (and the helpers they call) are compiled to be inlined into the row kernels'
+# loops, so LLVM can vectorize a loop over a row (a call per number would stop it); a division by 0
+# gives inf or NaN as in numpy, where Python's rule would raise (and stop vectorization too).
+_inlined = partial(njit, inline="always", error_model="numpy")
+
+# No reassociation in the row kernels: nothing there is a reduction, and kernel_math's tanh depends
+# on its order of operations (contraction into fused multiply-adds only makes it more exact).
+_ROW = {"contract"}
+
 
 def _row_types(dtype) -> tuple:
     """The first-class function types of the row kernels for work arrays of `dtype` (see :func:`row_kernels`)."""
-    rows = types.Array(types.float32 if dtype == np.float32 else types.float64, 2, "A")
+    # C-contiguous (the work arrays always are): with the row's stride known, LLVM vectorizes the loops.
+    rows = types.Array(types.float32 if dtype == np.float32 else types.float64, 2, "C")
     index = types.int64
     return (
         types.FunctionType(types.void(rows, rows, index, index, index)),
@@ -84,7 +92,7 @@ def compiled_activation(activation: Activation) -> tuple | None:
     that does not give one float for one float, runs as Python on whole rows.
     """
     try:
-        functions = tuple(njit(_SCALAR)(rebind(f, KERNEL_NUMPY, njit)) for f in (activation.function, activation.derivative))
+        functions = tuple(_inlined(_SCALAR)(rebind(f, KERNEL_NUMPY, _inlined)) for f in (activation.function, activation.derivative))
     except Exception as error:  # numba's errors have no common base; any failure means: not compilable
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         warnings.warn(
@@ -102,7 +110,9 @@ def _compiled_output_derivative(activation: Activation):
     if activation.output_derivative is None:
         return None
     try:
-        return njit(types.float64(types.float64, types.float64))(rebind(activation.output_derivative, KERNEL_NUMPY, njit))
+        return _inlined(types.float64(types.float64, types.float64))(
+            rebind(activation.output_derivative, KERNEL_NUMPY, _inlined)
+        )
     except Exception:  # as compiled_activation: then h'(a) serves
         return None
 
@@ -113,9 +123,10 @@ def row_kernels(activation: Activation, dtype=np.float64) -> tuple | None:
 
     ``activate(a, z, j, n0, n1)`` sets z_j = h(a_j) (eq. 5.49) and
     ``scale(a, z, through, delta, j, n0, n1)`` sets δ_j = h'(a_j) · through[0]
-    (eq. 5.56) on columns n0:n1. The compiled h and h' of
-    :func:`compiled_activation` are constants inside them, so LLVM inlines them
-    into the loop over the row: the kernels call one of these per row, not per number.
+    (eq. 5.56) on columns n0:n1. The h and h' of :func:`compiled_activation`
+    are inlined into the loop over the row (numba's ``inline="always"``), which
+    LLVM then vectorizes where they are plain arithmetic (tanh, relu, the
+    identity): the kernels call one of these per row, not per number.
     """
     pair = compiled_activation(activation)
     if pair is None:
@@ -124,27 +135,31 @@ def row_kernels(activation: Activation, dtype=np.float64) -> tuple | None:
     activate_type, scale_type = _row_types(dtype)
     output_slope = _compiled_output_derivative(activation)
 
+    # Rows sliced and indexed from 0, so numba adds no negative-index wraparound to the addresses.
     def activate(a, z, j, n0, n1):
-        for n in range(n0, n1):
-            z[j, n] = h(a[j, n])
+        a_j, z_j = a[j, n0:n1], z[j, n0:n1]
+        for n in range(a_j.size):
+            z_j[n] = h(a_j[n])
 
     if output_slope is None:
 
         def scale(a, z, through, delta, j, n0, n1):
-            for n in range(n0, n1):
-                delta[j, n] = slope(a[j, n]) * through[0, n - n0]
+            a_j, delta_j, row = a[j, n0:n1], delta[j, n0:n1], through[0]
+            for n in range(a_j.size):
+                delta_j[n] = slope(a_j[n]) * row[n]
 
     else:  # h' from z = h(a), already computed: tanh's 1 − z² costs no second tanh
 
         def scale(a, z, through, delta, j, n0, n1):
-            for n in range(n0, n1):
-                delta[j, n] = output_slope(a[j, n], z[j, n]) * through[0, n - n0]
+            a_j, z_j, delta_j, row = a[j, n0:n1], z[j, n0:n1], delta[j, n0:n1], through[0]
+            for n in range(a_j.size):
+                delta_j[n] = output_slope(a_j[n], z_j[n]) * row[n]
 
-    return (njit(activate_type.signature, fastmath=_FAST)(activate),
-            njit(scale_type.signature, fastmath=_FAST)(scale))  # fmt: skip
+    row = partial(njit, fastmath=_ROW, error_model="numpy")
+    return row(activate_type.signature)(activate), row(scale_type.signature)(scale)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, nogil=True)
 def forward_block(
     unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units, k_start, k_stop, n0, n1
 ):  # fmt: skip
@@ -199,12 +214,12 @@ def forward_block(
                     z[j, n] = z[j, n] / total
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, nogil=True)
 def backward_block(
     unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot, seeded,
     a, z, direct, delta, through, grad, units, k_start, k_stop, n0, n1,
 ):  # fmt: skip
-    """δ of units ``units[k_stop-1]`` down to ``units[k_start]`` on columns n0:n1, adding Σ_n δ_k z_j into grad[e] of their out-edges.
+    """δ of units ``units[k_stop-1]`` down to ``units[k_start]`` on columns n0:n1, and Σ_n δ_k z_j over them into grad[e] of their out-edges.
 
     `through` is scratch of shape (largest unit, n1 - n0); `direct` holds the
     loss's ∂E_n/∂a_k for output column `output_slot[j]`; ``derivatives[c]`` is
@@ -237,10 +252,10 @@ def backward_block(
                     t1 += d1[n] * z_j[n]
                     t2 += d2[n] * z_j[n]
                     t3 += d3[n] * z_j[n]
-                grad[succ_edge[e]] += t0
-                grad[succ_edge[e + 1]] += t1
-                grad[succ_edge[e + 2]] += t2
-                grad[succ_edge[e + 3]] += t3
+                grad[succ_edge[e]] = t0
+                grad[succ_edge[e + 1]] = t1
+                grad[succ_edge[e + 2]] = t2
+                grad[succ_edge[e + 3]] = t3
                 e += 4
             for e in range(e, stop):
                 delta_k = delta[succ_index[e], n0:n1]
@@ -249,7 +264,7 @@ def backward_block(
                 for n in range(row.size):
                     total += delta_k[n] * z_j[n]
                     row[n] += w * delta_k[n]
-                grad[succ_edge[e]] += total
+                grad[succ_edge[e]] = total
         if code == PYTHON:
             for n in range(n0, n1):
                 delta[first, n] = through[0, n - n0]
@@ -275,35 +290,6 @@ def backward_block(
                     delta_j[n] = own[n] + delta_j[n]
 
 
-@njit(cache=True, parallel=True)
-def forward_blocks(
-    unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units, k_start, k_stop, bounds
-):  # fmt: skip
-    """:func:`forward_block` on each column block ``bounds[c]:bounds[c+1]``, one thread each."""
-    for c in prange(bounds.size - 1):
-        forward_block(unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units,
-                      k_start, k_stop, bounds[c], bounds[c + 1])  # fmt: skip
-
-
-@njit(cache=True, parallel=True)
-def backward_blocks(
-    unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot, seeded,
-    a, z, direct, delta, through, grad, units, k_start, k_stop, bounds,
-):  # fmt: skip
-    """:func:`backward_block` on each column block, one thread each; block c adds into ``grad[c]``."""
-    for c in prange(bounds.size - 1):
-        backward_block(unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot,
-                       seeded, a, z, direct, delta, through[c], grad[c], units, k_start, k_stop,
-                       bounds[c], bounds[c + 1])  # fmt: skip
-
-
-@njit(cache=True, parallel=True)
-def row_products(left, right, out, bounds):
-    """out = left @ right, the rows ``bounds[c]:bounds[c+1]`` on one thread each (BLAS on one thread inside)."""
-    for c in prange(bounds.size - 1):
-        np.dot(left[bounds[c] : bounds[c + 1]], right, out[bounds[c] : bounds[c + 1]])
-
-
 @structref.register
 class _PassDataType(types.StructRef):
     def preprocess_fields(self, fields):
@@ -320,6 +306,129 @@ PASS_FIELDS = ("functions", "derivatives", "groups", "unit_ptr", "codes", "pred_
                "succ_index", "succ_edge", "output_slot", "input_rows", "output_rows", "output_codes", "bias_rows",
                "max_unit", "units", "unseeded")  # fmt: skip
 structref.define_proxy(PassData, _PassDataType, list(PASS_FIELDS))
+
+
+class RunData(structref.StructRefProxy):
+    """What :func:`forward_run` and :func:`backward_run` need of a network besides its parameters: the
+    row kernels, the CSR arrays the kernels run (a block plan's remaining edges), the units in order, the
+    segments of each direction, and per segment the dense blocks whose products come in there (their
+    rows, columns, and where their W_b and edge indices start in the flat ``matrices`` and ``entries``)."""
+
+
+RUN_FIELDS = ("functions", "derivatives", "unit_ptr", "codes", "pred_ptr", "pred_index", "succ_ptr", "succ_index",
+              "succ_edge", "output_slot", "units", "seeded_forward", "seeded_backward", "forward_segments",
+              "forward_cut_ptr", "forward_cut_blocks", "backward_segments", "backward_cut_ptr", "backward_cut_blocks",
+              "row_ptr", "row_index", "col_ptr", "col_index", "matrix_ptr", "entries")  # fmt: skip
+@structref.register
+class _RunDataType(_PassDataType):
+    pass
+
+
+structref.define_proxy(RunData, _RunDataType, list(RUN_FIELDS))
+
+
+@njit(cache=True, nogil=True)
+def _gather_entries(values, entries):
+    """values[entries], 0 where an entry is −1 (a block's W_b entries without an edge)."""
+    out = np.empty(entries.size, dtype=values.dtype)
+    for k in range(entries.size):
+        out[k] = values[entries[k]] if entries[k] >= 0 else 0.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _gather_rows(source, index, n0, n1):
+    """source[index, n0:n1] as a new C-contiguous array (what BLAS takes)."""
+    out = np.empty((index.size, n1 - n0), dtype=source.dtype)
+    for r in range(index.size):
+        out[r, :] = source[index[r], n0:n1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _whole_rows(source, index, n0, n1) -> bool:
+    """Whether source[index, n0:n1] is a plain slice of rows: consecutive rows, every column."""
+    return n0 == 0 and n1 == source.shape[1] and index.size > 0 and index[-1] - index[0] + 1 == index.size
+
+
+@njit(cache=True, nogil=True)
+def _rows_of(source, index, n0, n1):
+    """source[index, n0:n1] C-contiguous (what BLAS takes): a view where it is a slice of rows, else a copy."""
+    if _whole_rows(source, index, n0, n1):
+        return source[index[0] : index[-1] + 1]
+    return _gather_rows(source, index, n0, n1)
+
+
+@njit(cache=True, nogil=True)
+def _product_into(target, index, n0, n1, left, right, add):
+    """target[index, n0:n1] = left @ right, or += with `add`; straight into the rows where they are a slice."""
+    if not add and _whole_rows(target, index, n0, n1):
+        np.dot(left, right, target[index[0] : index[-1] + 1])
+        return
+    product = np.dot(left, right)
+    for r in range(index.size):
+        row, values = target[index[r], n0:n1], product[r]
+        for n in range(row.size):
+            row[n] = row[n] + values[n] if add else values[n]
+
+
+@njit(cache=True, nogil=True)
+def _block(d, matrices, b):
+    """Block b's rows R, columns C and matrix W_b."""
+    rows = d.row_index[d.row_ptr[b] : d.row_ptr[b + 1]]
+    cols = d.col_index[d.col_ptr[b] : d.col_ptr[b + 1]]
+    return rows, cols, matrices[d.matrix_ptr[b] : d.matrix_ptr[b + 1]].reshape((rows.size, cols.size))
+
+
+@njit(cache=True, nogil=True)
+def _zero_block_rows(target, cut_blocks, index_ptr, index, lo, hi, n0, n1):
+    """Rows the blocks cut_blocks[lo:hi] write start from 0 (so several blocks into one level add up)."""
+    for c in range(lo, hi):
+        b = cut_blocks[c]
+        for r in range(index_ptr[b], index_ptr[b + 1]):
+            target[index[r], n0:n1] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def forward_run(d, weight, bias, matrices, a, z, s0, s1, n0, n1):
+    """Forward segments s0:s1 on columns n0:n1: at each, its dense blocks' a[R] = Σ_b W_b z[C]
+    (eq. 5.48's dense part, BLAS), then the kernels (:func:`forward_block`) over its units."""
+    for s in range(s0, s1):
+        lo, hi = d.forward_cut_ptr[s], d.forward_cut_ptr[s + 1]
+        several = hi - lo > 1  # then they add up, from 0
+        if several:
+            _zero_block_rows(a, d.forward_cut_blocks, d.row_ptr, d.row_index, lo, hi, n0, n1)
+        for c in range(lo, hi):
+            rows, cols, W = _block(d, matrices, d.forward_cut_blocks[c])
+            _product_into(a, rows, n0, n1, W, _rows_of(z, cols, n0, n1), several)
+        forward_block(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.seeded_forward, a, z,
+                      d.units, d.forward_segments[s, 0], d.forward_segments[s, 1], n0, n1)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def backward_run(d, succ_weight, matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1):
+    """Backward segments s0:s1 (last units first) on columns n0:n1: at each, its dense blocks'
+    ∂E/∂w = Σ_n δ_j z_i into `grad` (eq. 5.53) and δ[C] = Σ_b W_b^T δ[R] (eq. 5.56's dense part),
+    then the kernels (:func:`backward_block`) over its units."""
+    for s in range(s0, s1):
+        lo, hi = d.backward_cut_ptr[s], d.backward_cut_ptr[s + 1]
+        several = hi - lo > 1
+        if several:
+            _zero_block_rows(delta, d.backward_cut_blocks, d.col_ptr, d.col_index, lo, hi, n0, n1)
+        for c in range(lo, hi):
+            b = d.backward_cut_blocks[c]
+            rows, cols, W = _block(d, matrices, b)
+            delta_rows = _rows_of(delta, rows, n0, n1)  # level R is later than C: its δ is final
+            outer = np.dot(delta_rows, _rows_of(z, cols, n0, n1).T)
+            entries = d.entries[d.matrix_ptr[b] : d.matrix_ptr[b + 1]]
+            flat = outer.reshape(outer.size)
+            for k in range(entries.size):
+                if entries[k] >= 0:
+                    grad[entries[k]] = flat[k]
+            _product_into(delta, cols, n0, n1, W.T, delta_rows, several)
+        backward_block(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
+                       d.output_slot, d.seeded_backward, a, z, direct, delta, through, grad, d.units,
+                       d.backward_segments[s, 0], d.backward_segments[s, 1], n0, n1)  # fmt: skip
 
 
 def _compiled_loss_function(function):
@@ -346,7 +455,7 @@ def _loss_terms(loss_code, A, Y, T, slope, groups):
     return _ce_sample(A, Y, T, groups), _ce_delta(A, Y, T, slope, groups)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def whole_block(data, loss_code, weight, bias, succ_weight, X, T, work):
     """A whole pass in one call on all columns: :func:`forward_block`, the loss, :func:`backward_block`.
 
@@ -379,7 +488,7 @@ def whole_block(data, loss_code, weight, bias, succ_weight, X, T, work):
                 slope[n, k] = delta[j, n]
     sample_loss, direct_delta = _loss_terms(loss_code, A, Y, T, slope, d.groups)
     direct = np.ascontiguousarray(direct_delta.T).astype(a.dtype)
-    gradient = np.zeros(weight.size + d.bias_rows.size, dtype=a.dtype)
+    gradient = np.empty(weight.size + d.bias_rows.size, dtype=a.dtype)  # every entry written once below
     backward_block(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
                    d.output_slot, d.unseeded, a, z, direct, delta, through, gradient, d.units, 0, d.codes.size, 0, N)  # fmt: skip
     for r in range(d.bias_rows.size):
@@ -403,12 +512,13 @@ class NumbaKernels:
     Every table entry numba compiles runs inside the kernels. Units with an
     activation it cannot compile (code :data:`PYTHON`) cut the passes into
     segments: the kernels stop after such a unit and its Python h or h' is
-    applied to the whole row before they go on.
+    applied to the thread's columns of the row before they go on.
 
     With a :class:`~graphbp.compiled.dense_blocks.BlockPlan`, the plan's blocks
-    run as matrix products (their rows split over the same threads, BLAS on one
-    thread inside each) and the kernels run the remaining edges, over the units
-    in level order, stopping where a block's product comes in.
+    run as matrix products (BLAS on one thread inside each engine thread) and
+    the kernels run the remaining edges, over the units in level order,
+    stopping where a block's product comes in. Each thread takes a share of
+    the batch's columns through the whole pass.
     """
 
     def __init__(self, layout: Layout, threads: int | None = None, dtype=np.float64, plan: BlockPlan | None = None):
@@ -447,6 +557,33 @@ class NumbaKernels:
         self.groups = groups or (np.empty(0, dtype=np.int64),)
         self._one_call = len(self.forward_segments) == 1 and plan is None  # whole passes possible (see whole)
         self._whole_data = self._whole_call = None  # PassData and whole_block's machine code, on the first whole pass
+        self._runs = self._run_data(forward_cuts, backward_cuts)
+        # Runs of segments one numba call each: a run ends where a Python unit's h (forward) or h' (backward) comes in.
+        self.forward_runs = _runs([self.units[stop - 1] for _, stop in self.forward_segments], self.codes)
+        self.backward_runs = _runs([self.units[start] for start, _ in self.backward_segments], self.codes)
+
+    def _run_data(self, forward_cuts: dict, backward_cuts: dict) -> RunData:
+        """The :class:`RunData` of this layout and block plan."""
+        layout, csr, blocks = self.layout, self.csr, self.plan.blocks if self.plan else ()
+        number = {id(block): b for b, block in enumerate(blocks)}
+
+        def cut_lists(segments, position, cuts):
+            lists = [[number[id(block)] for block in cuts.get(segment[position], ())] for segment in segments]
+            return _pointers_of(lists), np.array([b for blocks_ in lists for b in blocks_], dtype=np.int64)
+
+        def indices(part):
+            lists = [np.arange(layout.n_nodes)[getattr(block, part)] for block in blocks]
+            return _pointers_of(lists), np.concatenate(lists or [np.empty(0)]).astype(np.int64)
+
+        shapes = [block.shape[0] * block.shape[1] for block in blocks]
+        self._entries = np.concatenate([block.entries for block in blocks] or [np.empty(0)]).astype(np.int64)
+        return RunData(
+            self.functions, self.derivatives, layout.unit_ptr, self.codes, csr.pred_ptr, csr.pred_index, csr.succ_ptr,
+            csr.succ_index, csr.succ_edge, layout.output_slot, self.units, self.seeded_forward, self.seeded_backward,
+            np.array(self.forward_segments, dtype=np.int64).reshape(-1, 2), *cut_lists(self.forward_segments, 0, forward_cuts),
+            np.array(self.backward_segments, dtype=np.int64).reshape(-1, 2), *cut_lists(self.backward_segments, 1, backward_cuts),
+            *indices("rows"), *indices("cols"), np.concatenate([[0], np.cumsum(shapes)]).astype(np.int64), self._entries,
+        )  # fmt: skip
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
@@ -454,40 +591,29 @@ class NumbaKernels:
         self.bias = bias
         self.weight = weight if self.plan is None else weight[self.plan.pred_edge]
         self.succ_weight = weight[self.csr.succ_edge]
-        if self.plan is not None:
-            padded = np.append(weight, bias.dtype.type(0))
-            matrices = {id(block): (block, *block.matrices(padded)) for block in self.plan.blocks}
-            self._forward_seeds = {k: [matrices[id(b)] for b in blocks] for k, blocks in self.plan.forward_cuts.items()}
-            self._backward_seeds = {k: [matrices[id(b)] for b in blocks] for k, blocks in self.plan.backward_cuts.items()}
+        # Every block's W_b, row-major, one after another.
+        self.matrices = _gather_entries(weight, self._entries)
 
-    def _bounds(self, width: int, threads: int | None = None) -> np.ndarray | None:
-        """Blocks of `width` columns (or rows), one per thread; None when one block will do (no thread pool call at all)."""
-        if width < 2 * MIN_BLOCK:
-            return None
-        if threads is None:
+    def _spans(self, width: int) -> list[tuple[int, int]]:
+        """The columns (n0, n1) of each thread's share of a batch of `width`: one span where one thread will do."""
+        threads = 1
+        if width >= 2 * MIN_BLOCK:
             from numba import get_num_threads
 
-            threads = self.threads or get_num_threads()
-        blocks = max(1, min(threads, width // MIN_BLOCK))
-        return None if blocks == 1 else np.linspace(0, width, blocks + 1).astype(np.int64)
+            threads = max(1, min(self.threads or get_num_threads(), width // MIN_BLOCK))
+        bounds = np.linspace(0, width, threads + 1).astype(np.int64).tolist()
+        return list(zip(bounds[:-1], bounds[1:]))
 
-    def _blas(self):
-        """BLAS on one thread while a pass with dense blocks runs (:meth:`_product` spreads the rows)."""
-        return nullcontext() if self.plan is None else one_blas_thread()
-
-    def _product(self, bounds: np.ndarray | None):
-        """``product(left, right, out)``: out[...] = left @ right, its rows split over as many threads as `bounds` has blocks."""
-        threads = 1 if bounds is None else bounds.size - 1
-
-        def product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
-            rows = self._bounds(out.shape[0], threads) if left.size * right.shape[1] >= MIN_SPLIT_PRODUCT else None
-            if rows is None:
-                np.dot(left, right, out=out)
-            else:
-                with _PARALLEL_LAUNCH:
-                    row_products(left, right, out, rows)
-
-        return product
+    def _on_threads(self, work, spans) -> None:
+        """``work(c, n0, n1)`` for each span c: the first on this thread, the others on the pool's; returns when all are done."""
+        with nullcontext() if self.plan is None else one_blas_thread():  # the products split by columns, not by BLAS
+            futures = [_POOL.submit(work, c, n0, n1) for c, (n0, n1) in enumerate(spans[1:], 1)]
+            try:
+                work(0, *spans[0])
+            finally:
+                wait(futures)
+        for future in futures:
+            future.result()  # raises what the work raised
 
     def _activation(self, unit: int):
         """The table entry of a unit and the position of its (single) node."""
@@ -496,23 +622,15 @@ class NumbaKernels:
 
     def forward(self, a: np.ndarray, z: np.ndarray) -> None:
         """Fill a and z (inputs' rows already hold x)."""
-        layout, csr, bounds = self.layout, self.csr, self._bounds(a.shape[1])
-        product = self._product(bounds)
-        with self._blas():
-            for start, stop in self.forward_segments:
-                if self.plan is not None and start in self._forward_seeds:
-                    seed_forward(self._forward_seeds[start], a, z, product)
-                args = (layout.unit_ptr, self.codes, self.functions, csr.pred_ptr, csr.pred_index, self.weight,
-                        self.bias, self.seeded_forward, a, z, self.units, start, stop)  # fmt: skip
-                if bounds is None:
-                    forward_block(*args, 0, a.shape[1])
-                else:
-                    with _PARALLEL_LAUNCH:
-                        forward_blocks(*args, bounds)
-                last = self.units[stop - 1]
-                if self.codes[last] == PYTHON:
-                    activation, j = self._activation(last)
-                    z[j] = activation.function(a[j])
+        self._on_threads(lambda c, n0, n1: self._forward_columns(a, z, n0, n1), self._spans(a.shape[1]))
+
+    def _forward_columns(self, a: np.ndarray, z: np.ndarray, n0: int, n1: int) -> None:
+        """The forward pass on columns n0:n1: one numba call per run, a Python unit's h after its run."""
+        for s0, s1, unit in self.forward_runs:
+            forward_run(self._runs, self.weight, self.bias, self.matrices, a, z, s0, s1, n0, n1)
+            if unit >= 0:
+                activation, j = self._activation(unit)
+                z[j, n0:n1] = activation.function(a[j, n0:n1])
 
     def whole(self, loss: Loss, X: np.ndarray, T: np.ndarray, work: np.ndarray):
         """A whole pass in one call (:func:`whole_block`), where one is worth it and possible.
@@ -542,27 +660,38 @@ class NumbaKernels:
 
     def backward(self, a, z, direct, delta) -> np.ndarray:
         """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
-        layout, csr, bounds = self.layout, self.csr, self._bounds(a.shape[1])
-        blocks = 1 if bounds is None else bounds.size - 1
-        width = a.shape[1] if bounds is None else int(np.diff(bounds).max())
-        grad = np.zeros((blocks, layout.n_edges), dtype=a.dtype)
-        through = np.empty((blocks, layout.max_unit, width), dtype=a.dtype)
-        product = self._product(bounds)
-        with self._blas():
-            for start, stop in self.backward_segments:
-                if self.plan is not None and stop in self._backward_seeds:
-                    seed_backward(self._backward_seeds[stop], z, delta, grad[0], product)
-                args = (layout.unit_ptr, self.codes, self.derivatives, csr.succ_ptr, csr.succ_index, csr.succ_edge,
-                        self.succ_weight, layout.output_slot, self.seeded_backward, a, z, direct, delta)  # fmt: skip
-                if blocks == 1:
-                    backward_block(*args, through[0], grad[0], self.units, start, stop, 0, a.shape[1])
-                else:
-                    with _PARALLEL_LAUNCH:
-                        backward_blocks(*args, through, grad, self.units, start, stop, bounds)
-                first = self.units[start]
-                if self.codes[first] == PYTHON:
-                    activation, j = self._activation(first)
-                    slot = layout.output_slot[j]
-                    own = direct[slot] if slot >= 0 else 0.0
-                    delta[j] = own + activation.derivative(a[j]) * delta[j]
-        return grad.sum(axis=0) if blocks > 1 else grad[0]
+        spans = self._spans(a.shape[1])
+        width = max(n1 - n0 for n0, n1 in spans)
+        # One per thread, summed at the end; not zeroed: a pass writes each edge's entry once (a block's or the kernels').
+        grad = np.empty((len(spans), self.layout.n_edges), dtype=a.dtype)
+        through = np.empty((len(spans), self.layout.max_unit, width), dtype=a.dtype)
+        self._on_threads(lambda c, n0, n1: self._backward_columns(a, z, direct, delta, through[c], grad[c], n0, n1), spans)
+        for part in grad[1:]:
+            grad[0] += part
+        return grad[0]
+
+    def _backward_columns(self, a, z, direct, delta, through, grad, n0: int, n1: int) -> None:
+        """The backward pass on columns n0:n1, writing Σ_n δ_k z_j over them into `grad`; a Python unit's h' after its run."""
+        for s0, s1, unit in self.backward_runs:
+            backward_run(self._runs, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
+            if unit >= 0:
+                activation, j = self._activation(unit)
+                slot, columns = self.layout.output_slot[j], slice(n0, n1)
+                own = direct[slot, columns] if slot >= 0 else 0.0
+                delta[j, columns] = own + activation.derivative(a[j, columns]) * delta[j, columns]
+
+
+def _pointers_of(lists) -> np.ndarray:
+    """CSR pointers of a list of lists (or arrays)."""
+    return np.concatenate([[0], np.cumsum([len(items) for items in lists])]).astype(np.int64)
+
+
+def _runs(ends, codes) -> list[tuple[int, int, int]]:
+    """(first segment, past the last, Python unit or −1) of each run: segment s ends a run where its
+    unit ``ends[s]`` (the last one forward, the first backward) is a Python unit."""
+    runs, first = [], 0
+    for s, unit in enumerate(ends):
+        if codes[unit] == PYTHON or s == len(ends) - 1:
+            runs.append((first, s + 1, int(unit) if codes[unit] == PYTHON else -1))
+            first = s + 1
+    return runs
