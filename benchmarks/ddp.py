@@ -14,6 +14,7 @@ averages the ranks' gradients of the mean loss over their halves).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 import statistics
@@ -87,6 +88,9 @@ def _rank(rank: int, world: int, port: int, options: tuple, out: str) -> None:
         times = _train(model, torch.as_tensor(X[part]), torch.as_tensor(T[part]), steps, torch, dist.barrier)
         if rank == 0:
             np.savez(out, times=times, theta=model.module.parameter_vector())
+        dist.barrier()  # both ranks done, and the DDP reducer freed before its gloo group (see tests/helpers/ddp_worker.py)
+        del model
+        gc.collect()
     finally:
         dist.destroy_process_group()
 

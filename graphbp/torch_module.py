@@ -41,7 +41,7 @@ from .activations import torch_elementwise
 from .compiled.engine import ArrayMapping, CompiledNetwork
 from .exceptions import ActivationError, GraphBPError, GraphStructureError, ShapeError
 from .network import check_finite
-from .network_layout import INPUT, SOFTMAX_CODE, unit_levels, write_values
+from .network_layout import INPUT, SOFTMAX_CODE, checked_vector, unit_levels, write_values
 
 try:
     import torch
@@ -402,7 +402,7 @@ class GraphModule(torch.nn.Module if torch is not None else object):
         with self._lock:
             engine = self._engine(dtype)
             if self._loaded.get(dtype) is not theta:
-                engine.set_parameters(theta)
+                engine._load(checked_vector(theta, engine._keys))  # θ is this pass's own array: no copy
                 self._loaded[dtype] = theta
         return engine
     def _borrow_runner(self, weight, bias, N: int) -> _Lease:

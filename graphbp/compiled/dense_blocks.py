@@ -45,9 +45,9 @@ __all__ = [
 # runs ~8x more flops per second than the per-edge loop here, so a quarter full is still a clear gain.
 DENSITY = 0.25
 
-# With dense="auto", groups smaller than this stay with the per-node kernels: a block cuts the
-# kernels' run at its levels (one more thread-pool launch each way), which small products do not repay
-# (the 48-wide layers of bench.py's layered S graph run no faster as blocks on one thread, slower on two).
+# With dense="auto", groups smaller than this stay with the per-node kernels: a block stops the kernels
+# at its levels and copies its rows for BLAS, which small products do not repay (the 48-wide layers of
+# bench.py's layered S graph ran no faster as blocks on one thread, slower on two).
 MIN_BLOCK_EDGES = 4096
 
 

@@ -214,15 +214,17 @@ class CompiledNetwork:
     def refresh(self) -> CompiledNetwork:
         """Re-read every weight and bias from the graph (after the user changed them there)."""
         weights, biases = read_values(self.graph, self.layout, self.weight)
-        self._load(weights, biases[self.layout.bias_rows])
+        self._load(np.concatenate([weights, biases[self.layout.bias_rows]]))
         return self
 
-    def _load(self, weights: np.ndarray, biases: np.ndarray) -> None:
-        self._theta = np.concatenate([weights, biases])
+    def _load(self, theta: np.ndarray) -> None:
+        """Take θ (a checked float vector nobody else writes to: the engine keeps it, and views of it)."""
+        self._theta = theta
         self._result_network = None  # its fingerprint is taken when a result first needs it
+        n_edges = self.layout.n_edges
         bias = np.zeros(self.layout.n_nodes, dtype=self.dtype)
-        bias[self.layout.bias_rows] = biases
-        self.kernels.load(weights, bias)
+        bias[self.layout.bias_rows] = theta[n_edges:]
+        self.kernels.load(theta[:n_edges], bias)
 
     def parameter_keys(self) -> list[tuple]:
         """``("weight", (i, j))`` and ``("bias", j)`` in vector order, as :func:`graphbp.parameter_keys`."""
@@ -245,9 +247,7 @@ class CompiledNetwork:
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
         """
-        theta = checked_vector(theta, self._keys)
-        n_edges = self.layout.n_edges
-        self._load(theta[:n_edges], theta[n_edges:])
+        self._load(np.array(checked_vector(theta, self._keys)))  # a copy: the caller may change theirs
         return self
 
     def write_back(self):
@@ -278,8 +278,8 @@ class CompiledNetwork:
         a[self.layout.input_rows] = X.T
         z[self.layout.input_rows] = X.T
         with np.errstate(all="ignore"):  # non-finite values are reported below, naming the node
-            self.kernels.forward(a, z)
-        self._check_finite(z, z.sum(), "z")
+            total = self.kernels.forward(a, z)
+        self._check_finite(z, total, "z")
         return a, z
 
     def _check_finite(self, values: np.ndarray, total, name: str) -> None:
@@ -302,9 +302,8 @@ class CompiledNetwork:
         """δ, ∂E/∂w and ∂E/∂b given the outputs' direct ∂E_n/∂a_k (one row per output)."""
         a, z, delta = arrays
         with np.errstate(all="ignore"):
-            grad_weight = self.kernels.backward(a, z, direct, delta)
-        # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1); summing every row avoids copying the bias rows out.
-        row_sums = delta.sum(axis=1)
+            grad_weight, row_sums = self.kernels.backward(a, z, direct, delta)
+        # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1): every row summed, so no bias rows are copied out.
         self._check_finite(delta, row_sums.sum(), "delta")
         return delta, grad_weight, row_sums[self.layout.bias_rows]
 

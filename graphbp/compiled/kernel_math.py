@@ -8,7 +8,7 @@ functions as numba compiles them except :func:`tanh`. numba compiles
 ``np.tanh`` to a libm call (~15 ns per number here), which LLVM cannot
 vectorize; it took ~40 % of a forward and backward pass of a tanh RandWire
 network. :func:`tanh` here is arithmetic only, without branches or calls, so
-the row kernels' loops run it four numbers at a time (~2 ns per number); it
+the row kernels' loops run it four numbers at a time (~3 ns per number); it
 stays within 3 ulp of the correctly rounded value (the test suite sweeps it
 against extended precision).
 

@@ -33,6 +33,7 @@ from numba.typed import List
 from ..activations import Activation, get_activation, rebind
 from ..losses import Loss, get_loss
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
+from .blas import GEMM, product
 from .dense_blocks import BlockPlan, one_blas_thread
 from .kernel_math import KERNEL_NUMPY
 
@@ -312,13 +313,14 @@ class RunData(structref.StructRefProxy):
     """What :func:`forward_run` and :func:`backward_run` need of a network besides its parameters: the
     row kernels, the CSR arrays the kernels run (a block plan's remaining edges), the units in order, the
     segments of each direction, and per segment the dense blocks whose products come in there (their
-    rows, columns, and where their W_b and edge indices start in the flat ``matrices`` and ``entries``)."""
+    rows, columns, and where their W_b and edge indices start in the flat ``matrices`` and ``entries``),
+    and the address of the gemm for the work dtype (:data:`graphbp.compiled.blas.GEMM`)."""
 
 
 RUN_FIELDS = ("functions", "derivatives", "unit_ptr", "codes", "pred_ptr", "pred_index", "succ_ptr", "succ_index",
               "succ_edge", "output_slot", "units", "seeded_forward", "seeded_backward", "forward_segments",
               "forward_cut_ptr", "forward_cut_blocks", "backward_segments", "backward_cut_ptr", "backward_cut_blocks",
-              "row_ptr", "row_index", "col_ptr", "col_index", "matrix_ptr", "entries")  # fmt: skip
+              "row_ptr", "row_index", "col_ptr", "col_index", "matrix_ptr", "entries", "gemm")  # fmt: skip
 @structref.register
 class _RunDataType(_PassDataType):
     pass
@@ -345,31 +347,31 @@ def _gather_rows(source, index, n0, n1):
     return out
 
 
-@njit(cache=True, nogil=True)
-def _whole_rows(source, index, n0, n1) -> bool:
-    """Whether source[index, n0:n1] is a plain slice of rows: consecutive rows, every column."""
-    return n0 == 0 and n1 == source.shape[1] and index.size > 0 and index[-1] - index[0] + 1 == index.size
-
-
-@njit(cache=True, nogil=True)
-def _rows_of(source, index, n0, n1):
-    """source[index, n0:n1] C-contiguous (what BLAS takes): a view where it is a slice of rows, else a copy."""
-    if _whole_rows(source, index, n0, n1):
-        return source[index[0] : index[-1] + 1]
-    return _gather_rows(source, index, n0, n1)
-
-
-@njit(cache=True, nogil=True)
-def _product_into(target, index, n0, n1, left, right, add):
-    """target[index, n0:n1] = left @ right, or += with `add`; straight into the rows where they are a slice."""
-    if not add and _whole_rows(target, index, n0, n1):
-        np.dot(left, right, target[index[0] : index[-1] + 1])
-        return
-    product = np.dot(left, right)
-    for r in range(index.size):
-        row, values = target[index[r], n0:n1], product[r]
+@njit(cache=True, fastmath=_FAST, nogil=True)
+def _row_sums(values, n0, n1):
+    """Σ values[j, n0:n1] for every row j (a thread's part of the bias gradients and finiteness sums)."""
+    sums = np.empty(values.shape[0], dtype=np.float64)
+    for j in range(values.shape[0]):
+        row, total = values[j, n0:n1], 0.0
         for n in range(row.size):
-            row[n] = row[n] + values[n] if add else values[n]
+            total += row[n]
+        sums[j] = total
+    return sums
+
+
+@njit(cache=True, nogil=True)
+def _consecutive(index) -> bool:
+    """Whether the sorted positions `index` are one range (a block's rows in place in the work arrays)."""
+    return index.size > 0 and index[-1] - index[0] + 1 == index.size
+
+
+@njit(cache=True, nogil=True)
+def _put_rows(target, index, n0, n1, values, add):
+    """target[index, n0:n1] = values, or += with `add`."""
+    for r in range(index.size):
+        row, value = target[index[r], n0:n1], values[r]
+        for n in range(row.size):
+            row[n] = row[n] + value[n] if add else value[n]
 
 
 @njit(cache=True, nogil=True)
@@ -400,7 +402,12 @@ def forward_run(d, weight, bias, matrices, a, z, s0, s1, n0, n1):
             _zero_block_rows(a, d.forward_cut_blocks, d.row_ptr, d.row_index, lo, hi, n0, n1)
         for c in range(lo, hi):
             rows, cols, W = _block(d, matrices, d.forward_cut_blocks[c])
-            _product_into(a, rows, n0, n1, W, _rows_of(z, cols, n0, n1), several)
+            if _consecutive(rows) and _consecutive(cols):  # gemm on the rows where they are
+                N = a.shape[1]
+                product(d.gemm, rows.size, n1 - n0, cols.size, W, 0, cols.size, False,
+                        z, cols[0] * N + n0, N, False, a, rows[0] * N + n0, N, several)  # fmt: skip
+            else:
+                _put_rows(a, rows, n0, n1, np.dot(W, _gather_rows(z, cols, n0, n1)), several)
         forward_block(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.seeded_forward, a, z,
                       d.units, d.forward_segments[s, 0], d.forward_segments[s, 1], n0, n1)  # fmt: skip
 
@@ -417,15 +424,25 @@ def backward_run(d, succ_weight, matrices, a, z, direct, delta, through, grad, s
             _zero_block_rows(delta, d.backward_cut_blocks, d.col_ptr, d.col_index, lo, hi, n0, n1)
         for c in range(lo, hi):
             b = d.backward_cut_blocks[c]
-            rows, cols, W = _block(d, matrices, b)
-            delta_rows = _rows_of(delta, rows, n0, n1)  # level R is later than C: its δ is final
-            outer = np.dot(delta_rows, _rows_of(z, cols, n0, n1).T)
+            rows, cols, W = _block(d, matrices, b)  # level R is later than C: δ[R] is final
+            in_place, N = _consecutive(rows) and _consecutive(cols), a.shape[1]
+            if in_place:
+                outer = np.empty((rows.size, cols.size), dtype=delta.dtype)
+                product(d.gemm, rows.size, cols.size, n1 - n0, delta, rows[0] * N + n0, N, False,
+                        z, cols[0] * N + n0, N, True, outer, 0, cols.size, False)  # fmt: skip
+            else:
+                delta_rows = _gather_rows(delta, rows, n0, n1)
+                outer = np.dot(delta_rows, _gather_rows(z, cols, n0, n1).T)
             entries = d.entries[d.matrix_ptr[b] : d.matrix_ptr[b + 1]]
             flat = outer.reshape(outer.size)
             for k in range(entries.size):
                 if entries[k] >= 0:
                     grad[entries[k]] = flat[k]
-            _product_into(delta, cols, n0, n1, W.T, delta_rows, several)
+            if in_place:
+                product(d.gemm, cols.size, n1 - n0, rows.size, W, 0, cols.size, True,
+                        delta, rows[0] * N + n0, N, False, delta, cols[0] * N + n0, N, several)  # fmt: skip
+            else:
+                _put_rows(delta, cols, n0, n1, np.dot(W.T, delta_rows), several)
         backward_block(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
                        d.output_slot, d.seeded_backward, a, z, direct, delta, through, grad, d.units,
                        d.backward_segments[s, 0], d.backward_segments[s, 1], n0, n1)  # fmt: skip
@@ -523,7 +540,7 @@ class NumbaKernels:
 
     def __init__(self, layout: Layout, threads: int | None = None, dtype=np.float64, plan: BlockPlan | None = None):
         self.layout, self.threads, self.plan = layout, threads, plan
-        dtype = np.dtype(dtype).type
+        dtype = self.dtype = np.dtype(dtype).type
         compiled = [row_kernels(activation, dtype) for activation in layout.activations]
         # A Python-only entry keeps a compiled placeholder in the list, so its codes stay the table's.
         placeholder = row_kernels(get_activation("identity"), dtype)
@@ -583,11 +600,13 @@ class NumbaKernels:
             np.array(self.forward_segments, dtype=np.int64).reshape(-1, 2), *cut_lists(self.forward_segments, 0, forward_cuts),
             np.array(self.backward_segments, dtype=np.int64).reshape(-1, 2), *cut_lists(self.backward_segments, 1, backward_cuts),
             *indices("rows"), *indices("cols"), np.concatenate([[0], np.cumsum(shapes)]).astype(np.int64), self._entries,
+            GEMM[np.dtype(self.dtype)],
         )  # fmt: skip
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
-        weight = np.array(weight, dtype=bias.dtype)  # a writeable C array: the types whole_block was compiled for
+        # A writeable C array (the types whole_block was compiled for): the engine's own θ, or its float32 copy.
+        weight = np.require(weight, dtype=bias.dtype, requirements=("C", "W"))
         self.bias = bias
         self.weight = weight if self.plan is None else weight[self.plan.pred_edge]
         self.succ_weight = weight[self.csr.succ_edge]
@@ -604,33 +623,33 @@ class NumbaKernels:
         bounds = np.linspace(0, width, threads + 1).astype(np.int64).tolist()
         return list(zip(bounds[:-1], bounds[1:]))
 
-    def _on_threads(self, work, spans) -> None:
-        """``work(c, n0, n1)`` for each span c: the first on this thread, the others on the pool's; returns when all are done."""
+    def _on_threads(self, work, spans) -> list:
+        """``work(c, n0, n1)`` for each span c: the first on this thread, the others on the pool's; their results."""
         with nullcontext() if self.plan is None else one_blas_thread():  # the products split by columns, not by BLAS
             futures = [_POOL.submit(work, c, n0, n1) for c, (n0, n1) in enumerate(spans[1:], 1)]
             try:
-                work(0, *spans[0])
+                first = work(0, *spans[0])
             finally:
                 wait(futures)
-        for future in futures:
-            future.result()  # raises what the work raised
+        return [first] + [future.result() for future in futures]  # raises what a work raised
 
     def _activation(self, unit: int):
         """The table entry of a unit and the position of its (single) node."""
         layout = self.layout
         return layout.activations[layout.unit_code[unit]], layout.unit_ptr[unit]
 
-    def forward(self, a: np.ndarray, z: np.ndarray) -> None:
-        """Fill a and z (inputs' rows already hold x)."""
-        self._on_threads(lambda c, n0, n1: self._forward_columns(a, z, n0, n1), self._spans(a.shape[1]))
+    def forward(self, a: np.ndarray, z: np.ndarray) -> float:
+        """Fill a and z (inputs' rows already hold x); return Σ z (for the finiteness check)."""
+        return sum(self._on_threads(lambda c, n0, n1: self._forward_columns(a, z, n0, n1), self._spans(a.shape[1])))
 
-    def _forward_columns(self, a: np.ndarray, z: np.ndarray, n0: int, n1: int) -> None:
-        """The forward pass on columns n0:n1: one numba call per run, a Python unit's h after its run."""
+    def _forward_columns(self, a: np.ndarray, z: np.ndarray, n0: int, n1: int) -> float:
+        """The forward pass on columns n0:n1: one numba call per run, a Python unit's h after its run; Σ z there."""
         for s0, s1, unit in self.forward_runs:
             forward_run(self._runs, self.weight, self.bias, self.matrices, a, z, s0, s1, n0, n1)
             if unit >= 0:
                 activation, j = self._activation(unit)
                 z[j, n0:n1] = activation.function(a[j, n0:n1])
+        return _row_sums(z, n0, n1).sum()
 
     def whole(self, loss: Loss, X: np.ndarray, T: np.ndarray, work: np.ndarray):
         """A whole pass in one call (:func:`whole_block`), where one is worth it and possible.
@@ -658,20 +677,23 @@ class NumbaKernels:
                                                           self.succ_weight, X, T, work))  # fmt: skip
         return self._whole_call(self._whole_data, loss_code, self.weight, self.bias, self.succ_weight, X, T, work)
 
-    def backward(self, a, z, direct, delta) -> np.ndarray:
-        """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
+    def backward(self, a, z, direct, delta) -> tuple[np.ndarray, np.ndarray]:
+        """Fill delta (eqs. 5.54-5.56); return ∂E/∂w for every edge (eq. 5.53) and Σ_n δ_j per row."""
         spans = self._spans(a.shape[1])
         width = max(n1 - n0 for n0, n1 in spans)
         # One per thread, summed at the end; not zeroed: a pass writes each edge's entry once (a block's or the kernels').
         grad = np.empty((len(spans), self.layout.n_edges), dtype=a.dtype)
         through = np.empty((len(spans), self.layout.max_unit, width), dtype=a.dtype)
-        self._on_threads(lambda c, n0, n1: self._backward_columns(a, z, direct, delta, through[c], grad[c], n0, n1), spans)
+        row_sums = self._on_threads(
+            lambda c, n0, n1: self._backward_columns(a, z, direct, delta, through[c], grad[c], n0, n1), spans
+        )
         for part in grad[1:]:
             grad[0] += part
-        return grad[0]
+        return grad[0], sum(row_sums)
 
-    def _backward_columns(self, a, z, direct, delta, through, grad, n0: int, n1: int) -> None:
-        """The backward pass on columns n0:n1, writing Σ_n δ_k z_j over them into `grad`; a Python unit's h' after its run."""
+    def _backward_columns(self, a, z, direct, delta, through, grad, n0: int, n1: int) -> np.ndarray:
+        """The backward pass on columns n0:n1, writing Σ_n δ_k z_j over them into `grad`; a Python unit's h'
+        after its run. Returns Σ_n δ_j over these columns, per row."""
         for s0, s1, unit in self.backward_runs:
             backward_run(self._runs, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
             if unit >= 0:
@@ -679,6 +701,7 @@ class NumbaKernels:
                 slot, columns = self.layout.output_slot[j], slice(n0, n1)
                 own = direct[slot, columns] if slot >= 0 else 0.0
                 delta[j, columns] = own + activation.derivative(a[j, columns]) * delta[j, columns]
+        return _row_sums(delta, n0, n1)
 
 
 def _pointers_of(lists) -> np.ndarray:

@@ -79,8 +79,8 @@ class LevelKernels:
         for level in self.levels:
             level.load(weight.astype(bias.dtype, copy=False))
 
-    def forward(self, a: np.ndarray, z: np.ndarray) -> None:
-        """Fill a and z (inputs' rows already hold x)."""
+    def forward(self, a: np.ndarray, z: np.ndarray) -> float:
+        """Fill a and z (inputs' rows already hold x); return Σ z (for the finiteness check)."""
         for level in self.levels:
             rows = level.computed
             if rows.size:
@@ -90,9 +90,10 @@ class LevelKernels:
                 z[group] = activation.function(a[group])
             for members, _ in level.softmax:
                 z[members] = softmax(a[members])
+        return z.sum()
 
-    def backward(self, a, z, direct, delta) -> np.ndarray:
-        """Fill delta (eqs. 5.54-5.56) and return ∂E/∂w for every edge (eq. 5.53)."""
+    def backward(self, a, z, direct, delta) -> tuple[np.ndarray, np.ndarray]:
+        """Fill delta (eqs. 5.54-5.56); return ∂E/∂w for every edge (eq. 5.53) and Σ_n δ_j per row."""
         slot = self.layout.output_slot
         for level in reversed(self.levels):
             # eq. 5.56 for the whole level: Σ_{k ∈ successors(j)} w_kj δ_k
@@ -101,7 +102,7 @@ class LevelKernels:
                 delta[group] = _direct(direct, slot, group) + activation.derivative(a[group]) * through[local]
             for members, local in level.softmax:
                 delta[members] = _direct(direct, slot, members) + softmax_product(z[members], through[local])
-        return self.gradient(z, delta)
+        return self.gradient(z, delta), delta.sum(axis=1)
 
     def gradient(self, z, delta) -> np.ndarray:
         """∂E/∂w_ji = Σ_n δ_j z_i, in blocks of edges so the temporary stays small."""

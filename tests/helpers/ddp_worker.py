@@ -1,5 +1,6 @@
 """A DistributedDataParallel worker for tests/test_torch_module.py (spawned processes import it by name)."""
 
+import gc
 import os
 
 import numpy as np
@@ -35,6 +36,12 @@ def train_step(rank: int, world_size: int, port: int, out_path: str) -> None:
         grad = torch.cat([model.module.weight.grad, model.module.bias.grad]) * world_size
         if rank == 0:
             np.save(out_path, grad.numpy())
+        # Tear down in step: both ranks done, then the DDP reducer (which holds the gloo process group)
+        # freed before the group. Left to interpreter exit, gloo's worker threads could outlive them and
+        # abort the process ("terminate called without an active exception", SIGABRT), now and then.
+        dist.barrier()
+        del model, y, loss
+        gc.collect()
     finally:
         dist.destroy_process_group()
 
