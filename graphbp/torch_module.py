@@ -316,8 +316,10 @@ class _CompiledPass(torch.autograd.Function if torch is not None else object):
         if lease is None:  # a second backward (retain_graph=True): run the forward again
             lease = _Lease(engine.workspaces.give, engine.workspaces.take(X.shape[0]))
             engine._forward(X.detach().numpy(), lease.value)
-        grad_x, grad_weight, grad_bias = engine._pull_back(lease.value, grad_y.detach().numpy())
-        return None, torch.from_numpy(grad_x), torch.from_numpy(grad_weight), torch.from_numpy(grad_bias)
+        inputs = ctx.needs_input_grad[1]  # ∂L/∂X only where X takes part in the gradient (another layer, or X itself)
+        grad_x, grad_weight, grad_bias = engine._pull_back(lease.value, grad_y.detach().numpy(), inputs)
+        grad_x = torch.from_numpy(grad_x) if inputs else None
+        return None, grad_x, torch.from_numpy(grad_weight), torch.from_numpy(grad_bias)
 
 
 class GraphModule(torch.nn.Module if torch is not None else object):

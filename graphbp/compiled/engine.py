@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..activations import get_activation
 from ..backward import BackpropResult, check_batch, loss_terms
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
@@ -155,11 +156,14 @@ class CompiledNetwork:
         self.network = read_network(G, weight)
         self.layout = build_layout(G, self.network)
         self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
-        # Output columns by element-wise activation, and of each softmax group (for vjp's direct term).
+        # Output columns by element-wise activation, and of each softmax group (for vjp's direct term);
+        # identity outputs (h' = 1) have nothing to scale.
         elementwise, groups = self.network.output_columns
         by_activation: dict = {}
         for k in elementwise:
-            by_activation.setdefault(self.network.activation[self.network.outputs[k]], []).append(k)
+            activation = self.network.activation[self.network.outputs[k]]
+            if activation is not get_activation("identity"):
+                by_activation.setdefault(activation, []).append(k)
         self._output_columns = ([(h, np.array(ks)) for h, ks in by_activation.items()], groups)
         order = self.network.order
         self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
@@ -420,8 +424,8 @@ class CompiledNetwork:
             grad_x, grad_weight, grad_bias = self._pull_back(arrays, G)
         return grad_x[0] if single else grad_x, np.concatenate([grad_weight, grad_bias]).astype(np.float64)
 
-    def _pull_back(self, arrays, grad_y: np.ndarray):
-        """∂L/∂x (N, inputs), ∂L/∂w, ∂L/∂b from a forward pass in `arrays` and ∂L/∂y (N, outputs)."""
+    def _pull_back(self, arrays, grad_y: np.ndarray, inputs: bool = True):
+        """∂L/∂x (N, inputs; None unless `inputs`), ∂L/∂w, ∂L/∂b from a forward pass in `arrays` and ∂L/∂y (N, outputs)."""
         a, z = arrays[0], arrays[1]
         rows = self.layout.output_rows
         direct = np.asarray(grad_y, dtype=self.dtype).T.copy()
@@ -433,7 +437,7 @@ class CompiledNetwork:
             y = z[rows[columns]]
             direct[columns] = y * (direct[columns] - (y * direct[columns]).sum(axis=0))
         delta, grad_weight, grad_bias = self._sweep(arrays, direct)
-        return delta[self.layout.input_rows].T.copy(), grad_weight, grad_bias
+        return delta[self.layout.input_rows].T.copy() if inputs else None, grad_weight, grad_bias
 
     def _whole(self, x, t, loss, chunk_size):
         """The work arrays (a, z, δ), ∂E/∂θ, E_n, E, the loss and the 1-D flag of a pass run as one kernel call, or None.

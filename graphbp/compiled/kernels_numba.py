@@ -611,7 +611,7 @@ class NumbaKernels:
         self.weight = weight if self.plan is None else weight[self.plan.pred_edge]
         self.succ_weight = weight[self.csr.succ_edge]
         # Every block's W_b, row-major, one after another.
-        self.matrices = _gather_entries(weight, self._entries)
+        self.matrices = _gather_entries(weight, self._entries) if self.plan else weight[:0]
 
     def _spans(self, width: int) -> list[tuple[int, int]]:
         """The columns (n0, n1) of each thread's share of a batch of `width`: one span where one thread will do."""
@@ -620,11 +620,12 @@ class NumbaKernels:
             from numba import get_num_threads
 
             threads = max(1, min(self.threads or get_num_threads(), width // MIN_BLOCK))
-        bounds = np.linspace(0, width, threads + 1).astype(np.int64).tolist()
-        return list(zip(bounds[:-1], bounds[1:]))
+        return [(width * c // threads, width * (c + 1) // threads) for c in range(threads)]
 
     def _on_threads(self, work, spans) -> list:
         """``work(c, n0, n1)`` for each span c: the first on this thread, the others on the pool's; their results."""
+        if self.plan is None and len(spans) == 1:  # no BLAS and no other thread: the plain call
+            return [work(0, *spans[0])]
         with nullcontext() if self.plan is None else one_blas_thread():  # the products split by columns, not by BLAS
             futures = [_POOL.submit(work, c, n0, n1) for c, (n0, n1) in enumerate(spans[1:], 1)]
             try:
