@@ -370,6 +370,25 @@ def test_a_division_by_zero_in_an_activation_is_the_reference_error_naming_the_n
         graphbp.compile(G, **VARIANTS[variant]).loss_and_gradient([[1.0], [0.0]], [[0.0], [0.0]])
 
 
+def test_without_a_thread_count_each_thread_takes_at_least_min_thread_work_edge_samples(numba, monkeypatch):
+    """threads=None: one thread per 2^21 edge-samples at most (a smaller share costs more to hand over than it
+    saves); a given thread count is used as given. The spans cover the batch's columns in order."""
+    import numba as numba_module
+
+    from graphbp.compiled.kernels_numba import MIN_THREAD_WORK
+
+    monkeypatch.setattr(numba_module, "get_num_threads", lambda: 8)
+    G = mlp([64, 256, 64], seed=0)  # 32,768 edges: 64 samples are 2^21 edge-samples
+    assert G.number_of_edges() * 64 == MIN_THREAD_WORK
+    automatic, given = graphbp.compile(G).kernels, graphbp.compile(G, threads=3).kernels
+    assert automatic._spans(64) == [(0, 64)]
+    assert automatic._spans(127) == [(0, 127)]
+    assert automatic._spans(128) == [(0, 64), (64, 128)]
+    assert automatic._spans(256) == [(0, 64), (64, 128), (128, 192), (192, 256)]
+    assert given._spans(64) == [(0, 21), (21, 42), (42, 64)]
+    assert given._spans(31) == [(0, 31)]  # under 2 x 16 samples: one thread either way
+
+
 def test_the_row_kernels_of_plain_arithmetic_activations_are_vectorized(numba):
     """tanh and relu inline into the loop over a row, which LLVM turns into packed (SIMD) arithmetic:
     a call per number, or Python's division check, would keep it scalar."""

@@ -130,8 +130,9 @@ class CompiledNetwork:
     backend : str
         ``"numba"`` or ``"numpy"``.
     threads : int or None
-        Threads for the numba backend (None: numba's default, all cores),
-        also splitting the dense products (BLAS on one thread inside each).
+        Threads for the numba backend, each taking a share of the batch
+        through the whole pass (None: up to numba's thread count, all cores
+        by default, but one per 2M edge-samples at most).
     dense_edges : int
         Edges run as dense matrix products (see ``dense`` in :func:`compile_network`).
     workspaces : Workspaces
@@ -594,9 +595,12 @@ def compile_network(
         :class:`~graphbp.Activation` works on both; its Python function is
         called once per node (numba) or per level (numpy).
     threads : int, optional
-        Threads for the numba backend (default: numba's, i.e. all cores);
-        the dense products' rows are split over the same threads, BLAS
-        running on one thread inside each.
+        Threads for the numba backend, each running a share of the batch's
+        columns through the whole pass, dense products included (BLAS on
+        one thread inside each). Default: up to numba's thread count (all
+        cores unless set otherwise), at most one per
+        ``kernels_numba.MIN_THREAD_WORK`` (2M) edge-samples, since smaller
+        shares cost more to hand to a thread than they save.
     dense : {"auto", True, False}, default "auto"
         Dense blocks (numba backend, :mod:`graphbp.compiled.dense_blocks`):
         the edges from one topological level into another that fill at least

@@ -47,6 +47,12 @@ warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaEx
 # Fewer samples than this per thread are not worth a thread.
 MIN_BLOCK = 16
 
+# With threads=None, fewer edge-samples (edges × samples) than this per thread are not worth a thread
+# either: waking a thread and passing the GIL back and forth cost this 2-core VM ~0.4 ms a pass
+# direction, so bench.py's S graphs (2.6M and 3.7M edge-samples) ran slower on two threads than on one
+# (2.1 → 2.9 ms), its M graphs (15M, 17M) 1.1-1.3x faster.
+MIN_THREAD_WORK = 1 << 21
+
 # The engine's threads: each runs its share of a batch's columns through a whole pass (the kernels
 # release the GIL). Python threads, not numba's prange: a pass with dense blocks calls BLAS between
 # kernel runs, and one prange launch per run and product cost more than they split.
@@ -614,12 +620,20 @@ class NumbaKernels:
         self.matrices = _gather_entries(weight, self._entries) if self.plan else weight[:0]
 
     def _spans(self, width: int) -> list[tuple[int, int]]:
-        """The columns (n0, n1) of each thread's share of a batch of `width`: one span where one thread will do."""
+        """The columns (n0, n1) of each thread's share of a batch of `width`: one span where one thread will do.
+
+        ``threads`` given: that many (each with ≥ MIN_BLOCK samples); None: up to numba's thread
+        count, each with ≥ MIN_BLOCK samples and ≥ MIN_THREAD_WORK edge-samples.
+        """
         threads = 1
         if width >= 2 * MIN_BLOCK:
-            from numba import get_num_threads
+            if self.threads:
+                threads = min(self.threads, width // MIN_BLOCK)
+            else:
+                from numba import get_num_threads
 
-            threads = max(1, min(self.threads or get_num_threads(), width // MIN_BLOCK))
+                work = self.layout.n_edges * width // MIN_THREAD_WORK
+                threads = max(1, min(get_num_threads(), width // MIN_BLOCK, work))
         return [(width * c // threads, width * (c + 1) // threads) for c in range(threads)]
 
     def _on_threads(self, work, spans) -> list:
