@@ -580,7 +580,10 @@ class NumbaKernels:
         self.groups = groups or (np.empty(0, dtype=np.int64),)
         self._one_call = len(self.forward_segments) == 1 and plan is None  # whole passes possible (see whole)
         self._whole_data = self._whole_call = None  # PassData and whole_block's machine code, on the first whole pass
-        self._runs = self._run_data(forward_cuts, backward_cuts)
+        blocks = plan.blocks if plan else ()
+        # Every block's W_b entries, row-major, one block after another: each one's edge index, or −1.
+        self._entries = np.concatenate([block.entries for block in blocks] or [np.empty(0)]).astype(np.int64)
+        self.run_data = self._run_data(forward_cuts, backward_cuts)
         # Runs of segments one numba call each: a run ends where a Python unit's h (forward) or h' (backward) comes in.
         self.forward_runs = _runs([self.units[stop - 1] for _, stop in self.forward_segments], self.codes)
         self.backward_runs = _runs([self.units[start] for start, _ in self.backward_segments], self.codes)
@@ -599,7 +602,6 @@ class NumbaKernels:
             return _pointers_of(lists), np.concatenate(lists or [np.empty(0)]).astype(np.int64)
 
         shapes = [block.shape[0] * block.shape[1] for block in blocks]
-        self._entries = np.concatenate([block.entries for block in blocks] or [np.empty(0)]).astype(np.int64)
         return RunData(
             self.functions, self.derivatives, layout.unit_ptr, self.codes, csr.pred_ptr, csr.pred_index, csr.succ_ptr,
             csr.succ_index, csr.succ_edge, layout.output_slot, self.units, self.seeded_forward, self.seeded_backward,
@@ -660,7 +662,7 @@ class NumbaKernels:
     def _forward_columns(self, a: np.ndarray, z: np.ndarray, n0: int, n1: int) -> float:
         """The forward pass on columns n0:n1: one numba call per run, a Python unit's h after its run; Σ z there."""
         for s0, s1, unit in self.forward_runs:
-            forward_run(self._runs, self.weight, self.bias, self.matrices, a, z, s0, s1, n0, n1)
+            forward_run(self.run_data, self.weight, self.bias, self.matrices, a, z, s0, s1, n0, n1)
             if unit >= 0:
                 activation, j = self._activation(unit)
                 z[j, n0:n1] = activation.function(a[j, n0:n1])
@@ -710,7 +712,7 @@ class NumbaKernels:
         """The backward pass on columns n0:n1, writing Σ_n δ_k z_j over them into `grad`; a Python unit's h'
         after its run. Returns Σ_n δ_j over these columns, per row."""
         for s0, s1, unit in self.backward_runs:
-            backward_run(self._runs, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
+            backward_run(self.run_data, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
             if unit >= 0:
                 activation, j = self._activation(unit)
                 slot, columns = self.layout.output_slot[j], slice(n0, n1)
