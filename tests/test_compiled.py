@@ -157,6 +157,39 @@ def test_custom_activations_on_random_graph(variant):
     assert_same_result(compiled.backprop(X, T), graphbp.backprop(G, X, T), G)
 
 
+# numba cannot compile np.where: this entry always runs as Python between the kernels.
+PYTHON_ONLY = Activation(
+    "elu_where", lambda a: np.where(a > 0, a, np.expm1(a)), lambda a: np.where(a > 0, 1.0, np.exp(a)),
+    lambda a: np.where(a > 0, 0.0, np.exp(a)),
+)
+
+
+@pytest.mark.filterwarnings("ignore:activation 'elu_where' does not compile")
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("placement", ["outputs", "one output", "hidden", "one hidden", "mixed"])
+def test_python_only_activations_at_every_placement_and_batch_size(variant, placement):
+    """A Python-only unit anywhere, the outputs alone included, at batches on both sides of the
+    one-call threshold (2 x MIN_BLOCK samples): once the outputs-only case gave a wrong E and a zero gradient."""
+    G = mlp([2, 3, 2], seed=1)
+    net = graphbp.read_network(G)
+    hidden = [j for j in net.order if j not in net.inputs and j not in net.outputs]
+    chosen = {"outputs": net.outputs, "one output": net.outputs[-1:], "hidden": hidden, "one hidden": hidden[:1],
+              "mixed": [hidden[0], net.outputs[0]]}[placement]
+    for j in chosen:
+        G.nodes[j]["activation"] = PYTHON_ONLY
+    compiled = graphbp.compile(G, **VARIANTS[variant])
+    rng = np.random.default_rng(len(placement))
+    for N in (1, 2, 4, 31, 32, 33, 40):
+        X, T = rng.normal(size=(N, 2)), rng.normal(size=(N, 2))
+        reference = graphbp.backprop(G, X, T)
+        assert_same_result(compiled.backprop(X, T), reference, G)
+        E, gradient = compiled.loss_and_gradient(X, T)
+        _close(E, reference.loss, 1e-12)
+        expected = [reference.grad_weight[key] if kind == "weight" else reference.grad_bias[key]
+                    for kind, key in compiled.parameter_keys()]
+        _close(gradient, expected, 1e-12)
+
+
 def test_a_node_without_predecessors_is_a_constant_unit():
     G = nx.DiGraph([("x", "y", {"weight": 2.0}), ("c", "y", {"weight": 3.0})])
     G.graph.update(inputs=["x"], outputs=["y"])

@@ -578,7 +578,9 @@ class NumbaKernels:
         # empty tuple, so a network without groups passes one empty column list (read by no loss it can use).
         groups = tuple(np.asarray(columns, dtype=np.int64) for columns in layout.net.output_columns[1])
         self.groups = groups or (np.empty(0, dtype=np.int64),)
-        self._one_call = len(self.forward_segments) == 1 and plan is None  # whole passes possible (see whole)
+        # Whole passes (see whole) only where every unit runs compiled and no block cuts the pass; a Python
+        # unit at the very end (an output) leaves one forward segment, so the count of segments cannot tell.
+        self._one_call = not customs and plan is None
         self._whole_data = self._whole_call = None  # PassData and whole_block's machine code, on the first whole pass
         blocks = plan.blocks if plan else ()
         # Every block's W_b entries, row-major, one block after another: each one's edge index, or −1.
