@@ -259,22 +259,43 @@ def level_units(layout: Layout) -> list[np.ndarray]:
 class LevelPlan:
     """What one level computes (positions are indices into ``net.order``).
 
+    The level's units are sorted by activation code, so the units sharing a
+    code are one run of `rows` (each softmax group a run of its own): an
+    executor that numbers the rows level after level (the torch level loop)
+    gets every group as one slice, and one that works on positions (the numpy
+    kernels) takes the same groups by position.
+
     Attributes
     ----------
     rows : numpy.ndarray
-        Every position of the level's units, inputs included, in unit order.
-    computed : numpy.ndarray
-        The positions whose a_j the level computes (its non-input rows), in unit order.
-    elementwise : tuple of (Activation, numpy.ndarray)
-        The computed single-node units grouped by table entry: each entry once, with its positions.
-    softmax : tuple of numpy.ndarray
-        The positions of each softmax group of the level.
+        Every position of the level's units, inputs included, grouped by activation code.
+    groups : tuple of (int, int, int)
+        ``(code, start, stop)``: ``rows[start:stop]`` share the unit code `code`
+        (an index into ``layout.activations``, :data:`INPUT` or :data:`SOFTMAX_CODE`).
+    activations : tuple of Activation
+        The layout's element-wise table entries, which the codes index.
     """
 
     rows: np.ndarray
-    computed: np.ndarray
-    elementwise: tuple
-    softmax: tuple
+    groups: tuple
+    activations: tuple
+
+    @cached_property
+    def computed(self) -> np.ndarray:
+        """The positions whose a_j the level computes (its non-input rows)."""
+        return np.concatenate(
+            [self.rows[start:stop] for code, start, stop in self.groups if code != INPUT] or [np.empty(0)]
+        ).astype(np.int64)
+
+    @cached_property
+    def elementwise(self) -> tuple:
+        """``(Activation, positions)`` of each table entry the level's single-node units use, each entry once."""
+        return tuple((self.activations[code], self.rows[start:stop]) for code, start, stop in self.groups if code >= 0)
+
+    @cached_property
+    def softmax(self) -> tuple:
+        """The positions of each softmax group of the level."""
+        return tuple(self.rows[start:stop] for code, start, stop in self.groups if code == SOFTMAX_CODE)
 
 
 def level_plans(layout: Layout) -> list[LevelPlan]:
@@ -282,21 +303,18 @@ def level_plans(layout: Layout) -> list[LevelPlan]:
     ptr, codes = layout.unit_ptr, layout.unit_code
     plans = []
     for units in level_units(layout):
-        members = [np.arange(ptr[u], ptr[u + 1]) for u in units.tolist()]
-        groups: dict = {}
-        for u, rows in zip(units.tolist(), members):
-            if codes[u] >= 0:
-                groups.setdefault(layout.activations[codes[u]], []).append(int(rows[0]))
-        plans.append(
-            LevelPlan(
-                rows=np.concatenate(members).astype(np.int64),
-                computed=np.concatenate([rows for u, rows in zip(units, members) if codes[u] != INPUT] or [[]]).astype(
-                    np.int64
-                ),
-                elementwise=tuple((activation, np.array(rows)) for activation, rows in groups.items()),
-                softmax=tuple(rows for u, rows in zip(units, members) if codes[u] == SOFTMAX_CODE),
-            )
-        )
+        units = units[np.argsort(codes[units], kind="stable")]  # by code, then in topological order
+        sizes = np.diff(ptr)[units]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        groups = []
+        for k, u in enumerate(units.tolist()):
+            code = int(codes[u])
+            if groups and groups[-1][0] == code != SOFTMAX_CODE:
+                groups[-1][2] = starts[k + 1]
+            else:
+                groups.append([code, starts[k], starts[k + 1]])
+        rows = np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in units.tolist()]).astype(np.int64)
+        plans.append(LevelPlan(rows=rows, groups=tuple(map(tuple, groups)), activations=layout.activations))
     return plans
 
 

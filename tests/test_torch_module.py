@@ -134,12 +134,13 @@ def test_float32_module_agrees_with_float64_graphbp(route, torch):
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_gradcheck_on_a_small_graph(route, torch):
-    from graphbp.torch_module import _CompiledPass, _LevelPass
+    from graphbp.torch_module.bridge import CompiledPass
+    from graphbp.torch_module.levels import LevelPass
 
     G = graphbp.irregular_network()
     X, _ = _mixed(G, "sse", seed=3)
     module = _module(G, torch, route)
-    function = _CompiledPass if route == "compiled" else _LevelPass
+    function = CompiledPass if route == "compiled" else LevelPass
     inputs = (torch.tensor(X[:4], requires_grad=True), module.weight.detach().clone().requires_grad_(True),
               module.bias.detach().clone().requires_grad_(True))
     assert torch.autograd.gradcheck(lambda *args: function.apply(module, *args), inputs, eps=1e-6, atol=1e-8)

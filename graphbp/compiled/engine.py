@@ -244,15 +244,19 @@ class CompiledNetwork:
         """The parameter vector θ (float64), in the order of :func:`graphbp.parameter_keys`."""
         return self._theta.copy()
 
-    def set_parameters(self, theta) -> CompiledNetwork:
+    def set_parameters(self, theta, copy: bool = True) -> CompiledNetwork:
         """Use θ (order of :func:`graphbp.parameter_keys`) from now on; the graph is untouched until :meth:`write_back`.
+
+        With ``copy=False`` a float64 `theta` is used as it is (no copy): the
+        caller promises not to change it while the engine holds it.
 
         Raises
         ------
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
         """
-        self._load(np.array(checked_vector(theta, self._keys)))  # a copy: the caller may change theirs
+        theta = checked_vector(theta, self._keys)
+        self._load(np.array(theta) if copy else theta)  # a copy, unless the caller hands θ over
         return self
 
     def write_back(self):
@@ -277,8 +281,19 @@ class CompiledNetwork:
 
     # -- passes -------------------------------------------------------------------------------
 
-    def _forward(self, X: np.ndarray, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Fill a, z (the first two of `arrays`, (nodes, N)) for the batch X (eqs. 5.48, 5.49)."""
+    def forward_into(self, X: np.ndarray, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Fill a, z (the first two of `arrays`, (nodes, N), rows in ``layout.position`` order) for the batch X
+        ((N, inputs), checked by the caller) by eqs. 5.48, 5.49; returns them.
+
+        The building block of :meth:`forward` for a caller that keeps the arrays
+        for a later :meth:`pull_back` (the torch bridge borrows them from
+        :attr:`workspaces`).
+
+        Raises
+        ------
+        NumericalError
+            A z_j became NaN or inf (the node and sample are named).
+        """
         a, z = arrays[0], arrays[1]
         a[self.layout.input_rows] = X.T
         z[self.layout.input_rows] = X.T
@@ -330,7 +345,7 @@ class CompiledNetwork:
 
     def _chunk(self, start, X, T, loss, arrays):
         columns = slice(start, start + arrays[0].shape[1])
-        a, z = self._forward(X[columns], arrays)
+        a, z = self.forward_into(X[columns], arrays)
         return (start, a, z, *self._backward(arrays, T[columns], loss))
 
     def forward(self, x) -> ForwardResult:
@@ -344,7 +359,7 @@ class CompiledNetwork:
             `x` of the wrong shape or with NaN/inf.
         """
         X, single = as_batch(x, self.network.inputs, "x")
-        a, z = self._forward(X, [np.empty((self.layout.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
+        a, z = self.forward_into(X, [np.empty((self.layout.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
         y = z[self.layout.output_rows].T.copy()
         a_map, z_map = (ArrayMapping(self.layout.position, values, scalar=single) for values in (a, z))
         return ForwardResult(
@@ -421,12 +436,19 @@ class CompiledNetwork:
         if single != single_g or G.shape[0] != X.shape[0]:
             raise ShapeError(f"x has shape {np.shape(x)} but grad_y has shape {np.shape(grad_y)}: they must hold the same samples")
         with self.workspaces.lent(X.shape[0]) as arrays:
-            self._forward(X, arrays)
-            grad_x, grad_weight, grad_bias = self._pull_back(arrays, G)
+            self.forward_into(X, arrays)
+            grad_x, grad_weight, grad_bias = self.pull_back(arrays, G)
         return grad_x[0] if single else grad_x, np.concatenate([grad_weight, grad_bias]).astype(np.float64)
 
-    def _pull_back(self, arrays, grad_y: np.ndarray, inputs: bool = True):
-        """∂L/∂x (N, inputs; None unless `inputs`), ∂L/∂w, ∂L/∂b from a forward pass in `arrays` and ∂L/∂y (N, outputs)."""
+    def pull_back(self, arrays, grad_y: np.ndarray, inputs: bool = True):
+        """∂L/∂x (N, inputs; None unless `inputs`), ∂L/∂w, ∂L/∂b from a forward pass in `arrays` (see
+        :meth:`forward_into`; δ is written into the third) and ∂L/∂y (N, outputs): :meth:`vjp`'s second half.
+
+        Raises
+        ------
+        NumericalError
+            A δ_j became NaN or inf (the node and sample are named).
+        """
         a, z = arrays[0], arrays[1]
         rows = self.layout.output_rows
         direct = np.asarray(grad_y, dtype=self.dtype).T.copy()
