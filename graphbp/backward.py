@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .exceptions import ShapeError
+from .batches import check_pass_finite, prepare
 from .forward import ForwardResult, per_sample, propagate, softmax_product, stack_outputs, stack_rows
-from .losses import check_loss, get_loss
-from .network import Network, as_batch, check_pass_finite, read_network
+from .network import Network
 
 __all__ = ["BackpropResult", "backprop"]
 
@@ -104,30 +103,6 @@ def backward_pass(G, net: Network, X: np.ndarray, T: np.ndarray, loss) -> tuple[
     delta = backward_sweep(G, net, a, z, direct)
     check_pass_finite(net, z, delta)
     return a, z, sample_loss, delta
-
-
-def prepare(G, x, t, loss, weight: str):
-    """Validate everything a backward pass reads; return the network, X, T, the loss and the 1-D flag."""
-    net = read_network(G, weight)
-    return (net, *check_batch(net, x, t, loss))
-
-
-def check_batch(net: Network, x, t, loss, finite: bool = True):
-    """Validate `x`, `t` and `loss` against a network already read; return X, T, the loss and the 1-D flag.
-
-    ``finite=False`` leaves NaN/inf in `x` and `t` to the caller (see :func:`graphbp.network.as_batch`).
-    """
-    loss = get_loss(loss)
-    X, single = as_batch(x, net.inputs, "x", finite)
-    if t is None:
-        raise ShapeError(f"targets t are required: one column per output node {list(net.outputs)}")
-    T, single_t = as_batch(t, net.outputs, "t", finite)
-    if single != single_t or X.shape[0] != T.shape[0]:
-        raise ShapeError(
-            f"x has shape {np.shape(x)} but t has shape {np.shape(t)}: they must hold the same samples"
-        )
-    check_loss(loss, net, T)
-    return X, T, loss, single
 
 
 def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> BackpropResult:

@@ -47,7 +47,8 @@ import numpy as np
 
 from .exceptions import GraphBPError, ShapeError
 from .forward import activation_tangent, propagate
-from .network import as_batch, read_network
+from .batches import as_batch
+from .network import read_network
 
 __all__ = [
     "Elimination",

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import SOFTMAX
-from .network import Network, as_batch, check_finite, read_network
+from .batches import as_batch, check_finite
+from .network import Network, read_network
 
 __all__ = ["ForwardResult", "forward"]
 

@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .backward import backprop, prepare
+from .backward import backprop
+from .batches import prepare
 from .forward import propagate, stack_outputs
 
 __all__ = ["GradientCheck", "CheckedValue", "check_gradients"]

@@ -49,7 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .backward import backward_sweep, loss_terms, prepare, softmax_backward, successor_sum
+from .backward import backward_sweep, loss_terms, softmax_backward, successor_sum
+from .batches import prepare
 from .exceptions import ActivationError, LossError, ShapeError
 from .forward import activation_tangent, propagate, stack_outputs, tangent_sweep
 from .network import Network

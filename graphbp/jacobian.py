@@ -22,7 +22,8 @@ import numpy as np
 from .backward import backward_sweep
 from .exceptions import GraphBPError
 from .forward import activation_tangent, propagate, stack_outputs, tangent_sweep
-from .network import Network, as_batch, read_network
+from .batches import as_batch
+from .network import Network, read_network
 
 __all__ = ["jacobian"]
 

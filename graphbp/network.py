@@ -24,11 +24,11 @@ from .activations import (
     DEFAULT_OUTPUT_ACTIVATION,
     SOFTMAX,
     get_activation,
-    registry_version,
 )
-from .exceptions import ActivationError, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
+from .exceptions import ActivationError, GraphBPError, GraphStructureError, ParameterError
+from .fingerprints import graph_fingerprint
 
-__all__ = ["Network", "read_network", "describe", "as_batch", "check_finite", "check_pass_finite", "fingerprint", "result_network"]
+__all__ = ["Network", "read_network", "describe", "result_network"]
 
 
 @dataclass(frozen=True)
@@ -346,39 +346,6 @@ def _validate(G, weight: str, key) -> Network:
     )
 
 
-def fingerprint(nodes, edges, listed) -> tuple:
-    """What a pass's result must match: everything a reading of a graph depends on.
-
-    `nodes` holds ``(node, bias, activation, softmax_group)`` in ``G``'s node
-    order (bias 0 for inputs; the attributes as set on the graph, None where
-    unset), `edges` ``(i, j, w_ji)`` in ``G.edges`` order, `listed` the
-    ``G.graph`` inputs and outputs. The table's version is added. Compared with
-    ``==``, so equal numbers match whatever their type (2 and 2.0), and the
-    reference and compiled engines give equal fingerprints for equal parameters.
-    """
-    return (tuple(nodes), tuple(edges), listed, registry_version())
-
-
-def graph_fingerprint(G, weight: str = "weight") -> tuple | None:
-    """:func:`fingerprint` of a graph as it is now: one O(V + E) pass, no validation. None for a non-DiGraph."""
-    if not isinstance(G, nx.DiGraph):
-        return None
-    # The plain dicts under G's views: several times faster than G.nodes(data=...) on every call.
-    nodes = [(n, d.get("bias", 0.0), d.get("activation"), d.get("softmax_group")) for n, d in G._node.items()]
-    edges = [(i, j, data.get(weight)) for i, successors in G._adj.items() for j, data in successors.items()]
-    return fingerprint(nodes, edges, graph_listed(G))
-
-
-def graph_activations(G) -> list:
-    """``(activation, softmax_group)`` as set on each node of `G`, in node order (part of its :func:`fingerprint`)."""
-    return [(d.get("activation"), d.get("softmax_group")) for d in G._node.values()]
-
-
-def graph_listed(G) -> tuple:
-    """``G.graph["inputs"]`` and ``["outputs"]`` as tuples (a list changed in place must not change a stored copy)."""
-    return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in (G.graph.get("inputs"), G.graph.get("outputs")))
-
-
 def result_network(G, result, weight: str = "weight") -> Network:
     """The checked network a pass's `result` carries, after making sure `G` is that network.
 
@@ -477,88 +444,3 @@ def describe(G, weight: str = "weight") -> dict:
         "constant_units": [n for n in net.order if n not in input_set and G.in_degree(n) == 0],
         "outputs_feeding_others": [n for n in net.outputs if G.out_degree(n)],
     }
-
-
-def as_batch(values, nodes: tuple, name: str, finite: bool = True) -> tuple[np.ndarray, bool]:
-    """Check `values` (``x`` or ``t``) against `nodes` and return it as an (N, len(nodes)) float array.
-
-    A 1-D array is one sample; the flag returned says so, so results can be
-    given back as plain floats. With ``finite=False`` NaN/inf are not looked
-    for: the caller must then check what it computes from the values (and
-    call again with ``finite=True`` to name the bad entry).
-
-    Raises
-    ------
-    ShapeError
-        Wrong shape, an empty batch, a non-numeric entry, or NaN/inf (the
-        sample and the node of the first bad entry are named).
-
-    Examples
-    --------
-    >>> batch, single = as_batch([1.0, 2.0], ("x1", "x2"), "x")
-    >>> batch.shape, single
-    ((1, 2), True)
-    """
-    try:
-        array = np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ShapeError(f"{name} must be numeric, got {type(values).__name__}") from None
-    single = array.ndim == 1
-    if single:
-        array = array[None, :]
-    expected = len(nodes)
-    if array.ndim != 2 or array.shape[1] != expected:
-        shown = ", ".join(repr(n) for n in nodes)
-        raise ShapeError(
-            f"{name} has shape {np.shape(values)}; expected (N, {expected}) or ({expected},), "
-            f"one column per node of [{shown}]"
-        )
-    if array.shape[0] == 0:
-        raise ShapeError(f"{name} has shape {np.shape(values)}: an empty batch")
-    if finite and not math.isfinite(array.sum()):  # one sum, then a search (a sum can overflow from finite values)
-        for n, k in np.argwhere(~np.isfinite(array))[:1].tolist():
-            raise ShapeError(f"{name}[{n}] has {array[n, k]} for node {nodes[k]!r}; values must be finite")
-    return array, single
-
-
-def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -> None:
-    """Raise if any node's array in `values` (a, z or δ over the batch) holds NaN or inf.
-
-    Nodes are searched in topological order, or in reverse for backward
-    quantities, so the node named is where the bad value first appeared.
-
-    Raises
-    ------
-    NumericalError
-        Naming that node and the sample.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> net = read_network(nx.DiGraph([("x", "y", {"weight": 1.0})]))
-    >>> check_finite(net, {"x": np.array([1.0]), "y": np.array([np.inf])}, "z")
-    Traceback (most recent call last):
-    ...
-    graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
-    """
-    if math.isfinite(np.concatenate([values[node] for node in net.order], axis=None).sum()):
-        return  # one sum for all (tiny networks pay per numpy call); one that overflows is searched below
-    for node in reversed(net.order) if reverse else net.order:
-        bad = ~np.isfinite(values[node])
-        if bad.any():
-            n = int(np.flatnonzero(bad)[0])
-            raise NumericalError(
-                f"{name} of node {node!r} is {values[node][n]} in sample {n} "
-                "(an overflow, or an activation undefined there)"
-            )
-
-
-def check_pass_finite(net: Network, z: dict, delta: dict) -> None:
-    """:func:`check_finite` of z and then of δ, after one sum over both (tiny networks pay per numpy call).
-
-    z comes first, so a NaN/inf that appeared in the forward pass is named
-    where it appeared, not at a δ it spoilt downstream.
-    """
-    if not math.isfinite(np.concatenate([*z.values(), *delta.values()], axis=None).sum()):
-        check_finite(net, z, "z")
-        check_finite(net, delta, "delta", reverse=True)

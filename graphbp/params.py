@@ -18,7 +18,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .backward import backward_pass, prepare
+from .backward import backward_pass
+from .batches import prepare
 from .network_layout import checked_vector, edge_order
 from .network import read_network, result_network
 

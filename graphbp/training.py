@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .exceptions import GraphBPError, ShapeError
 from .forward import forward
-from .network import as_batch
+from .batches import as_batch
 from .optimizers import Adam, GradientDescent, get_optimizer, optimizer_names
 from .params import get_parameters, loss_and_grad, set_parameters
 
@@ -243,7 +243,7 @@ def _objective(G, x, t, loss, weight: str, engine: str) -> tuple[Callable, Calla
         engine = "compiled" if G.number_of_edges() >= AUTO_COMPILED_EDGES else "reference"
     if engine == "reference":
         return loss_and_grad(G, x, t, loss, weight), lambda theta: set_parameters(G, theta, weight)
-    from .backward import check_batch
+    from .batches import check_batch
     from .compiled import compile_network
 
     net = compile_network(G, weight)

@@ -18,10 +18,12 @@ from functools import cached_property
 import numpy as np
 
 from ..activations import get_activation
-from ..backward import BackpropResult, check_batch, loss_terms
+from ..backward import BackpropResult, loss_terms
+from ..batches import as_batch, check_batch, check_finite
 from ..exceptions import GraphBPError, ShapeError
 from ..forward import ForwardResult
-from ..network import as_batch, check_finite, fingerprint, graph_activations, graph_listed, read_network
+from ..fingerprints import fingerprint, graph_activations, graph_listed
+from ..network import read_network
 from .dense_blocks import auto_plan, blas_limits_available, plan_blocks
 from .kernels_numpy import LevelKernels
 from ..network_layout import build_layout, checked_vector, read_values, write_values

@@ -20,7 +20,7 @@ import torch
 
 from ..compiled.engine import ArrayMapping
 from ..exceptions import GraphBPError
-from ..network import check_finite
+from ..batches import check_finite
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout, level_plans
 
 __all__ = ["RowPlan", "LevelRunner", "LevelPass"]
