@@ -106,38 +106,15 @@ def backward_pass(G, net: Network, X: np.ndarray, T: np.ndarray, loss) -> tuple[
 
 
 def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight") -> BackpropResult:
-    """Error, every δ_j and every gradient of a network, by backpropagation (the reference engine).
+    """Error, every δ_j and every gradient of a network, by backpropagation: the reference engine.
 
-    ``graphbp.backprop`` is this function behind an ``engine=`` choice
-    (:mod:`graphbp.engines`); this module imports nothing of the compiled engine.
+    :func:`graphbp.backprop` with ``engine="reference"`` (its default) is this
+    function: the same parameters, results and errors, computed by the
+    equations as written. This module imports nothing of the compiled engine.
 
-    Parameters
-    ----------
-    G : networkx.DiGraph
-        The network (see :func:`graphbp.read_network` for the attributes read).
-    x : array_like
-        Inputs, shape (N, number of inputs); or 1-D for one sample, in which
-        case per-node values are plain floats.
-    t : array_like
-        Targets, shape (N, number of outputs), or 1-D with a 1-D `x`.
-    loss : str, default "sum_of_squares"
-        ``"sum_of_squares"`` (``"sse"``), ``"binary_cross_entropy"``
-        (``"bce"``, logistic outputs) or ``"cross_entropy"`` (``"ce"``,
-        softmax outputs).
-    weight : str, default "weight"
-        Edge attribute holding the weight w_ji.
-
-    Returns
-    -------
-    BackpropResult
-        ``loss``, ``a``, ``z``, ``delta``, ``grad_weight``, ``grad_bias``, ``y``...
-
-    Raises
-    ------
-    GraphBPError
-        An invalid network, `x`/`t` of the wrong shape or with NaN/inf, an
-        unknown loss, a loss the outputs or targets do not fit, or a pass that
-        produced NaN/inf (:class:`~graphbp.exceptions.NumericalError`, naming the node).
+    See Also
+    --------
+    graphbp.backprop : the parameters, results and errors in full.
 
     Examples
     --------

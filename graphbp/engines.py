@@ -17,7 +17,7 @@ ENGINES = ("compiled", "reference")
 
 
 def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str = "reference") -> BackpropResult:
-    """Error, every δ_j and every gradient of a network, by backpropagation.
+    """Error, every δ_j and every gradient of a network, by backpropagation, with a choice of engine.
 
     Parameters
     ----------
@@ -49,13 +49,18 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
     ------
     GraphBPError
         An unknown `engine`, an invalid network, `x`/`t` of the wrong shape or
-        with NaN/inf, an unknown loss, a loss the outputs or targets do not fit,
-        or a pass that produced NaN/inf (:class:`~graphbp.exceptions.NumericalError`,
-        naming the node).
+        with NaN/inf, an unknown loss, a loss the outputs or targets do not
+        fit, or a pass that produced NaN/inf
+        (:class:`~graphbp.exceptions.NumericalError`, naming the node).
 
     Examples
     --------
     >>> import graphbp
+    >>> G = graphbp.irregular_network()
+    >>> r = backprop(G, [1.0, 0.0], [0.0, 1.0])
+    >>> through = sum(G.edges["h1", k]["weight"] * r.delta[k] for k in G.successors("h1"))   # eq. 5.56
+    >>> bool(abs(r.delta["h1"] - (1 - r.z["h1"] ** 2) * through) < 1e-15)
+    True
     >>> G = graphbp.bishop_network()
     >>> r = backprop(G, [1.0, 0.0], [0.0, 0.0], engine="compiled")
     >>> abs(r.loss - backprop(G, [1.0, 0.0], [0.0, 0.0]).loss) < 1e-15
