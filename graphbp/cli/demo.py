@@ -45,7 +45,7 @@ def run(args) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", description=__doc__,
-                                   help="backprop on a small network, every δ printed; figures into ./graphbp-demo")
+                                   help="backprop on a small network; figures into ./graphbp-demo")
     parser.add_argument("--out", default=DEFAULT_OUT,
                         help=f'folder for the figures gallery (default {DEFAULT_OUT}; "none" writes no figures)')
     parser.set_defaults(run=run)
