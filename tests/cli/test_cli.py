@@ -80,7 +80,7 @@ def test_draw_writes_a_png(saved, tmp_path):
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("command", ["demo", "backprop", "explain", "check", "draw"])
+@pytest.mark.parametrize("command", ["demo", "gallery", "backprop", "explain", "check", "draw", "train"])
 def test_help(command):
     run = graphbp(command, "--help")
     assert run.returncode == 0 and "usage: graphbp " + command in run.stdout

@@ -32,8 +32,8 @@ OPTIONS = {  # command and its fixed arguments -> the options fuzzed, one per ex
     ("draw", "{net}", "-o", "{tmp}/d.png"): {"--dpi": NUMBERS, "--sample": NUMBERS, "--samples": NUMBERS},
     ("draw", "{net}"): {"-o": FILE_NAMES},
     ("jacobian", "{net}"): {"--sample": NUMBERS, "--samples": NUMBERS, "--save": FILE_NAMES,
-                            "--figure": FILE_NAMES},
-    ("hessian", "{net}"): {"--samples": NUMBERS, "--save": FILE_NAMES, "--seed": NUMBERS},
+                            "--figure": FILE_NAMES, "--x": NUMBERS},
+    ("hessian", "{net}"): {"--samples": NUMBERS, "--save": FILE_NAMES, "--seed": NUMBERS, "--t": NUMBERS},
     ("explore", "{net}", "-o", "{tmp}/p.html"): {"--sample": NUMBERS, "--max-samples": NUMBERS},
     ("train", "--dataset", "xor", "--epochs", "2", "--no-progress", "--out", "{tmp}/run"): {
         "--lr": NUMBERS, "--validation-split": NUMBERS, "--batch-size": NUMBERS, "--seed": NUMBERS,
