@@ -25,7 +25,8 @@ from ..params import parameter_labels
 from ..training import accuracy, train
 from ..training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit
 
-__all__ = ["write_gallery", "gallery_figures", "classification_tasks", "GALLERY_INPUT", "GALLERY_TARGET", "FIG53_TRAINING"]
+__all__ = ["write_gallery", "write_gallery_reporting", "gallery_figures", "classification_tasks", "GALLERY_INPUT",
+           "GALLERY_TARGET", "FIG53_TRAINING"]
 
 # The one sample every small figure uses (two inputs, two outputs).
 GALLERY_INPUT = np.array([0.5, -1.0])
