@@ -183,3 +183,16 @@ def test_check_with_its_defaults_passes_a_correct_gradient(builder, loss, activa
     status, out, err = run(["check", str(path), "--loss", loss, "--seed", str(seed), "--samples", str(samples)],
                            capsys)
     assert status == 0 and "PASSED" in out, out + err
+
+
+def test_negative_int_node_names_and_minus_values_together(tmp_path, capsys):
+    import networkx as nx
+
+    G = nx.DiGraph([("x", -1, {"weight": 0.5}), (-1, "y", {"weight": 2.0}), ("x", "y", {"weight": 1.0})])
+    write_json(G, tmp_path / "g.json")
+    expected = graphbp.backprop(G, [-2.0], [-1.0]).delta[-1]
+    for argv in (["explain", str(tmp_path / "g.json"), "-1", "--x", "-2", "--t", "-1e0"],
+                 ["explain", str(tmp_path / "g.json"), "--x", "-2", "--t", "-1e0", "-1"]):
+        status, out, err = run(argv, capsys)
+        assert status == 0, err
+        assert out.startswith("node -1 (hidden") and f"δ_-1 = " in out and f"= {expected:.6g}\n" in out
