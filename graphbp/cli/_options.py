@@ -44,8 +44,8 @@ class OneLineParser(argparse.ArgumentParser):
             if arg == "--":  # what follows is positional, as argparse has it
                 joined.extend(args[k:])
                 break
-            value = _is_numbers(arg) and arg not in self._option_string_actions
-            if value and joined and self._takes_a_value(joined[-1]):
+            numbers_not_option = _is_numbers(arg) and arg not in self._option_string_actions
+            if numbers_not_option and joined and self._takes_a_value(joined[-1]):
                 joined[-1] = f"{joined[-1]}={arg}"
             else:
                 joined.append(arg)

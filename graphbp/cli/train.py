@@ -6,7 +6,9 @@ folder train-DATASET (train-DATASET-2, ... when it exists).
 
 With --validation-split, the training loss and accuracy are those of the training
 samples only, and the held-out samples get their own line: final validation loss
-and accuracy, and the epoch of the lowest validation loss.
+and accuracy, and the epoch of the lowest validation loss. history.json holds the
+same: accuracy (training samples), validation_accuracy, final_validation_loss,
+best_validation_epoch, best_validation_loss, training_samples, validation_samples.
 
 Examples:
 

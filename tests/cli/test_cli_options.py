@@ -195,4 +195,4 @@ def test_negative_int_node_names_and_minus_values_together(tmp_path, capsys):
                  ["explain", str(tmp_path / "g.json"), "--x", "-2", "--t", "-1e0", "-1"]):
         status, out, err = run(argv, capsys)
         assert status == 0, err
-        assert out.startswith("node -1 (hidden") and f"δ_-1 = " in out and f"= {expected:.6g}\n" in out
+        assert out.startswith("node -1 (hidden") and "δ_-1 = " in out and f"= {expected:.6g}\n" in out
