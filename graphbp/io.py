@@ -10,6 +10,15 @@ predecessors, so the forward and backward sums run in the same order and give
 the same numbers. numpy scalars are saved as Python numbers and numpy arrays
 (e.g. a per-node ``z`` written back by a pass) as lists, which is what comes back.
 
+Plain networkx node-link data (``json.dump(nx.node_link_data(G), f)``, its
+edges under ``"edges"`` or, as older networkx wrote, ``"links"``) is read too,
+with a :class:`PlainNodeLinkWarning`: weights come from each edge's
+``weight`` (an edge without one is named by :func:`graphbp.read_network`),
+and a node without ``activation`` or ``bias`` gets graphbp's defaults
+(identity for outputs, tanh for hidden units, bias 0). Such a file does not
+record each node's predecessor order, so sums may run in another order than
+in the network that was saved; :func:`write_json` keeps it.
+
 Activations are saved by name. A custom :class:`~graphbp.activations.Activation`
 object cannot be saved: register it with
 :func:`graphbp.activations.register_activation` and set the node's
@@ -26,6 +35,7 @@ import itertools
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -33,12 +43,17 @@ import numpy as np
 
 from .exceptions import SerializationError
 
-__all__ = ["FORMAT_KEY", "FORMAT_VERSION", "to_json_data", "from_json_data", "write_json", "read_json"]
+__all__ = ["FORMAT_KEY", "FORMAT_VERSION", "PlainNodeLinkWarning", "to_json_data", "from_json_data", "write_json",
+           "read_json"]
 
 FORMAT_KEY = "graphbp_format"
 FORMAT_VERSION = 1
 
 _REAL = int | float | np.integer | np.floating
+
+
+class PlainNodeLinkWarning(UserWarning):
+    """A network was read from plain networkx node-link data, which has no ``"graphbp_format"`` key."""
 
 
 def to_json_data(G: nx.DiGraph, *, weight: str = "weight") -> dict:
@@ -91,12 +106,14 @@ def to_json_data(G: nx.DiGraph, *, weight: str = "weight") -> dict:
 
 
 def from_json_data(data) -> nx.DiGraph:
-    """The network held in node-link data made by :func:`to_json_data`.
+    """The network held in node-link data made by :func:`to_json_data` or by ``nx.node_link_data``.
 
     Parameters
     ----------
     data : dict
-        Node-link data carrying ``"graphbp_format": 1`` in its graph attributes.
+        Node-link data carrying ``"graphbp_format": 1`` in its graph
+        attributes, or plain networkx node-link data of a directed graph (its
+        edges under ``"edges"`` or ``"links"``).
 
     Returns
     -------
@@ -107,8 +124,14 @@ def from_json_data(data) -> nx.DiGraph:
     Raises
     ------
     SerializationError
-        If `data` is not node-link data of a directed simple graph written by
-        graphbp in this format.
+        If `data` is not node-link data of a directed simple graph, or carries
+        another version of graphbp's format.
+
+    Warns
+    -----
+    PlainNodeLinkWarning
+        For plain networkx data: it is read with the defaults of the module
+        description, and without a recorded predecessor order.
 
     Examples
     --------
@@ -119,14 +142,21 @@ def from_json_data(data) -> nx.DiGraph:
     >>> list(G.edges(data=True)), G.nodes["y"]
     ([(('h', 1), 'y', {'weight': 2.0})], {'bias': 0.1})
     """
-    if not (isinstance(data, dict) and isinstance(data.get("graph"), dict) and FORMAT_KEY in data["graph"]):
-        raise SerializationError(f"not a graphbp network: no {FORMAT_KEY!r} among its graph attributes")
-    graph = dict(data["graph"])
-    version = graph.pop(FORMAT_KEY)
-    if version != FORMAT_VERSION:
-        raise SerializationError(f"{FORMAT_KEY} is {version!r}; this graphbp reads format {FORMAT_VERSION}")
-    if data.get("directed") is not True or data.get("multigraph") is not False:
-        raise SerializationError("not a graphbp network: it must be directed and not a multigraph")
+    if not (isinstance(data, dict) and isinstance(data.get("graph", {}), dict)):
+        raise SerializationError(f"not a network: expected node-link data, a JSON object whose 'graph' is an object "
+                                 f"(graphbp's carries {FORMAT_KEY!r}); got {type(data).__name__}")
+    graph = dict(data.get("graph", {}))
+    plain = FORMAT_KEY not in graph
+    if not plain:
+        version = graph.pop(FORMAT_KEY)
+        if version != FORMAT_VERSION:
+            raise SerializationError(f"{FORMAT_KEY} is {version!r}; this graphbp reads format {FORMAT_VERSION}")
+        edges_key = "edges"
+    else:
+        # networkx wrote "links" before 3.4 and "edges" since; graphbp's own format says "edges".
+        edges_key = "links" if "links" in data and "edges" not in data else "edges"
+    if data.get("directed") is not True or data.get("multigraph", False) is not False:
+        raise SerializationError("not a network: node-link data of a directed graph, not a multigraph, is needed")
     for role in ("inputs", "outputs"):
         if role in graph:
             if not isinstance(graph[role], list):
@@ -137,10 +167,19 @@ def from_json_data(data) -> nx.DiGraph:
         for k, item in enumerate(_items(data, "nodes", {"id"}))
     ]
     edges = [
-        {**item, **{end: _as_node(item[end], f"edges[{k}][{end!r}]") for end in ("source", "target")}}
-        for k, item in enumerate(_items(data, "edges", {"source", "target"}))
+        {**item, **{end: _as_node(item[end], f"{edges_key}[{k}][{end!r}]") for end in ("source", "target")}}
+        for k, item in enumerate(_items(data, edges_key, {"source", "target"}))
     ]
-    return nx.node_link_graph({**data, "graph": graph, "nodes": nodes, "edges": edges}, edges="edges")
+    G = nx.node_link_graph({"directed": True, "multigraph": False, "graph": graph, "nodes": nodes, "edges": edges},
+                           edges="edges")
+    if plain:
+        warnings.warn(
+            f"plain networkx node-link data (no {FORMAT_KEY!r}): weights read from each edge's 'weight'; a node "
+            "without 'activation' or 'bias' gets identity (outputs) or tanh (hidden) and bias 0; "
+            "graphbp.io.write_json saves it in graphbp's format",
+            PlainNodeLinkWarning, stacklevel=2,
+        )
+    return G
 
 
 def write_json(G: nx.DiGraph, path: str | os.PathLike, *, weight: str = "weight") -> None:
@@ -180,7 +219,7 @@ def write_json(G: nx.DiGraph, path: str | os.PathLike, *, weight: str = "weight"
 
 
 def read_json(path: str | os.PathLike) -> nx.DiGraph:
-    """Read a network saved by :func:`write_json`.
+    """Read a network saved by :func:`write_json`, or plain networkx node-link data (see :func:`from_json_data`).
 
     Parameters
     ----------
@@ -195,8 +234,13 @@ def read_json(path: str | os.PathLike) -> nx.DiGraph:
     ------
     SerializationError
         If the file cannot be read, is not JSON (the message gives line and
-        column), or does not hold a graphbp network (see :func:`from_json_data`).
+        column), or does not hold a network (see :func:`from_json_data`).
         Every message starts with the path.
+
+    Warns
+    -----
+    PlainNodeLinkWarning
+        For plain networkx node-link data (see :func:`from_json_data`).
 
     Examples
     --------

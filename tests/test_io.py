@@ -7,9 +7,9 @@ import pytest
 
 from graphbp.activations import Activation
 from graphbp.backward import backprop
-from graphbp.exceptions import SerializationError
+from graphbp.exceptions import ParameterError, SerializationError
 from graphbp.generators import from_edges, mlp, random_dag, skip_mlp
-from graphbp.io import FORMAT_KEY, from_json_data, read_json, to_json_data, write_json
+from graphbp.io import FORMAT_KEY, PlainNodeLinkWarning, from_json_data, read_json, to_json_data, write_json
 from graph_snapshot import unchanged
 
 
@@ -227,7 +227,8 @@ def spoiled(**changes):
 @pytest.mark.parametrize(
     ("data", "culprit"),
     [([1, 2], FORMAT_KEY),
-     (nx.node_link_data(nx.DiGraph([(1, 2)]), edges="edges"), FORMAT_KEY),
+     ({**nx.node_link_data(nx.DiGraph([(1, 2)]), edges="edges"), "graph": [1]}, FORMAT_KEY),
+     (nx.node_link_data(nx.Graph([(1, 2)]), edges="edges"), "directed"),
      (spoiled(graph={FORMAT_KEY: 2}), f"{FORMAT_KEY} is 2"),
      (spoiled(directed=False), "directed"),
      (spoiled(multigraph=True), "multigraph"),
@@ -271,3 +272,34 @@ def test_backprop_identical_after_round_trip(build, tmp_path):
         np.testing.assert_array_equal(after.delta[node], before.delta[node])
     for edge in before.grad_weight:
         assert after.grad_weight[edge] == before.grad_weight[edge]
+
+
+# --- plain networkx node-link data ---------------------------------------------------
+
+
+@pytest.mark.parametrize("edges_key", ["edges", "links"])
+@pytest.mark.parametrize("kind", ["str", "mixed"])
+def test_plain_node_link_data_loads_with_a_warning(kind, edges_key, tmp_path):
+    G = network(NAMES[kind], output_activation="identity")
+    path = tmp_path / "plain.json"
+    path.write_text(json.dumps(nx.node_link_data(G, edges=edges_key)))  # tuples become lists
+    with pytest.warns(PlainNodeLinkWarning, match=f"no '{FORMAT_KEY}'.*'weight'"):
+        H = read_json(path)
+    assert list(H.nodes(data=True)) == list(G.nodes(data=True)) and H.graph == G.graph
+    assert sorted(H.edges(data=True), key=repr) == sorted(G.edges(data=True), key=repr)
+    x, t = [[0.5, -1.0], [2.0, 0.25]], [[1.0, 0.0], [0.0, -1.0]]
+    before, after = backprop(G, x, t), backprop(H, x, t)
+    # No predecessor order in plain data: the same sums, perhaps added in another order.
+    assert after.loss == pytest.approx(before.loss, rel=1e-14)
+    for edge, value in before.grad_weight.items():
+        assert after.grad_weight[edge] == pytest.approx(value, rel=1e-12, abs=1e-300)
+
+
+def test_plain_node_link_data_without_weights_names_the_edge():
+    data = json.loads(json.dumps(nx.node_link_data(nx.DiGraph([("x", ("h", 1)), (("h", 1), "y")]), edges="edges")))
+    data["edges"][0]["weight"] = 0.5
+    with pytest.warns(PlainNodeLinkWarning):
+        H = from_json_data(data)
+    assert H.nodes[("h", 1)] == {} and H.graph == {}
+    with pytest.raises(ParameterError, match=r"edge \(\('h', 1\), 'y'\) has no 'weight'"):
+        backprop(H, [1.0], [0.0])

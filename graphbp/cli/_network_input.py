@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import GraphStructureError, ShapeError
+from ..io import read_json
 from ..losses import get_loss, loss_names
 from ..network import read_network
 from ._options import DATA_SUFFIXES, input_file, integer, numbers
@@ -16,12 +19,13 @@ from ._options import DATA_SUFFIXES, input_file, integer, numbers
 # Random samples a command may invent (--samples): enough for any check, few enough to stay quick.
 MAX_SAMPLES = 1000
 
-__all__ = ["add_network_arguments", "load", "resolve_node"]
+__all__ = ["add_network_arguments", "read_network_file", "load", "resolve_node"]
 
 
 def add_network_arguments(parser, targets: bool = True) -> None:
     """FILE, the sample options and (when the command uses targets) --t and the loss."""
-    parser.add_argument("file", metavar="FILE", help="a network saved with graphbp.io.write_json")
+    parser.add_argument("file", metavar="FILE", help="a network saved with graphbp.io.write_json, or plain "
+                                                      "networkx node-link JSON (nx.node_link_data)")
     given = parser.add_argument_group("inputs and targets (default: seeded random ones, printed)")
     given.add_argument("--x", type=numbers, help='one sample\'s inputs, comma separated: --x "0.5,-1"')
     if targets:
@@ -71,15 +75,23 @@ def _random_targets(net, loss, rng, samples: int) -> np.ndarray:
     return rng.normal(size=(samples, len(net.outputs)))
 
 
+def read_network_file(path: str, command: str):
+    """:func:`graphbp.io.read_json`, its warnings (plain networkx node-link data) one line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        G = read_json(path)
+    for warning in caught:
+        print(f"graphbp {command}: note: {path}: {warning.message}", file=sys.stderr)
+    return G
+
+
 def load(args):
     """The network of ``args.file`` and its samples: returns (G, x, t) ready for :func:`graphbp.backprop`.
 
     Inputs or targets the user did not give are drawn from ``--seed`` and
     printed, so a run can be repeated with the same numbers.
     """
-    from ..io import read_json
-
-    G = read_json(args.file)
+    G = read_network_file(args.file, args.command)
     net = read_network(G)
     rng = np.random.default_rng(args.seed)
     given_t = getattr(args, "t", None)

@@ -4,12 +4,19 @@ Each function is an argparse ``type=``: it returns the parsed value or raises
 ``argparse.ArgumentTypeError`` with a message naming what was expected, which
 :class:`OneLineParser` prints as one line on stderr with exit status 2, before
 any work starts.
+
+A value may start with "-": ``--x -1,0.5`` reads as ``--x=-1,0.5``. argparse
+alone takes a token starting with "-" for an option unless it is a plain
+negative number like ``-1`` or ``-0.5``, so :class:`OneLineParser` joins an
+option that takes a value to a following token that reads as numbers
+(``-1,0.5``, ``-1e-3``, ``-inf``) before parsing.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +30,42 @@ DATA_SUFFIXES = (".npz", ".csv")
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr (``graphbp CMD: error: ...``), exit status 2."""
+    """An ``ArgumentParser`` whose errors are one line on stderr (``graphbp CMD: error: ...``), exit status 2,
+    and whose options take values starting with "-" when they are numbers (``--x -1,0.5``)."""
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        # Each subcommand's parser is called here too, with the arguments after its name.
+        args = sys.argv[1:] if args is None else list(args)
+        joined = []
+        for k, arg in enumerate(args):
+            if arg == "--":  # what follows is positional, as argparse has it
+                joined.extend(args[k:])
+                break
+            numbers_not_option = _is_numbers(arg) and arg not in self._option_string_actions
+            if numbers_not_option and joined and self._takes_a_value(joined[-1]):
+                joined[-1] = f"{joined[-1]}={arg}"
+            else:
+                joined.append(arg)
+        return super().parse_known_args(joined, namespace)
+
+    def _takes_a_value(self, option: str) -> bool:
+        """Whether `option` (or, argparse's abbreviation, the one long option it begins) takes one value."""
+        actions = {self._option_string_actions[option]} if option in self._option_string_actions else {
+            action for name, action in self._option_string_actions.items()
+            if self.allow_abbrev and option.startswith("--") and name.startswith(option)}
+        return len(actions) == 1 and actions.pop().nargs in (None, 1)
+
+
+def _is_numbers(text: str) -> bool:
+    """A token starting with "-" that is comma-separated numbers, e.g. ``-1,0.5`` or ``-1e-3``."""
+    try:
+        [float(part) for part in text.split(",")]
+    except ValueError:
+        return False
+    return text.startswith("-")
 
 
 def integer(low: int | None = None, high: int | None = None):

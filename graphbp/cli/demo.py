@@ -1,5 +1,6 @@
 """graphbp demo: backprop on a small irregular network, every a, z, δ printed, one δ explained,
-and the figures gallery written."""
+and the figures gallery drawn into a folder of its own, ./graphbp-demo/ unless --out says otherwise
+(--out none: no figures). The repository's figures/ are redrawn by graphbp gallery, not by the demo."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import numpy as np
 from ..backward import backprop
 from ..examples import irregular_network
 from ..explain import explain
-from .gallery import GALLERY_INPUT, GALLERY_TARGET, write_gallery
 from ..gradcheck import check_gradients
+from .gallery import GALLERY_INPUT, GALLERY_TARGET, write_gallery_reporting
+
+# The demo's figures go here, never into the repository's tracked figures/ (graphbp gallery redraws those).
+DEFAULT_OUT = "graphbp-demo"
 
 
 def delta_table(result, sample: int = 0) -> str:
@@ -34,15 +38,14 @@ def run(args) -> int:
     print("\nWhy δ_h1 sums over the three units h1 feeds (eq. 5.56):")
     print(explain(G, result, "h1"))
     if args.out != "none":
-        print(f"\ndrawing the figures gallery into {args.out}/ (about a minute):", flush=True)
-        written = write_gallery(args.out, progress=lambda path: print(f"  wrote {path}", flush=True))
-        print(f"wrote {len(written)} figures to {args.out}/")
+        print()
+        write_gallery_reporting(args.out)
     return 0
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="backprop on a small irregular network, every δ printed",
-                                   description=__doc__)
-    parser.add_argument("--out", default="figures",
-                        help='folder for the figures gallery (default figures; "none" writes no figures)')
+    parser = subparsers.add_parser("demo", description=__doc__,
+                                   help="backprop on a small network; figures into ./graphbp-demo")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f'folder for the figures gallery (default {DEFAULT_OUT}; "none" writes no figures)')
     parser.set_defaults(run=run)

@@ -4,6 +4,12 @@ The defaults (L-BFGS-B, 200 iterations) suit these small data sets; graphbp.trai
 in Python defaults to adam for 100 epochs. Without --out, the files go to a new
 folder train-DATASET (train-DATASET-2, ... when it exists).
 
+With --validation-split, the training loss and accuracy are those of the training
+samples only, and the held-out samples get their own line: final validation loss
+and accuracy, and the epoch of the lowest validation loss. history.json holds the
+same: accuracy (training samples), validation_accuracy, final_validation_loss,
+best_validation_epoch, best_validation_loss, training_samples, validation_samples.
+
 Examples:
 
     graphbp train --dataset sin --layers 1,3,1 --out sin-run
@@ -23,14 +29,16 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 
 from .. import datasets
 from ..exceptions import GraphBPError
 from ..generators import mlp, random_dag
-from ..io import read_json, write_json
+from ..io import write_json
 from ..network import read_network
 from ..optimizers import get_optimizer, optimizer_names
 from ..training import ENGINES, SCIPY_METHODS, accuracy, train
+from ._network_input import read_network_file
 from ._options import integer, real
 
 MAX_SAMPLES = 100_000
@@ -88,7 +96,7 @@ def random_dag_spec(text: str) -> tuple[str, int, dict]:
 def build_network(args, x, t, output_activation: str):
     """The network the options ask for: a saved file, a random DAG, or layers (the dataset's default)."""
     if args.network:
-        return read_json(args.network)
+        return read_network_file(args.network, args.command)
     if args.random_dag:
         kind, n, params = args.random_dag
         return random_dag(
@@ -106,6 +114,51 @@ def choose_optimizer(args):
             raise GraphBPError(f"--lr and --batch-size apply to {', '.join(optimizer_names())}, not {args.optimizer}")
         return args.optimizer
     return get_optimizer(args.optimizer, args.lr)
+
+
+def split_rows(n_samples: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows), sorted, as graphbp.train holds them out for this `seed`.
+
+    graphbp.train draws ``default_rng(seed).permutation(n_samples)`` first and
+    holds out its first ``round(validation_split * n_samples)`` rows; drawn the
+    same way here, the accuracies below are over the very rows it trained on.
+    """
+    shuffled = np.random.default_rng(seed).permutation(n_samples)
+    n_validation = int(round(validation_split * n_samples))
+    return np.sort(shuffled[n_validation:]), np.sort(shuffled[:n_validation])
+
+
+def scores(G, x, t, history, train_rows, validation_rows, classes: bool) -> dict:
+    """Final loss and accuracy on the training rows, and when some are held out, the same on them
+    and the epoch of the lowest validation loss (entry 0 is the untrained network)."""
+    summary = {"final_loss": float(history.loss[-1]), "training_samples": int(train_rows.size)}
+    if classes:
+        summary["accuracy"] = accuracy(G, x[train_rows], t[train_rows])
+    if validation_rows.size:
+        best = int(np.argmin(history.validation_loss))
+        summary.update(validation_samples=int(validation_rows.size),
+                       final_validation_loss=float(history.validation_loss[-1]),
+                       best_validation_epoch=best, best_validation_loss=float(history.validation_loss[best]))
+        if classes:
+            summary["validation_accuracy"] = accuracy(G, x[validation_rows], t[validation_rows])
+    return summary
+
+
+def score_lines(summary: dict) -> list[str]:
+    """The scores of :func:`scores` as printed: the training part of the first line, then the validation line."""
+    training = f"final mean loss {summary['final_loss']:.4g}"
+    if "accuracy" in summary:
+        training += f", training accuracy {summary['accuracy']:.1%}"
+    if "validation_samples" not in summary:
+        return [training]
+    training += f" ({summary['training_samples']} training samples)"
+    validation = (f"validation ({summary['validation_samples']} held out): "
+                  f"final mean loss {summary['final_validation_loss']:.4g}")
+    if "validation_accuracy" in summary:
+        validation += f", accuracy {summary['validation_accuracy']:.1%}"
+    validation += (f"; lowest validation loss {summary['best_validation_loss']:.4g} "
+                   f"at epoch {summary['best_validation_epoch']}")
+    return [training, validation]
 
 
 def write_history(history, folder: Path, summary: dict) -> None:
@@ -165,23 +218,22 @@ def run(args) -> int:
         progress=not args.no_progress, engine=args.engine,
     )
     seconds = time.perf_counter() - start
+    train_rows, validation_rows = split_rows(len(x), args.validation_split, args.seed)
     summary = {
         "dataset": args.dataset, "loss_name": loss, "optimizer": history.optimizer, "message": history.message,
-        "final_loss": float(history.loss[-1]), "seconds": seconds,
-        "parameters": int(G.number_of_edges() + len(read_network(G).bias)),
+        **scores(G, x, t, history, train_rows, validation_rows, classes=loss not in ("sse", "sum_of_squares")),
+        "seconds": seconds, "parameters": int(G.number_of_edges() + len(read_network(G).bias)),
     }
-    if loss not in ("sse", "sum_of_squares"):
-        summary["accuracy"] = accuracy(G, x, t)
     folder = Path(args.out) if args.out else new_folder(args.dataset)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(G, folder / "network.json")
     write_history(history, folder, summary)
     figures = write_figures(G, untrained, x, t, loss, history, folder, f"{args.dataset}: {history.optimizer.split('(')[0]}")
-    scores = f"final mean loss {summary['final_loss']:.4g}" + (
-        f", training accuracy {summary['accuracy']:.1%}" if "accuracy" in summary else ""
-    )
-    print(f"{args.dataset}: {summary['parameters']} parameters, {len(history.epoch) - 1} epochs, {scores}, "
+    training, *validation = score_lines(summary)
+    print(f"{args.dataset}: {summary['parameters']} parameters, {len(history.epoch) - 1} epochs, {training}, "
           f"{seconds:.2f} s ({history.message})")
+    for line in validation:
+        print(line)
     print("wrote " + ", ".join(str(p) for p in [folder / "network.json", folder / "history.csv",
                                                  folder / "history.json", *figures]))
     return 0
@@ -195,7 +247,7 @@ def new_folder(dataset: str) -> Path:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a network on a generated data set; write figures, history, network",
+        "train", help="train on a generated data set; write figures, history, network",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dataset", choices=list(DATASETS), default="sin", help="data set (default sin)")
@@ -204,7 +256,8 @@ def register(subparsers) -> None:
     architecture = parser.add_mutually_exclusive_group()
     architecture.add_argument("--layers", help="layer sizes, e.g. 1,3,1 (default: per data set)")
     architecture.add_argument("--random-dag", metavar="KIND:N", type=random_dag_spec, help="a random DAG, e.g. watts_strogatz:30")
-    architecture.add_argument("--network", metavar="FILE.json", help="a network saved by graphbp")
+    architecture.add_argument("--network", metavar="FILE.json",
+                              help="a network saved by graphbp, or plain networkx node-link JSON")
     parser.add_argument("--activation", default="tanh", help="hidden activation of built networks (default tanh)")
     parser.add_argument("--loss", help="sse, bce or ce (default: per data set)")
     parser.add_argument(

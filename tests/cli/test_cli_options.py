@@ -19,7 +19,7 @@ NUMBERS = st.one_of(
     st.integers(-5, 30).map(str),
     st.sampled_from(["0", "-1", "1000", "1001", "100000", str(10**20), "1e-300", "1e300", "0.5", "-0.5", "2.5"]),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["nan", "inf", "-inf", "abc", "", "1,2", "0x10", " 3"]),
+    st.sampled_from(["nan", "inf", "-inf", "abc", "", "1,2", "0x10", " 3", "-1,0.5", "-1e-3", "-.5,-2"]),
 )
 FILE_NAMES = st.sampled_from(["out.png", "out.svg", "out.PDF", "out.xyz", "out", "missing/dir/out.png", "H.npy",
                               "H.csv", "H.txt", "page.html", "net.json"])
@@ -32,12 +32,12 @@ OPTIONS = {  # command and its fixed arguments -> the options fuzzed, one per ex
     ("draw", "{net}", "-o", "{tmp}/d.png"): {"--dpi": NUMBERS, "--sample": NUMBERS, "--samples": NUMBERS},
     ("draw", "{net}"): {"-o": FILE_NAMES},
     ("jacobian", "{net}"): {"--sample": NUMBERS, "--samples": NUMBERS, "--save": FILE_NAMES,
-                            "--figure": FILE_NAMES},
-    ("hessian", "{net}"): {"--samples": NUMBERS, "--save": FILE_NAMES, "--seed": NUMBERS},
+                            "--figure": FILE_NAMES, "--x": NUMBERS},
+    ("hessian", "{net}"): {"--samples": NUMBERS, "--save": FILE_NAMES, "--seed": NUMBERS, "--t": NUMBERS},
     ("explore", "{net}", "-o", "{tmp}/p.html"): {"--sample": NUMBERS, "--max-samples": NUMBERS},
     ("train", "--dataset", "xor", "--epochs", "2", "--no-progress", "--out", "{tmp}/run"): {
         "--lr": NUMBERS, "--validation-split": NUMBERS, "--batch-size": NUMBERS, "--seed": NUMBERS,
-        "--layers": st.sampled_from(["2,2,1", "2,0,1", "2,-3,1", "2,99999999,1", "1,1", "2,a,1"])},
+        "--layers": st.sampled_from(["2,2,1", "2,0,1", "2,-3,1", "-2,2,1", "2,99999999,1", "1,1", "2,a,1"])},
     ("train", "--dataset", "sin", "--no-progress", "--out", "{tmp}/run"): {
         "--epochs": st.one_of(st.integers(-3, 5).map(str), st.sampled_from(["0", "abc", "1e3", "2000000"])),
         "--samples": st.one_of(st.integers(-3, 60).map(str), st.sampled_from(["0", "100001", "x"])),
@@ -73,13 +73,36 @@ def test_every_accepted_value_ends_in_exit_0_or_a_one_line_error(command, option
         monkeypatch.setattr(graphbp.cli.train, "write_figures", lambda *args: [])
     value = data.draw(OPTIONS[command][option], label=option)
     argv = [a.replace("{net}", str(network / "irregular.json")).replace("{tmp}", str(network)) for a in command]
-    status, out, err = run([*argv, f"{option}={value}" if value.startswith("-") else option,
-                            *([] if value.startswith("-") else [value])], capsys)
+    status, out, err = run([*argv, option, value], capsys)  # "-1" or "-1e300,2" too: read as the option's value
     allowed = {0, 1, 2} if command[0] == "check" else {0, 2}
     assert status in allowed, err
     if status == 2:
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
         assert err.startswith("graphbp"), err
+        assert "expected one argument" not in err, err  # a value like -1,2 or -1e300 is read, then judged
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--samples", "-3"], "argument --samples: expected an integer from 1 to 1000, got -3"),  # read, then refused
+    (["--seed", "-1e3"], "argument --seed: expected an integer, got '-1e3'"),
+    (["--x", "-inf,1"], "argument --x: expected finite numbers, got '-inf,1'"),
+    (["--x", "-1,abc"], "argument --x: expected one argument"),  # not numbers: an option, as argparse has it
+    (["--x", "--t", "1,0"], "argument --x: expected one argument"),  # a real option is never taken as a value
+    (["--x", "1,2", "-1"], "unrecognized arguments: -1"),  # only an option's own value is joined
+    (["--x", "1,2", "--", "-1"], "unrecognized arguments: -- -1"),  # nothing is joined after --
+])
+def test_values_starting_with_a_minus_that_are_refused(network, capsys, args, message):
+    status, out, err = run(["backprop", str(network / "irregular.json"), *args], capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert message in err, err
+
+
+def test_abbreviated_option_takes_a_minus_value(network, capsys):
+    status, out, err = run(["explain", str(network / "irregular.json"), "h1", "--paths", "--max-p", "-2"], capsys)
+    assert status == 2 and err.strip() == "graphbp explain: error: argument --max-paths: expected an integer >= 1, got -2"
+    status, out, err = run(["backprop", str(network / "irregular.json"), "--x", "-1,0.5", "--t", "1,0", "--samp", "0"],
+                           capsys)
+    assert status == 2 and "ambiguous option: --samp" in err  # not guessed
 
 
 def test_version_from_the_package_metadata(capsys):
@@ -160,3 +183,16 @@ def test_check_with_its_defaults_passes_a_correct_gradient(builder, loss, activa
     status, out, err = run(["check", str(path), "--loss", loss, "--seed", str(seed), "--samples", str(samples)],
                            capsys)
     assert status == 0 and "PASSED" in out, out + err
+
+
+def test_negative_int_node_names_and_minus_values_together(tmp_path, capsys):
+    import networkx as nx
+
+    G = nx.DiGraph([("x", -1, {"weight": 0.5}), (-1, "y", {"weight": 2.0}), ("x", "y", {"weight": 1.0})])
+    write_json(G, tmp_path / "g.json")
+    expected = graphbp.backprop(G, [-2.0], [-1.0]).delta[-1]
+    for argv in (["explain", str(tmp_path / "g.json"), "-1", "--x", "-2", "--t", "-1e0"],
+                 ["explain", str(tmp_path / "g.json"), "--x", "-2", "--t", "-1e0", "-1"]):
+        status, out, err = run(argv, capsys)
+        assert status == 0, err
+        assert out.startswith("node -1 (hidden") and "δ_-1 = " in out and f"= {expected:.6g}\n" in out
