@@ -1,0 +1,166 @@
+"""The δ explorer is legible in a real browser: its rendered geometry is measured in the page.
+
+For Bishop's network, the irregular one and RandWire DAGs of 60 and 400 units, each with and
+without a pinned unit, the page is opened in headless chromium and every visible text, unit circle
+and edge path is read back with getBoundingClientRect / getPointAtLength; then no two visible texts
+overlap, no text covers a unit it does not belong to, no edge passes through a unit it does not join
+(points sampled along each path), every visible text is at least 9 px, and the drawing fills the
+pane. One browser session for every case; skipped without chromium locally, a failure under CI=true.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from chromium import Chromium, find_browser
+from graphbp import backprop, bishop_network, irregular_network, random_dag, read_network
+from graphbp.explorer import write_html
+from optional import missing, require
+
+MIN_TEXT_PX = 9.0
+
+# Runs in the page. A text belongs to the units named by its data-owner (space-separated indices) or,
+# without one, to the unit nearest its anchor; an edge joins the units nearest its two ends.
+MEASURE = r"""
+(() => {
+  const graph = document.getElementById("graph"), pane = graph.getBoundingClientRect();
+  const inPane = r => r.width > 0 && r.height > 0 && r.right > pane.left && r.left < pane.right &&
+                      r.bottom > pane.top && r.top < pane.bottom;
+  const shown = el => { const s = getComputedStyle(el); return s.visibility !== "hidden" && s.display !== "none" &&
+                                                              Number(s.opacity) > 0; };
+  const units = [...graph.querySelectorAll("circle[data-node]")].map(c => {
+    const r = c.getBoundingClientRect();
+    return { index: Number(c.dataset.index), x: r.x + r.width / 2, y: r.y + r.height / 2, r: r.width / 2,
+             visible: inPane(r) && shown(c) };
+  }).filter(u => u.visible);
+  const byIndex = new Map(units.map(u => [u.index, u]));
+  const nearest = (x, y) => units.reduce((best, u) =>
+    Math.hypot(u.x - x, u.y - y) < Math.hypot(best.x - x, best.y - y) ? u : best, units[0]);
+  const texts = [...graph.querySelectorAll("text")].filter(t => t.textContent.trim() && shown(t)).map(t => {
+    const r = t.getBoundingClientRect(), m = t.getScreenCTM();
+    const size = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    let owners;
+    if (t.dataset.owner !== undefined) owners = t.dataset.owner.split(" ").filter(Boolean).map(Number);
+    else if (t.classList.contains("term")) owners = [...graph.querySelectorAll("circle.selected, circle.successor")]
+      .map(c => Number(c.dataset.index));
+    else owners = units.length ? [nearest(r.x + r.width / 2, r.y + r.height / 2).index] : [];
+    return { text: t.textContent, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom, size, owners,
+             visible: inPane(r) };
+  }).filter(t => t.visible);
+  const overlap = (a, b) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > 0.5 &&
+                            Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) > 0.5;
+  const covers = (t, u) => Math.hypot(Math.max(t.x0, Math.min(u.x, t.x1)) - u.x,
+                                      Math.max(t.y0, Math.min(u.y, t.y1)) - u.y) < u.r - 0.5;
+  const overlaps = [], covered = [], small = [], crossings = [];
+  texts.forEach((a, k) => texts.slice(k + 1).forEach(b => { if (overlap(a, b)) overlaps.push([a.text, b.text]); }));
+  for (const t of texts) {
+    for (const u of units) if (!t.owners.includes(u.index) && covers(t, u)) covered.push([t.text, u.index]);
+    if (t.size < """ + str(MIN_TEXT_PX) + r""" - 0.01) small.push([t.text, t.size]);
+  }
+  const paths = [...graph.querySelectorAll("path.edge, path.hl-edge")].filter(shown);
+  let edgeCount = 0;
+  for (const path of paths) {
+    const m = path.getScreenCTM();
+    // One path element may hold many edges (one subpath each): measure each subpath on its own.
+    const pieces = (path.getAttribute("d").match(/M[^M]*/g) || []);
+    for (const d of pieces) {
+      const probe = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      probe.setAttribute("d", d);
+      path.parentNode.append(probe);
+      const length = probe.getTotalLength(), steps = Math.max(8, Math.ceil(length * Math.hypot(m.a, m.b) / 3));
+      const points = [];
+      for (let s = 0; s <= steps; s++) {
+        const p = probe.getPointAtLength(length * s / steps);
+        points.push([m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]);
+      }
+      probe.remove();
+      edgeCount += 1;
+      if (!units.length) continue;
+      const ends = [nearest(...points[0]), nearest(...points[points.length - 1])];
+      const source = path.dataset.source !== undefined ? byIndex.get(Number(path.dataset.source)) : ends[0];
+      const target = path.dataset.target !== undefined ? byIndex.get(Number(path.dataset.target)) : ends[1];
+      const hit = units.find(u => u !== source && u !== target &&
+                                  points.some(([x, y]) => Math.hypot(x - u.x, y - u.y) < u.r - 0.5));
+      if (hit) crossings.push([path.dataset.source ?? ends[0].index, path.dataset.target ?? ends[1].index, hit.index]);
+    }
+  }
+  const xs = units.flatMap(u => [u.x - u.r, u.x + u.r]), ys = units.flatMap(u => [u.y - u.r, u.y + u.r]);
+  return { overlaps, covered, small, crossings, texts: texts.length, units: units.length, edges: edgeCount,
+           fill_x: (Math.max(...xs) - Math.min(...xs)) / pane.width,
+           fill_y: (Math.max(...ys) - Math.min(...ys)) / pane.height,
+           names: texts.filter(t => t.owners.length === 1).map(t => t.text) };
+})()
+"""
+
+
+def networks():
+    """(name, G, result, pinned unit) for each network the test measures."""
+    rng = np.random.default_rng(0)
+    cases = []
+    for name, G, pinned in [("bishop", bishop_network(), "z1"), ("irregular", irregular_network(), "h1"),
+                            ("randwire60", random_dag(60, "watts_strogatz", k=4, n_inputs=3, n_outputs=2, seed=2),
+                             None),
+                            ("randwire400", random_dag(400, "watts_strogatz", k=4, n_inputs=4, n_outputs=3, seed=3),
+                             None)]:
+        net = read_network(G)
+        result = backprop(G, rng.normal(size=(2, len(net.inputs))), rng.normal(size=(2, len(net.outputs))))
+        hidden = [n for n in G if n not in net.inputs and n not in net.outputs]
+        pinned = pinned if pinned is not None else max(hidden, key=G.out_degree)
+        cases.append((name, G, result, pinned))
+    return cases
+
+
+def measure_all(browser, folder) -> dict:
+    """(network, pinned or None) -> the page's measured geometry."""
+    measured = {}
+    for name, G, result, pinned in networks():
+        for unit in (None, pinned):
+            # one file each: a new fragment on the same file would not load the page again
+            path = write_html(G, result, folder / f"{name}-{unit is not None}.html")
+            browser.open(path.as_uri() + ("" if unit is None else "#node=" + str(unit)))
+            measured[name, unit] = browser.evaluate(MEASURE)
+    return measured
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    executable = find_browser()
+    if executable is None:
+        missing("chromium", "apt-get install chromium; bash .ci/run does")
+    require("websocket", "pip install -e '.[test]' installs websocket-client")
+    with Chromium(executable) as browser:
+        result = measure_all(browser, tmp_path_factory.mktemp("legible"))
+        assert browser.errors == []
+    return result
+
+
+CASES = [(name, pinned) for name, _, _, unit in networks() for pinned in (False, True)]
+
+
+@pytest.mark.parametrize("name, pinned", CASES)
+def test_the_explorer_is_legible(measured, name, pinned):
+    (key,) = [k for k in measured if k[0] == name and (k[1] is not None) == pinned]
+    page = measured[key]
+    assert page["units"] > 0 and page["edges"] > 0
+    assert page["overlaps"] == [], f"texts overlap: {page['overlaps'][:5]}"
+    assert page["covered"] == [], f"texts over units: {page['covered'][:5]}"
+    assert page["small"] == [], f"texts under {MIN_TEXT_PX} px: {page['small'][:5]}"
+    assert page["crossings"] == [], f"edges through units (source, target, unit): {page['crossings'][:5]}"
+    # The drawing fills the pane in one direction at least.
+    assert max(page["fill_x"], page["fill_y"]) > 0.75
+    if pinned:  # the pinned unit is named, at any size
+        assert str(key[1]) in page["names"]
+
+
+if __name__ == "__main__":  # prints the counts per network: python tests/test_explorer_legible.py
+    import tempfile
+    from pathlib import Path
+
+    with Chromium(find_browser()) as browser, tempfile.TemporaryDirectory() as folder:
+        for (name, unit), page in measure_all(browser, Path(folder)).items():
+            print(json.dumps({"network": name, "pinned": unit, **{k: len(page[k]) for k in
+                              ("overlaps", "covered", "small", "crossings")},
+                              "fill": [round(page["fill_x"], 2), round(page["fill_y"], 2)],
+                              "named": str(unit) in page["names"] if unit is not None else None,
+                              "texts": page["texts"], "units": page["units"], "edges": page["edges"]}))
