@@ -58,30 +58,50 @@ MEASURE = r"""
     for (const u of units) if (!t.owners.includes(u.index) && covers(t, u)) covered.push([t.text, u.index]);
     if (t.size < """ + str(MIN_TEXT_PX) + r""" - 0.01) small.push([t.text, t.size]);
   }
+  // The units by grid cell, so that each point along an edge is checked against its neighbourhood only.
+  const cell = Math.max(8, 2 * Math.max(0, ...units.map(u => u.r))), grid = new Map();
+  for (const u of units) {
+    const key = `${Math.floor(u.x / cell)},${Math.floor(u.y / cell)}`;
+    grid.set(key, [...(grid.get(key) || []), u]);
+  }
+  const near = (x, y) => [-1, 0, 1].flatMap(dx => [-1, 0, 1].flatMap(dy =>
+    grid.get(`${Math.floor(x / cell) + dx},${Math.floor(y / cell) + dy}`) || []));
   const paths = [...graph.querySelectorAll("path.edge, path.hl-edge")].filter(shown);
   let edgeCount = 0;
   for (const path of paths) {
     const m = path.getScreenCTM();
-    // One path element may hold many edges (one subpath each): measure each subpath on its own.
+    // One path element may hold many edges (one subpath each): measure each subpath on its own, sampled
+    // every pixel or so from its M, L, Q and C commands (in the path's own coordinates, mapped to the screen).
     const pieces = (path.getAttribute("d").match(/M[^M]*/g) || []);
+    const zoom = Math.hypot(m.a, m.b);
     for (const d of pieces) {
-      const probe = document.createElementNS("http://www.w3.org/2000/svg", "path");
-      probe.setAttribute("d", d);
-      path.parentNode.append(probe);
-      const length = probe.getTotalLength(), steps = Math.max(8, Math.ceil(length * Math.hypot(m.a, m.b) / 3));
+      const numbers = (d.match(/-?[\d.]+(?:e-?\d+)?/g) || []).map(Number), commands = d.match(/[MLQC]/g);
       const points = [];
-      for (let s = 0; s <= steps; s++) {
-        const p = probe.getPointAtLength(length * s / steps);
-        points.push([m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]);
+      let at = [numbers[0], numbers[1]], k = 2;
+      points.push(at);
+      for (const command of commands.slice(1)) {
+        const count = { L: 1, Q: 2, C: 3 }[command], control = [at];
+        for (let c = 0; c < count; c++, k += 2) control.push([numbers[k], numbers[k + 1]]);
+        const end = control[control.length - 1];
+        const steps = Math.max(4, Math.ceil(zoom * control.slice(1).reduce((s, p, c) =>
+          s + Math.hypot(p[0] - control[c][0], p[1] - control[c][1]), 0)));
+        for (let s = 1; s <= steps; s++) {
+          const t = s / steps;
+          let layer = control;
+          while (layer.length > 1) layer = layer.slice(1).map((p, c) => [layer[c][0] + t * (p[0] - layer[c][0]),
+                                                                        layer[c][1] + t * (p[1] - layer[c][1])]);
+          points.push(layer[0]);
+        }
+        at = end;
       }
-      probe.remove();
+      for (const p of points) { const [x, y] = p; p[0] = m.a * x + m.c * y + m.e; p[1] = m.b * x + m.d * y + m.f; }
       edgeCount += 1;
       if (!units.length) continue;
       const ends = [nearest(...points[0]), nearest(...points[points.length - 1])];
       const source = path.dataset.source !== undefined ? byIndex.get(Number(path.dataset.source)) : ends[0];
       const target = path.dataset.target !== undefined ? byIndex.get(Number(path.dataset.target)) : ends[1];
-      const hit = units.find(u => u !== source && u !== target &&
-                                  points.some(([x, y]) => Math.hypot(x - u.x, y - u.y) < u.r - 0.5));
+      const hit = points.map(([x, y]) => near(x, y).find(u => u !== source && u !== target &&
+                                                           Math.hypot(x - u.x, y - u.y) < u.r - 0.5)).find(Boolean);
       if (hit) crossings.push([path.dataset.source ?? ends[0].index, path.dataset.target ?? ends[1].index, hit.index]);
     }
   }

@@ -18,7 +18,7 @@ from ..exceptions import GraphBPError, GraphStructureError
 from ..explain import explain, latex_name, sample_values
 from ..network import read_network, result_network
 from .positions import network_positions
-from .routing import edge_courses, route_curve, route_segments
+from .routing import edge_courses, points_along, route_segments
 from .style import HIGHLIGHT_COLOR, LABEL_FONT, MAX_LABELLED_NODES, MIN_FONT
 from .text import declutter, fit_footers, fitting_font, footer, key_text, node_names, stack_footers, text_points, \
     wrap_equation
@@ -470,9 +470,7 @@ def draw_edge_labels(G, pos: dict, courses: dict, texts: dict, *, ax=None, font_
     for bend, edges in _by_bend(courses).items():
         if isinstance(bend, tuple):
             for i, j in edges:
-                curve = route_curve(pos[i], pos[j], bend)
-                along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(curve, axis=0).T))])
-                x, y = curve[np.searchsorted(along, (1 - label_pos) * along[-1])]
+                x, y = points_along(route_segments(pos[i], pos[j], bend), [1 - label_pos])[0]
                 placed[i, j] = ax.text(x, y, texts[i, j], fontsize=font_size, ha="center", va="center", bbox=bbox)
             continue
         placed.update(nx.draw_networkx_edge_labels(

@@ -12,62 +12,93 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["edge_courses", "route_segments", "route_curve", "course_beziers"]
+__all__ = ["edge_courses", "route_segments", "route_curve", "course_beziers", "points_along"]
 
 _BENDS = (0.06, 0.12, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0)  # arc curvatures tried, each to either side, least first
 
 
-_CLEARANCE_POINTS = 4.0  # gap an edge keeps from the circles of nodes it does not touch
 
 
-def edge_courses(positions, edgelist, scale, radius, bounds) -> dict:
+def edge_courses(positions: dict, edgelist, scale, radius: float, bounds, clearance: float = 4.0) -> dict:
     """Edge -> its course: an arc curvature (float), or the waypoints (tuple of (x, y)) of a routed edge.
 
     An arc is matplotlib's ``arc3`` (a quadratic Bézier with its control point
     `rad` × the chord off the midpoint), sampled here; the least bend (either
-    side) that keeps it `radius` + a few points clear of every node it does not
-    touch, measured in points on the drawing, is taken; a bend that leaves
-    `bounds` ((xmin, xmax), (ymin, ymax) in layout units) is not. When no arc
-    clears every node (a long edge across full columns), the edge is routed
-    instead (see :func:`_route`) through the gaps of the columns it crosses;
-    only when that fails too (an edge running right to left, between the bands
-    of a folded layout) is the arc passing farthest from the nodes taken.
+    side) that keeps it `radius` + `clearance` clear of every node it does not touch,
+    measured on the drawing, is taken; a bend that leaves `bounds` is not.
+    When no arc clears every node (a long edge across full columns), the edge
+    is routed instead (see :func:`_route`) through the gaps of the columns it
+    crosses; only when that fails too (an edge running right to left, between
+    the bands of a folded layout) is the arc passing farthest from the nodes taken.
+
+    Parameters
+    ----------
+    positions : dict
+        Node -> (x, y) in layout units.
+    edgelist : iterable of (u, v)
+        The edges to route.
+    scale : (float, float)
+        The length of one layout unit in x and in y on the drawing (points on a figure, pixels on a page).
+    radius : float
+        The nodes' radius, in the drawing's length unit.
+    bounds : ((xmin, xmax), (ymin, ymax))
+        The drawing's limits in layout units.
+    clearance : float, default 4.0
+        The gap an edge keeps from the circles of the nodes it does not join, in the drawing's length unit.
+
+    Returns
+    -------
+    dict
+        Edge -> arc curvature, or routed waypoints in layout units (see :func:`course_beziers`).
+
+    Examples
+    --------
+    >>> pos = {"a": (0, 0), "b": (1, 0), "c": (2, 0)}
+    >>> edge_courses(pos, [("a", "b"), ("a", "c")], (50, 50), 10, ((-0.5, 2.5), (-1, 1)))
+    {('a', 'b'): 0.06, ('a', 'c'): 0.3}
     """
+    from scipy.spatial import cKDTree
+
+    scale = np.asarray(scale, dtype=float)
     low, high = np.array([bounds[0][0], bounds[1][0]]) * scale, np.array([bounds[0][1], bounds[1][1]]) * scale
-    nodes = list(positions)
-    points = np.array([positions[n] for n in nodes], dtype=float) * scale
-    index = {n: r for r, n in enumerate(nodes)}
-    need = radius + _CLEARANCE_POINTS
+    index = {n: r for r, n in enumerate(positions)}
+    points = np.array(list(positions.values()), dtype=float) * scale
+    tree = cKDTree(points)
+    need = radius + clearance
     columns = _node_columns(points, radius)
-    t = np.linspace(0.0, 1.0, 41)[:, None]
-    bends = {}
+    t = np.linspace(0.0, 1.0, 41)[None, :, None]
+    choices = np.array([side * rad for rad in _BENDS for side in (1, -1)])
+    courses = {}
     for i, j in edgelist:
-        start, end = points[index[i]], points[index[j]]
-        others = np.delete(points, [index[i], index[j]], axis=0)
-        chord = end - start
-        normal = np.array([chord[1], -chord[0]])
-
-        def clearance(rad):
-            control = (start + end) / 2 + rad * normal
-            curve = (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t**2 * end
-            inside = not ((curve < low).any() or (curve > high).any())
-            return _distance(curve, others), inside
-
-        choices = [side * rad for rad in _BENDS for side in (1, -1)]
-        scores = {rad: clearance(rad) for rad in choices}
-        inside = [rad for rad in choices if scores[rad][1]] or choices[:2]
-        bend = next((rad for rad in inside if scores[rad][0] >= need), max(inside, key=lambda rad: scores[rad][0]))
-        if scores[bend][0] < need:
+        ends = (index[i], index[j])
+        start, end = points[ends[0]], points[ends[1]]
+        control = (start + end) / 2 + choices[:, None] * np.array([end[1] - start[1], start[0] - end[0]])
+        curves = (1 - t) ** 2 * start + 2 * (1 - t) * t * control[:, None, :] + t**2 * end  # bend, sample, (x, y)
+        inside = np.flatnonzero(~((curves < low) | (curves > high)).any(axis=(1, 2))).tolist() or [0, 1]
+        # The least bends first: most edges clear the nodes with one of them, and the rest need not be measured.
+        clearance = np.full(len(choices), -np.inf)
+        clearance[inside[:2]] = _clearance(tree, curves[inside[:2]], ends)
+        if not (clearance >= need).any():
+            clearance[inside] = _clearance(tree, curves[inside], ends)
+        best = next((k for k in inside if clearance[k] >= need), max(inside, key=lambda k: clearance[k]))
+        course = float(choices[best])
+        if clearance[best] < need:
             waypoints = _route(start, end, columns, need, low[1], high[1])
-            if waypoints is not None and _distance(route_curve(start, end, waypoints), others) > scores[bend][0]:
-                bend = tuple((float(x), float(y)) for x, y in waypoints / scale)
-        bends[(i, j)] = bend
-    return bends
+            if waypoints is not None and _clearance(tree, route_curve(start, end, waypoints)[None], ends)[0] > \
+                    clearance[best]:
+                course = tuple((float(x), float(y)) for x, y in waypoints / scale)
+        courses[(i, j)] = course
+    return courses
 
 
-def _distance(curve, others) -> float:
-    """Least distance from the points of `curve` to the points `others` (inf when there are none)."""
-    return float(np.min(np.linalg.norm(curve[:, None, :] - others[None, :, :], axis=2), initial=np.inf))
+def _clearance(tree, curves, ends) -> np.ndarray:
+    """For each curve of `curves` (curve, sample, (x, y)), the least distance from its points to a node of
+    `tree` other than its two `ends` (inf when there is none)."""
+    # Of the three nodes nearest a point, at most two are the ends: the third answers when they are.
+    distance, which = tree.query(curves.reshape(-1, 2), k=min(3, tree.n))
+    distance, which = distance.reshape(len(which), -1), which.reshape(len(which), -1)
+    distance = np.where((which == ends[0]) | (which == ends[1]), np.inf, distance).min(axis=1)
+    return distance.reshape(curves.shape[:2]).min(axis=1)
 
 
 def _node_columns(points, radius) -> list[tuple[float, np.ndarray]]:
@@ -151,9 +182,7 @@ def route_segments(start, end, waypoints) -> list[np.ndarray]:
 
 def route_curve(start, end, waypoints, samples: int = 25) -> np.ndarray:
     """Points along a routed edge, `samples` per piece."""
-    t = np.linspace(0.0, 1.0, samples)[:, None]
-    weights = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3]
-    return np.vstack([sum(w * p for w, p in zip(weights, piece)) for piece in route_segments(start, end, waypoints)])
+    return _sample(route_segments(start, end, waypoints), samples)
 
 
 def course_beziers(start, end, course, scale=(1.0, 1.0)) -> list[np.ndarray]:
@@ -182,3 +211,24 @@ def course_beziers(start, end, course, scale=(1.0, 1.0)) -> list[np.ndarray]:
     control = (start + end) / 2 + course * np.array([chord[1], -chord[0]]) / scale
     # A quadratic Bézier is the cubic whose handles run two thirds of the way to its control point.
     return [np.array([start, start + 2 / 3 * (control - start), end + 2 / 3 * (control - end), end])]
+
+
+def points_along(pieces, fractions, samples: int = 25) -> np.ndarray:
+    """Points `fractions` of the way along a chain of cubic Bézier `pieces` (by arc length, from its start):
+    where an edge's label goes.
+
+    Examples
+    --------
+    >>> points_along(course_beziers((0, 0), (2, 0), ()), [0.5, 0.25]).round(1).tolist()
+    [[1.0, 0.0], [0.5, 0.0]]
+    """
+    curve = _sample(pieces, samples)
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(curve, axis=0).T))])
+    return curve[np.minimum(np.searchsorted(along, np.asarray(fractions) * along[-1]), len(curve) - 1)]
+
+
+def _sample(pieces, samples: int) -> np.ndarray:
+    """`samples` points on each cubic Bézier piece, one after the other."""
+    t = np.linspace(0.0, 1.0, samples)[:, None]
+    weights = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3]
+    return np.vstack([sum(w * p for w, p in zip(weights, piece)) for piece in pieces])
