@@ -28,7 +28,7 @@ import numpy as np
 
 from .activations import SOFTMAX
 from .drawing import MAX_LABELLED_NODES, layout
-from .drawing.routing import course_beziers, edge_courses, points_along
+from .drawing.routing import BENDS, course_beziers, edge_courses, points_along
 from .exceptions import GraphBPError
 from .explain import direct_terms, sample_values
 from .network import read_network
@@ -40,6 +40,9 @@ __all__ = ["write_html", "to_html", "show", "page_data"]
 REFERENCE_PANE = (840.0, 600.0)
 MAX_COLUMN_PX, MAX_ROW_PX = 220.0, 130.0  # a small network is not spread thinner than this
 PAGE_MARGIN = 28.0  # pixels the page leaves round the units' circles (page.js fit(): room for a text beside)
+# Above this many edges every edge takes draw's least bend unmeasured: routing takes seconds per thousand edges,
+# and the units of so large a network are dots until zoomed in.
+MAX_ROUTED_EDGES = 3000
 # Where along an edge (fractions of its length from its tail) a term label of eq. 5.56 may go, best first.
 LABEL_FRACTIONS = (0.5, 0.38, 0.62, 0.26, 0.74, 0.16, 0.84)
 # Characters that could end the data's <script> block or open an HTML comment in it; JSON escapes them.
@@ -158,16 +161,19 @@ def _courses(G, positions) -> tuple[tuple[float, float], float, dict]:
 
     The courses are :func:`graphbp.drawing.routing.edge_courses`', as in
     :func:`graphbp.drawing.draw`: each edge bends or is routed to keep clear of
-    the units it does not join, measured at :data:`REFERENCE_PANE`.
+    the units it does not join, measured at :data:`REFERENCE_PANE` (up to
+    :data:`MAX_ROUTED_EDGES` edges).
     """
     xs, ys = np.array(list(positions.values()), dtype=float).T
-    scale = (min(MAX_COLUMN_PX, (REFERENCE_PANE[0] - 80) / max(np.ptp(xs), 1.0)),
-             min(MAX_ROW_PX, (REFERENCE_PANE[1] - 80) / max(np.ptp(ys), 1.0)))
+    room = np.array(REFERENCE_PANE) - 2 * (PAGE_MARGIN + 12)  # the pane less the margins round the circles
+    scale = (min(MAX_COLUMN_PX, room[0] / max(np.ptp(xs), 1.0)), min(MAX_ROW_PX, room[1] / max(np.ptp(ys), 1.0)))
     # as draw's circles: a fifth of the spacing, within what a click and a short name need
     radius = float(np.clip(0.21 * min(scale), 3.0, 18.0))
     # The page keeps this margin round the units (its fit()): an edge may run round a full column through it.
     margin = (radius + PAGE_MARGIN) / np.array(scale)
     bounds = ((xs.min() - margin[0], xs.max() + margin[0]), (ys.min() - margin[1], ys.max() + margin[1]))
+    if G.number_of_edges() > MAX_ROUTED_EDGES:
+        return scale, radius, {edge: BENDS[0] for edge in G.edges}
     return scale, radius, edge_courses(positions, list(G.edges), scale, radius, bounds)
 
 
@@ -214,7 +220,8 @@ def write_html(G, result, path, sample: int = 0, *, title: str | None = None, po
         The selector offers samples 0 .. max_samples − 1 of a batch (and `sample`); each costs
         about 4 numbers per node in the file.
     max_labelled : int, default 40
-        Above this many nodes, names and values appear only once zoomed in (as ``draw`` thins them).
+        Above this many nodes, each unit's value, and a name too long for its circle, appear only once
+        zoomed in; the pinned unit's and its successors' are shown at any size where there is room.
     weight : str, default "weight"
         Edge attribute holding the weight.
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["edge_courses", "route_segments", "route_curve", "course_beziers", "points_along"]
+__all__ = ["BENDS", "edge_courses", "route_segments", "route_curve", "course_beziers", "points_along"]
 
-_BENDS = (0.06, 0.12, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0)  # arc curvatures tried, each to either side, least first
+BENDS = (0.06, 0.12, 0.2, 0.3, 0.4, 0.55, 0.75, 1.0)  # arc curvatures tried, each to either side, least first
 
 
 
@@ -67,7 +67,7 @@ def edge_courses(positions: dict, edgelist, scale, radius: float, bounds, cleara
     need = radius + clearance
     columns = _node_columns(points, radius)
     t = np.linspace(0.0, 1.0, 41)[None, :, None]
-    choices = np.array([side * rad for rad in _BENDS for side in (1, -1)])
+    choices = np.array([side * rad for rad in BENDS for side in (1, -1)])
     courses = {}
     for i, j in edgelist:
         ends = (index[i], index[j])
@@ -77,25 +77,25 @@ def edge_courses(positions: dict, edgelist, scale, radius: float, bounds, cleara
         inside = np.flatnonzero(~((curves < low) | (curves > high)).any(axis=(1, 2))).tolist() or [0, 1]
         # The least bends first: most edges clear the nodes with one of them, and the rest need not be measured.
         clearance = np.full(len(choices), -np.inf)
-        clearance[inside[:2]] = _clearance(tree, curves[inside[:2]], ends)
+        clearance[inside[:2]] = _clearance(tree, curves[inside[:2]], ends, need)
         if not (clearance >= need).any():
-            clearance[inside] = _clearance(tree, curves[inside], ends)
+            clearance[inside] = _clearance(tree, curves[inside], ends, need)
         best = next((k for k in inside if clearance[k] >= need), max(inside, key=lambda k: clearance[k]))
         course = float(choices[best])
         if clearance[best] < need:
             waypoints = _route(start, end, columns, need, low[1], high[1])
-            if waypoints is not None and _clearance(tree, route_curve(start, end, waypoints)[None], ends)[0] > \
+            if waypoints is not None and _clearance(tree, route_curve(start, end, waypoints)[None], ends, need)[0] > \
                     clearance[best]:
                 course = tuple((float(x), float(y)) for x, y in waypoints / scale)
         courses[(i, j)] = course
     return courses
 
 
-def _clearance(tree, curves, ends) -> np.ndarray:
+def _clearance(tree, curves, ends, reach: float) -> np.ndarray:
     """For each curve of `curves` (curve, sample, (x, y)), the least distance from its points to a node of
-    `tree` other than its two `ends` (inf when there is none)."""
+    `tree` other than its two `ends`; inf when no such node is within `reach`, all a caller needs to know."""
     # Of the three nodes nearest a point, at most two are the ends: the third answers when they are.
-    distance, which = tree.query(curves.reshape(-1, 2), k=min(3, tree.n))
+    distance, which = tree.query(curves.reshape(-1, 2), k=min(3, tree.n), distance_upper_bound=reach)
     distance, which = distance.reshape(len(which), -1), which.reshape(len(which), -1)
     distance = np.where((which == ends[0]) | (which == ends[1]), np.inf, distance).min(axis=1)
     return distance.reshape(curves.shape[:2]).min(axis=1)
