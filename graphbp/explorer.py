@@ -1,7 +1,12 @@
 """An interactive δ explorer: one self-contained HTML page per network and result.
 
-The page shows the network in the layout of :func:`graphbp.drawing.draw`, every
-node coloured and labelled by its δ. Clicking (or hovering) a node j lights up
+The page shows the network as :func:`graphbp.drawing.draw` lays it out: the
+positions of :func:`graphbp.drawing.layout`, each edge along the course
+:func:`graphbp.drawing.routing.edge_courses` routes round the units it does not
+join (shipped as Bézier control points) with an arrowhead, every node coloured
+and labelled by its δ. The drawing fills its pane; a name, value or term is
+written where it covers no unit but its own and no other text, at 9 px or more,
+else left out until zoomed in (the pinned unit and its successors first). Clicking (or hovering) a node j lights up
 its summation set S_j = ``G.successors(j)`` and spells out eq. 5.56 with the
 numbers, the output's direct term included; a step control replays the
 backward sweep in reverse topological order; a selector switches between the
@@ -13,7 +18,11 @@ The page is also a test contract. Each node is drawn as one SVG ``circle``
 carrying ``data-node`` (the node's name, ``str(node)``) and ``data-delta`` (its
 δ for the sample shown, written by the page's script). After a click on node j,
 j's circle has the class ``selected`` and exactly the circles of S_j have the
-class ``successor`` (and ``data-highlight`` set to the same word).
+class ``successor`` (and ``data-highlight`` set to the same word). Each edge is
+one ``path.edge`` (``path.hl-edge`` over it while its source is selected)
+carrying ``data-source`` and ``data-target``, the ``data-index`` of its units;
+each text of the drawing carries ``data-owner``, the indices of the units it
+belongs to (none for a term of eq. 5.56, which covers no unit).
 """
 
 from __future__ import annotations

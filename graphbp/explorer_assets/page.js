@@ -154,9 +154,10 @@
   const measure = document.createElement("canvas").getContext("2d");
   function textWidth(text, size) { measure.font = `${size}px ${FONT}`; return measure.measureText(text).width; }
 
-  function placeTexts() {
-    const box = graph.getBoundingClientRect(), width = box.width, height = box.height, r = unitRadius();
-    const centres = nodes.map(node => [screenX(node), screenY(node)]);
+  // A placer for texts in a width × height pane of units of radius r at `centres`: place() keeps a text at the
+  // first of its places where it fits, `texts` are the elements kept. Units and kept boxes are filed by grid
+  // cell, so that each test looks at its neighbourhood only.
+  function textPlacer(width, height, r, centres) {
     const cell = Math.max(48, 2 * r + 2 * GAP);
     const grid = new Map(), kept = new Map();
     const cellsOf = (x0, y0, x1, y1, visit) => {
@@ -204,6 +205,13 @@
       }
       return false;
     }
+    return { place, texts };
+  }
+
+  function placeTexts() {
+    const box = graph.getBoundingClientRect(), width = box.width, height = box.height, r = unitRadius();
+    const centres = nodes.map(node => [screenX(node), screenY(node)]);
+    const { place, texts } = textPlacer(width, height, r, centres);
     // Right, left, above, below and the diagonals of the circle, then the same a step and two steps farther out.
     const beside = (i, text, size) => {
       const [x, y] = centres[i], w = textWidth(text, size) / 2 + GAP, h = 0.65 * size + GAP, places = [];
