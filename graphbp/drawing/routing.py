@@ -85,39 +85,12 @@ def edge_courses(positions: dict, edgelist, scale, radius: float, bounds, cleara
         best = next((k for k in inside if clearance[k] >= need), max(inside, key=lambda k: clearance[k]))
         course = float(choices[best])
         if clearance[best] < need:
-            waypoints = _routed(start, end, columns, need, (low[1], high[1]), (tree, ends, clearance[best]))
-            if waypoints is not None:
+            waypoints = _route(start, end, columns, need, low[1], high[1])
+            if waypoints is not None and \
+                    _clearance(tree, route_curve(start, end, waypoints)[None], ends, need)[0] > clearance[best]:
                 course = tuple((float(x), float(y)) for x, y in waypoints / scale)
         courses[(i, j)] = course
     return courses
-
-
-def _routed(start, end, columns, need, bounds, against) -> np.ndarray | None:
-    """The waypoints of the route (see :func:`_route`) passing farther from the nodes than the arc, or None.
-
-    `against` is (the nodes' k-d tree, the edge's two ends, the arc's clearance). The plain route is tried
-    first, then, where it comes nearer the nodes than `need`, the same route leaving and meeting its nodes
-    level for half a column: a route climbing far between two columns otherwise grazes the nodes next to
-    its ends in their columns.
-    """
-    tree, ends, best = against
-    waypoints = _route(start, end, columns, need, *bounds)
-    if waypoints is None:
-        return None
-    chosen = None
-    for level in (False, True):
-        if level:
-            if not len(waypoints):
-                break
-            out = (start[0] + waypoints[0][0]) / 2, start[1]
-            into = (waypoints[-1][0] + end[0]) / 2, end[1]
-            waypoints = np.vstack([out, waypoints, into])
-        clearance = _clearance(tree, route_curve(start, end, waypoints)[None], ends, need)[0]
-        if clearance > best:
-            chosen, best = waypoints, clearance
-        if best >= need:
-            break
-    return chosen
 
 
 def _clearance(tree, curves, ends, reach: float) -> np.ndarray:
