@@ -222,7 +222,9 @@
       }
       return places;
     };
+    const onScreen = i => centres[i][0] >= 0 && centres[i][0] <= width && centres[i][1] >= 0 && centres[i][1] <= height;
     function name(i, anyway) {
+      if (!onScreen(i)) return;   // a name without its unit would be a riddle
       const text = short(nodes[i].label);
       // Inside the circle, at the largest size that fits it; else beside it when there is room.
       const inside = [NAME_PX, 11, 10, MIN_PX].find(size => textWidth(text, size) <= 2 * r - 4 && 1.2 * size <= 2 * r);
@@ -232,10 +234,11 @@
       }
     }
     function value(i) {
-      const current = sample(), [x, y] = centres[i], h = 0.65 * VALUE_PX + GAP;
+      if (!onScreen(i)) return;
+      const current = sample();
       const shown = state.quantity !== "delta" || isRevealed(i) ? fmt(current[state.quantity][i]) : "?";
-      place(`${symbol[state.quantity]}=${shown}`, VALUE_PX, [[x, y + r + GAP + h], [x, y - r - GAP - h]], [i],
-            { class: "value" });
+      const text = `${symbol[state.quantity]}=${shown}`, [right, left, above, below] = beside(i, text, VALUE_PX);
+      place(text, VALUE_PX, [below, above, right, left], [i], { class: "value" });
     }
     const j = state.selected, first = [];
     if (j !== null) first.push(j, ...successorEdges[j].map(e => edges[e].target));
