@@ -53,7 +53,8 @@
   const sample = () => data.samples[state.slot];
   const isRevealed = i => state.revealed === null || unitOf[i] < state.revealed;
   const symbol = { delta: "δ", a: "a", z: "z" };
-  const short = label => label.length > 24 ? label.slice(0, 23) + "…" : label;
+  // A long name keeps both ends: names that differ only at the end (("layer", 1), ("layer", 2)) stay apart.
+  const short = label => label.length > 24 ? label.slice(0, 11) + "…" + label.slice(-12) : label;
 
   function colour(value, limit) {
     const t = Math.max(0, Math.min(1, (value / limit + 1) / 2)) * (RDBU_R.length - 1);
