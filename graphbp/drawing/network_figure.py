@@ -30,6 +30,14 @@ _ARC = "arc3,rad={rad}"
 _QUANTITY_SYMBOL = {"delta": "δ", "a": "a", "z": "z"}
 
 
+def _placed(pos: dict, nodes) -> None:
+    """Raise GraphStructureError naming the first of `nodes` that `pos` gives no (x, y)."""
+    for n in nodes:
+        if n not in pos or np.shape(pos[n]) != (2,):
+            found = "no position" if n not in pos else f"position {pos[n]!r}, not (x, y)"
+            raise GraphStructureError(f"node {n!r} has {found}")
+
+
 def points_per_unit(ax) -> np.ndarray:
     """(x, y) size of one layout unit in points, from the axes' current limits and size."""
     origin, unit = ax.transData.transform([(0.0, 0.0), (1.0, 1.0)])
@@ -78,6 +86,11 @@ def draw_edges(G, pos: dict, courses: dict, *, ax=None, width=1.0, edge_color="0
     dict
         Edge -> FancyArrowPatch, in the order of `courses`.
 
+    Raises
+    ------
+    GraphStructureError
+        A node without an (x, y) in `pos`, named.
+
     Examples
     --------
     >>> import matplotlib.pyplot as plt
@@ -94,6 +107,7 @@ def draw_edges(G, pos: dict, courses: dict, *, ax=None, width=1.0, edge_color="0
 
     ax = plt.gca() if ax is None else ax
     edgelist = list(courses)
+    _placed(pos, {n for edge in edgelist for n in edge})
     width = dict(zip(edgelist, np.broadcast_to(width, len(edgelist))))
     style = {"edge_color": edge_color, "alpha": alpha, "arrowsize": arrowsize, "node_size": node_size}
     arrows = {}
@@ -119,6 +133,11 @@ def draw_nodes(pos: dict, nodelist: list, *, ax=None, node_size: float = 300, no
                edgecolors="0.3", linewidths=1.0):
     """Draw the nodes of `nodelist` as circles at `pos` (one scatter); returns the PathCollection.
 
+    Raises
+    ------
+    GraphStructureError
+        A node without an (x, y) in `pos`, named.
+
     Examples
     --------
     >>> import matplotlib.pyplot as plt
@@ -130,6 +149,7 @@ def draw_nodes(pos: dict, nodelist: list, *, ax=None, node_size: float = 300, no
     import matplotlib.pyplot as plt
 
     ax = plt.gca() if ax is None else ax
+    _placed(pos, nodelist)
     return ax.scatter(*zip(*(pos[n] for n in nodelist)), s=node_size, c=node_color, edgecolors=edgecolors,
                       linewidths=linewidths, zorder=3)
 
@@ -137,6 +157,11 @@ def draw_nodes(pos: dict, nodelist: list, *, ax=None, node_size: float = 300, no
 def draw_labels(pos: dict, labels: dict, *, ax=None, font_size=9.0, font_color="black") -> dict:
     """Write `labels` (node -> text) centred on their nodes; `font_size` and `font_color` are one value or a
     dict node -> value. Returns node -> Text.
+
+    Raises
+    ------
+    GraphStructureError
+        A node without an (x, y) in `pos`, named.
 
     Examples
     --------
@@ -149,6 +174,7 @@ def draw_labels(pos: dict, labels: dict, *, ax=None, font_size=9.0, font_color="
     import matplotlib.pyplot as plt
 
     ax = plt.gca() if ax is None else ax
+    _placed(pos, labels)
 
     def of(value, n):
         return value[n] if isinstance(value, dict) else value
@@ -452,6 +478,11 @@ def draw_edge_labels(G, pos: dict, courses: dict, texts: dict, *, ax=None, font_
 
     Returns edge -> Text.
 
+    Raises
+    ------
+    GraphStructureError
+        A node without an (x, y) in `pos`, named.
+
     Examples
     --------
     >>> import matplotlib.pyplot as plt
@@ -466,6 +497,7 @@ def draw_edge_labels(G, pos: dict, courses: dict, texts: dict, *, ax=None, font_
     import matplotlib.pyplot as plt
 
     ax = plt.gca() if ax is None else ax
+    _placed(pos, {n for edge in courses for n in edge})
     placed = {}
     for bend, edges in _by_bend(courses).items():
         if isinstance(bend, tuple):
