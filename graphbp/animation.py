@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .drawing import _colour_limit, _fit_title, draw, figure_for, layout
+from .drawing import colour_limit, draw, figure_for, fit_title, layout
 from .explain import sample_values
 from .network import read_network
 
@@ -66,7 +66,7 @@ def animate_backward(G, result, path: str | Path | None = None, *, sample: int =
     net = read_network(G, weight)
     order = list(reversed(net.order))
     delta = sample_values(result, sample)[2]
-    limit, clipped = _colour_limit(list(delta.values()))
+    limit, clipped = colour_limit(list(delta.values()))
     positions = layout(G, weight=weight)
     fig, ax = figure_for(G, positions, equation=True)
     fig.subplots_adjust(left=0.02, right=0.9, top=0.9, bottom=0.02)
@@ -81,7 +81,7 @@ def animate_backward(G, result, path: str | Path | None = None, *, sample: int =
         animation.drawn = draw(G, result, sample=sample, ax=ax, pos=positions, reveal=order[: t + 1],
                                highlight=None if done else order[t], cmap=cmap, vmax=limit, colorbar=False,
                                weight=weight)
-        _fit_title(ax, "every δ computed, in O(V + E)" if done else
+        fit_title(ax, "every δ computed, in O(V + E)" if done else
                    f"backward sweep, step {t + 1}/{len(order)}: δ_{order[t]!s} from its successors S_{order[t]!s}")
 
     frames = [*range(len(order) + 1), len(order), len(order)]

@@ -325,14 +325,14 @@ def draw_linearized(L, ax=None, pos: dict | None = None, highlight=None) -> dict
     """
     import matplotlib.pyplot as plt
 
-    from .drawing import MIN_FONT, _extent, _key_text, _node_names
+    from .drawing import MIN_FONT, key_text, node_names, text_extent
 
     ax = plt.gca() if ax is None else ax
     pos = _layout(L) if pos is None else pos
     colors = ["tab:red" if v == highlight else "tab:blue" if v in L.graph["inputs"] else "lightgray" for v in L]
     nx.draw_networkx_nodes(L, pos, ax=ax, node_color=colors, node_size=600)
     nx.draw_networkx_edges(L, pos, ax=ax, node_size=600, arrowsize=12, connectionstyle=f"arc3,rad={_RAD}")
-    names = _node_names(list(L), np.sqrt(600), ax)  # #1, #2, ... for a name wider than its circle
+    names = node_names(list(L), np.sqrt(600), ax)  # #1, #2, ... for a name wider than its circle
     vertices = nx.draw_networkx_labels(L, pos, ax=ax, labels=names, font_size=MIN_FONT)
     ax.set_axis_off()
     xs, ys = zip(*pos.values())
@@ -341,14 +341,14 @@ def draw_linearized(L, ax=None, pos: dict | None = None, highlight=None) -> dict
     # Each c_ji goes at the first place along its arc where it covers no name and no label placed before it.
     renderer = ax.figure.canvas.get_renderer()
     pad = 2.0 * ax.figure.dpi / 72
-    kept = [_extent(text, renderer).padded(pad) for text in vertices.values()]
+    kept = [text_extent(text, renderer).padded(pad) for text in vertices.values()]
     edges, left_out = {}, 0
     for u, w in L.edges:
         for fraction in _LABEL_PLACES:
             text = ax.text(*_on_arc(ax, pos[u], pos[w], fraction), f"{L.edges[u, w][PARTIAL]:.2f}", fontsize=MIN_FONT,
                            ha="center", va="center", zorder=4,
                            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
-            box = _extent(text, renderer).padded(pad)
+            box = text_extent(text, renderer).padded(pad)
             if not any(box.overlaps(other) for other in kept):
                 kept.append(box)
                 edges[u, w] = text
@@ -359,7 +359,7 @@ def draw_linearized(L, ax=None, pos: dict | None = None, highlight=None) -> dict
     lines = [f"{left_out} edge labels left out for room"] if left_out else []
     abbreviated = {v: short for v, short in names.items() if short != str(v)}
     if abbreviated:
-        lines.append(_key_text(abbreviated, ax))
+        lines.append(key_text(abbreviated, ax))
     note = None
     if lines:
         note = ax.text(0.0, 0.0, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=MIN_FONT)

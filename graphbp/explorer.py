@@ -1,7 +1,12 @@
 """An interactive δ explorer: one self-contained HTML page per network and result.
 
-The page shows the network in the layout of :func:`graphbp.drawing.draw`, every
-node coloured and labelled by its δ. Clicking (or hovering) a node j lights up
+The page shows the network as :func:`graphbp.drawing.draw` lays it out: the
+positions of :func:`graphbp.drawing.layout`, each edge along the course
+:func:`graphbp.drawing.routing.edge_courses` routes round the units it does not
+join (shipped as Bézier control points) with an arrowhead, every node coloured
+and labelled by its δ. The drawing fills its pane; a name, value or term is
+written where it covers no unit but its own and no other text, at 9 px or more,
+else left out until zoomed in (the pinned unit and its successors first). Clicking (or hovering) a node j lights up
 its summation set S_j = ``G.successors(j)`` and spells out eq. 5.56 with the
 numbers, the output's direct term included; a step control replays the
 backward sweep in reverse topological order; a selector switches between the
@@ -13,7 +18,11 @@ The page is also a test contract. Each node is drawn as one SVG ``circle``
 carrying ``data-node`` (the node's name, ``str(node)``) and ``data-delta`` (its
 δ for the sample shown, written by the page's script). After a click on node j,
 j's circle has the class ``selected`` and exactly the circles of S_j have the
-class ``successor`` (and ``data-highlight`` set to the same word).
+class ``successor`` (and ``data-highlight`` set to the same word). Each edge is
+one ``path.edge`` (``path.hl-edge`` over it while its source is selected)
+carrying ``data-source`` and ``data-target``, the ``data-index`` of its units;
+each text of the drawing carries ``data-owner``, the indices of the units it
+belongs to (none for a term of eq. 5.56, which covers no unit).
 """
 
 from __future__ import annotations
@@ -28,12 +37,23 @@ import numpy as np
 
 from .activations import SOFTMAX
 from .drawing import MAX_LABELLED_NODES, layout
+from .drawing.routing import BENDS, course_beziers, edge_courses, points_along
 from .exceptions import GraphBPError
 from .explain import direct_terms, sample_values
 from .network import read_network
 
 __all__ = ["write_html", "to_html", "show", "page_data"]
 
+# The drawing pane of the page at its usual size, in pixels: edges are routed round the units at this scale, and
+# the page only ever enlarges it (the pane's shape may stretch one direction more), which keeps them clear.
+REFERENCE_PANE = (840.0, 600.0)
+MAX_COLUMN_PX, MAX_ROW_PX = 220.0, 130.0  # a small network is not spread thinner than this
+PAGE_MARGIN = 28.0  # pixels the page leaves round the units' circles (page.js fit(): room for a text beside)
+# Above this many edges every edge takes draw's least bend unmeasured: routing takes seconds per thousand edges,
+# and the units of so large a network are dots until zoomed in.
+MAX_ROUTED_EDGES = 3000
+# Where along an edge (fractions of its length from its tail) a term label of eq. 5.56 may go, best first.
+LABEL_FRACTIONS = (0.5, 0.38, 0.62, 0.26, 0.74, 0.16, 0.84)
 # Characters that could end the data's <script> block or open an HTML comment in it; JSON escapes them.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
@@ -72,7 +92,10 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
     Nodes are listed in the topological order of the passes; per-node numbers
     of each sample shown are lists in that order: a, z, δ, h'(a) (None in a
     softmax group, coupled by its Jacobian) and the loss's direct term
-    ∂E_n/∂a_j (0 except at outputs).
+    ∂E_n/∂a_j (0 except at outputs). Each edge carries its course as
+    :func:`graphbp.drawing.draw` routes it round the units ("path": the control
+    points of its cubic Bézier pieces in layout units, "scale" pixels per unit)
+    and the points along it where its term label may go ("label_at", best first).
 
     Examples
     --------
@@ -81,6 +104,8 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
     >>> data = page_data(G, backprop(G, [0.5, -1.0], [1.0, 0.0]))
     >>> [n["label"] for n in data["nodes"]][:3], len(data["edges"]), data["sweep"][0]
     (['x1', 'x2', 'z1'], 12, [6])
+    >>> sorted(data["edges"][0])
+    ['grad', 'label_at', 'path', 'source', 'target', 'weight']
     """
     net = read_network(G, weight)
     size = _batch_size(G, result)
@@ -98,6 +123,7 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
     slope = {n: None if net.activation[n] is SOFTMAX else net.activation[n].derivative(a[n]) for n in order}
     role = {**{n: "hidden" for n in order}, **{n: "output" for n in net.outputs}, **{n: "input" for n in net.inputs}}
     dead = set(net.dead_ends)
+    scale, radius, courses = _courses(G, positions)
     nodes = [
         {"label": label, "repr": repr(n), "x": float(positions[n][0]), "y": float(positions[n][1]), "role": role[n],
          "activation": "identity" if role[n] == "input" else
@@ -105,7 +131,13 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
          "bias": float(net.bias.get(n, 0.0)), "dead": n in dead}
         for n, label in zip(order, _labels(order))
     ]
-    edges = [[index[i], index[j], float(w), float(result.grad_weight[(i, j)])] for i, j, w in G.edges(data=weight)]
+    edges = []
+    for i, j, w in G.edges(data=weight):
+        pieces = course_beziers(positions[i], positions[j], courses[i, j], scale)
+        edges.append({"source": index[i], "target": index[j], "weight": float(w),
+                      "grad": float(result.grad_weight[(i, j)]),
+                      "path": _rounded([pieces[0][0], *(point for piece in pieces for point in piece[1:])]),
+                      "label_at": _rounded(points_along(pieces, LABEL_FRACTIONS))})
     per_sample = [
         {"sample": s,
          "loss": float(np.atleast_1d(result.sample_loss)[s]),
@@ -127,7 +159,36 @@ def page_data(G, result, sample: int = 0, *, pos: dict | None = None, max_sample
         "loss": float(result.loss),
         "loss_name": result.loss_name,
         "max_labelled": int(max_labelled),
+        "scale": {"x": scale[0], "y": scale[1]},
+        "radius": radius,
+        "margin": PAGE_MARGIN,
     }
+
+
+def _courses(G, positions) -> tuple[tuple[float, float], float, dict]:
+    """(pixels per layout unit in x and y, the units' radius in pixels, edge -> course) for the page's pane.
+
+    The courses are :func:`graphbp.drawing.routing.edge_courses`', as in
+    :func:`graphbp.drawing.draw`: each edge bends or is routed to keep clear of
+    the units it does not join, measured at :data:`REFERENCE_PANE` (up to
+    :data:`MAX_ROUTED_EDGES` edges).
+    """
+    xs, ys = np.array(list(positions.values()), dtype=float).T
+    room = np.array(REFERENCE_PANE) - 2 * (PAGE_MARGIN + 12)  # the pane less the margins round the circles
+    scale = (min(MAX_COLUMN_PX, room[0] / max(np.ptp(xs), 1.0)), min(MAX_ROW_PX, room[1] / max(np.ptp(ys), 1.0)))
+    # as draw's circles: a fifth of the spacing, within what a click and a short name need
+    radius = float(np.clip(0.21 * min(scale), 3.0, 18.0))
+    # The page keeps this margin round the units (its fit()): an edge may run round a full column through it.
+    margin = (radius + PAGE_MARGIN) / np.array(scale)
+    bounds = ((xs.min() - margin[0], xs.max() + margin[0]), (ys.min() - margin[1], ys.max() + margin[1]))
+    if G.number_of_edges() > MAX_ROUTED_EDGES:
+        return scale, radius, {edge: BENDS[0] for edge in G.edges}
+    return scale, radius, edge_courses(positions, list(G.edges), scale, radius, bounds)
+
+
+def _rounded(points) -> list[dict]:
+    """Points as {"x", "y"} objects, 5 decimals: the page draws them at far less than 1e-5 of a layout unit."""
+    return [{"x": round(float(x), 5), "y": round(float(y), 5)} for x, y in points]
 
 
 def _asset(name: str) -> str:
@@ -168,7 +229,8 @@ def write_html(G, result, path, sample: int = 0, *, title: str | None = None, po
         The selector offers samples 0 .. max_samples − 1 of a batch (and `sample`); each costs
         about 4 numbers per node in the file.
     max_labelled : int, default 40
-        Above this many nodes, names and values appear only once zoomed in (as ``draw`` thins them).
+        Above this many nodes, each unit's value, and a name too long for its circle, appear only once
+        zoomed in; the pinned unit's and its successors' are shown at any size where there is room.
     weight : str, default "weight"
         Edge attribute holding the weight.
 

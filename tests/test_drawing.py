@@ -4,11 +4,14 @@ import re
 
 import matplotlib.pyplot as plt
 import networkx as nx
+import numpy as np
 import pytest
 
 from graphbp import GraphBPError, GraphStructureError, backprop, bishop_network, irregular_network
 from graphbp.animation import animate_backward
-from graphbp.drawing import draw, draw_paths, figure_for, layout
+from graphbp.drawing import (draw, draw_edge_labels, draw_edges, draw_labels, draw_nodes, draw_paths, figure_for,
+                             layout)
+from graphbp.drawing.routing import course_beziers, edge_courses, points_along
 from graphbp.generators import random_dag
 from graph_snapshot import unchanged
 
@@ -159,3 +162,35 @@ def test_errors():
         draw(G, result, values=("grad",))
     with unchanged(G), pytest.raises(GraphBPError, match="sample 1 is not in the result"):
         draw(G, result, sample=1)
+
+
+def test_the_parts_draw_what_draw_draws_and_name_a_node_without_position():
+    """draw_nodes / draw_edges / draw_labels / draw_edge_labels on their own: one artist per node or edge,
+    where `pos` puts it, along the courses edge_courses routes; a node missing from `pos` is named."""
+    G = irregular_network()
+    pos = layout(G)
+    fig, ax = figure_for(G)
+    ax.set_xlim(-0.5, 5.5)
+    ax.set_ylim(-1.6, 1.45)
+    courses = edge_courses(pos, list(G.edges), (90.0, 68.0), 12.0, ((-0.5, 5.5), (-1.6, 1.45)))
+    arrows = draw_edges(G, pos, courses, ax=ax, width=[1.0] * len(courses))
+    circles = draw_nodes(pos, list(G), ax=ax)
+    names = draw_labels(pos, {n: n.upper() for n in G}, ax=ax, font_size={n: 8.0 for n in G})
+    terms = draw_edge_labels(G, pos, courses, {(i, j): f"{i}{j}" for i, j in courses}, ax=ax)
+    assert sorted(arrows) == sorted(terms) == sorted(G.edges)
+    assert [tuple(p) for p in circles.get_offsets()] == [pos[n] for n in G]
+    assert {n: (t.get_text(), t.get_position(), t.get_fontsize()) for n, t in names.items()} == {
+        n: (n.upper(), pos[n], 8.0) for n in G}
+    for (i, j), course in courses.items():  # each course keeps more than the radius from every other node
+        points = points_along(course_beziers(pos[i], pos[j], course, (90.0, 68.0)), np.linspace(0, 1, 300))
+        others = np.array([pos[n] for n in G if n not in (i, j)])
+        assert np.hypot(*((points[:, None] - others[None]) * (90.0, 68.0)).transpose(2, 0, 1)).min() > 12.0, (i, j)
+    del pos["h2"]
+    for part in (lambda: draw_edges(G, pos, courses, ax=ax), lambda: draw_nodes(pos, list(G), ax=ax),
+                 lambda: draw_labels(pos, {"h2": "h2"}, ax=ax),
+                 lambda: draw_edge_labels(G, pos, courses, {e: "" for e in courses}, ax=ax)):
+        with pytest.raises(GraphStructureError, match="node 'h2' has no position"):
+            part()
+    with pytest.raises(GraphStructureError, match=r"node 'h1' has position \(1, 2, 3\), not \(x, y\)"):
+        draw_nodes({**pos, "h1": (1, 2, 3)}, ["h1"], ax=ax)
+    plt.close(fig)

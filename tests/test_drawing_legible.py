@@ -18,7 +18,7 @@ from graphbp import (backprop, bishop_network, irregular_network, mlp, parameter
 from graphbp.animation import animate_backward
 from graphbp.cli.gallery import GALLERY_INPUT, GALLERY_TARGET, gallery_figures
 from graphbp.datasets import two_moons
-from graphbp.drawing import MIN_FONT, _extent, draw, draw_heatmap, draw_paths, figure_for
+from graphbp.drawing import MIN_FONT, draw, draw_heatmap, draw_paths, figure_for, text_extent
 from graphbp.elimination import draw_elimination
 from graphbp.network import read_network
 from graphbp.training_plots import plot_decision_regions, plot_deltas_before_after, plot_fit, plot_loss
@@ -45,7 +45,7 @@ def text_problems(fig):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     problems = []
-    boxes = {t: _extent(t, renderer) for t in visible_texts(fig)}
+    boxes = {t: text_extent(t, renderer) for t in visible_texts(fig)}
     figure_box = fig.bbox
     for t, box in boxes.items():
         if t.get_fontsize() < MIN_FONT:
@@ -67,7 +67,7 @@ def legibility_problems(fig, *drawings):
         radius = np.sqrt(drawn["nodes"].get_sizes()[0]) / 2 * DPI / 72
         centres = {n: drawn["ax"].transData.transform(p) for n, p in drawn["pos"].items()}
         for n, text in drawn["names"].items():
-            if text.get_visible() and _extent(text, renderer).width > 2 * radius:
+            if text.get_visible() and text_extent(text, renderer).width > 2 * radius:
                 problems.append(f"name {text.get_text()!r} is wider than its circle")
         for (i, j), patch in drawn["edges"].items():
             paths = patch._get_path_in_displaycoord()[0]  # the arrow's shaft first, then its head

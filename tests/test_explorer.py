@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import graphbp
-from graphbp import backprop, bishop_network, explain, irregular_network, read_network
+from graphbp import backprop, bishop_network, explain, irregular_network, random_dag, read_network
+from graphbp.drawing.routing import course_beziers, edge_courses
 from graphbp.exceptions import GraphBPError, ShapeError
 from graphbp.explorer import page_data, to_html, write_html
 from optional import require
@@ -67,9 +68,10 @@ def test_page_numbers_are_the_results(make, loss, t):
             assert s["slope"][i] == pytest.approx(1.0 if node in net.inputs else e.derivative, rel=1e-15)
             assert s["direct"][i] == pytest.approx(e.direct, abs=1e-15)
             # eq. 5.56 from the page's own numbers, as its script computes it, gives backprop's δ.
-            total = sum(w * s["delta"][k] for i_, k, w, _ in data["edges"] if i_ == i)
+            total = sum(e["weight"] * s["delta"][e["target"]] for e in data["edges"] if e["source"] == i)
             assert s["direct"][i] + s["slope"][i] * total == pytest.approx(s["delta"][i], rel=1e-12, abs=1e-15)
-    assert {(data["nodes"][i]["repr"], data["nodes"][j]["repr"]): (w, g) for i, j, w, g in data["edges"]} == {
+    assert {(data["nodes"][e["source"]]["repr"], data["nodes"][e["target"]]["repr"]): (e["weight"], e["grad"])
+            for e in data["edges"]} == {
         (repr(i), repr(j)): (G[i][j]["weight"], result.grad_weight[(i, j)]) for i, j in G.edges}
     # The step control replays the backward sweep: reverse topological order, a softmax group as one step.
     assert [[net.order[i] for i in unit] for unit in data["sweep"]] == [list(u) for u in reversed(net.units)]
@@ -208,4 +210,36 @@ def test_compiled_result_gives_the_same_page():
     for quantity in ("a", "z", "delta", "slope", "direct"):
         np.testing.assert_allclose(compiled["samples"][2][quantity], reference["samples"][2][quantity],
                                    rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(compiled["edges"], reference["edges"], rtol=1e-12, atol=1e-15)
+    assert [e["path"] for e in compiled["edges"]] == [e["path"] for e in reference["edges"]]
+    np.testing.assert_allclose([(e["weight"], e["grad"]) for e in compiled["edges"]],
+                               [(e["weight"], e["grad"]) for e in reference["edges"]], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make", [irregular_network, lambda: random_dag(30, k=4, n_inputs=3, n_outputs=2, seed=4)])
+def test_edges_take_the_drawing_routes_clear_of_the_units(make):
+    """Each edge's path is graphbp.drawing's course for it (its Bézier control points, by name), from its source
+    to its target, and keeps clear of every unit it does not join; its term label's places lie on it."""
+    G = make()
+    x, t = batch(G, 1)
+    data = page_data(G, backprop(G, x, t))
+    scale, radius = np.array([data["scale"]["x"], data["scale"]["y"]]), data["radius"]
+    centres = np.array([(n["x"], n["y"]) for n in data["nodes"]]) * scale
+    positions = {n: (node["x"], node["y"]) for n, node in zip(read_network(G).order, data["nodes"])}
+    xs, ys = np.array(list(positions.values())).T
+    margin = (radius + data["margin"]) / scale
+    courses = edge_courses(positions, list(G.edges), scale, radius,
+                           ((xs.min() - margin[0], xs.max() + margin[0]), (ys.min() - margin[1], ys.max() + margin[1])))
+    t = np.linspace(0, 1, 400)[:, None]
+    for (i, j), edge in zip(G.edges, data["edges"]):
+        path = np.array([(p["x"], p["y"]) for p in edge["path"]])
+        expected = course_beziers(positions[i], positions[j], courses[i, j], scale)
+        np.testing.assert_allclose(path, [expected[0][0], *(p for piece in expected for p in piece[1:])], atol=1e-5)
+        assert (len(path) - 1) % 3 == 0 and tuple(path[0]) == positions[i] and tuple(path[-1]) == positions[j]
+        pieces = [path[k - 1:k + 3] for k in range(1, len(path), 3)]
+        points = np.vstack([(1 - t) ** 3 * q[0] + 3 * (1 - t) ** 2 * t * q[1] + 3 * (1 - t) * t**2 * q[2] + t**3 * q[3]
+                            for q in pieces]) * scale
+        others = np.delete(centres, [edge["source"], edge["target"]], axis=0)
+        assert np.hypot(*(points[:, None, :] - others[None]).transpose(2, 0, 1)).min() > radius, (i, j)
+        on_path = np.hypot(*(np.array([(p["x"], p["y"]) for p in edge["label_at"]])[:, None, :] * scale
+                             - points[None]).transpose(2, 0, 1)).min(axis=1)
+        assert on_path.max() < 2.0  # pixels: each place is a point of the path

@@ -14,7 +14,8 @@ import numpy as np
 from ..animation import animate_backward
 from ..backward import backprop
 from ..datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, circles, spiral, two_moons, xor
-from ..drawing import _fit_title, draw, draw_heatmap, draw_paths, figure_for
+from ..drawing import draw, draw_heatmap, draw_paths, figure_for
+from ..drawing import fit_title as _fit_title
 from ..elimination import draw_elimination
 from ..examples import bishop_network, irregular_network
 from ..forward import forward

@@ -2,10 +2,14 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("graphbp-data").textContent);
-  const nodes = data.nodes;            // in topological order: {label, repr, x, y, role, activation, bias, dead}
-  const edges = data.edges;            // [i, j, w_ji, ∂E/∂w_ji summed over the batch]
+  const nodes = data.nodes;   // in topological order: {label, repr, x, y, role, activation, bias, dead}
+  // {source, target, weight, grad (∂E/∂w summed over the batch), path (the control points of its cubic Bézier
+  // pieces in layout units, as graphbp.drawing routes it round the units), label_at (where its term may go)}
+  const edges = data.edges;
   const SVG = "http://www.w3.org/2000/svg";
-  const ROW = 64, RADIUS = 17;   // one layout unit of height, and a unit's radius, in SVG units
+  // Every text of the drawing is in this font; its width is measured with the same font on a canvas.
+  const FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif";
+  const NAME_PX = 12, BESIDE_PX = 11, VALUE_PX = 10, TERM_PX = 10, MIN_PX = 9, GAP = 2;   // pixels
   // ColorBrewer RdBu reversed (matplotlib's RdBu_r): blue for δ < 0, white at 0, red for δ > 0.
   const RDBU_R = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
                   "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"].map(hex =>
@@ -13,20 +17,20 @@
 
   const successorEdges = nodes.map(() => []);   // edge indices j -> k, in G.successors(j) order
   const predecessorEdges = nodes.map(() => []);
-  edges.forEach((e, index) => { successorEdges[e[0]].push(index); predecessorEdges[e[1]].push(index); });
+  edges.forEach((e, index) => { successorEdges[e.source].push(index); predecessorEdges[e.target].push(index); });
   const unitOf = new Array(nodes.length);        // position of each node's unit in the backward sweep
   data.sweep.forEach((unit, position) => unit.forEach(i => { unitOf[i] = position; }));
 
+  // The view: a point p (layout units) is drawn at tx + zoom·fx·p.x·scale.x, ty − zoom·fy·p.y·scale.y. At
+  // fx = fy = 1 the drawing is the one the edges were routed for; `base` = min(fx, fy) scales the units' radius.
   const state = { slot: data.shown, selected: null, pinned: false, quantity: "delta", edgeValue: "weight",
-                  revealed: null, timer: null, scale: 1, tx: 0, ty: 0 };
+                  revealed: null, timer: null, zoom: 1, tx: 0, ty: 0, fx: 1, fy: 1, base: 1, dark: [] };
   const $ = id => document.getElementById(id);
-  const graph = $("graph"), viewport = $("viewport"), panel = $("panel");
-  // Columns are spread so that the whole network has the window's shape: tall and wide graphs fill it.
-  const extent = key => Math.max(...nodes.map(n => n[key])) - Math.min(...nodes.map(n => n[key])) + 1;
-  const view = graph.getBoundingClientRect();
-  const COLUMN = Math.max(nodes.length <= data.max_labelled ? 150 : 80,
-                          ROW * extent("y") * (view.width || 800) / ((view.height || 500) * extent("x")));
-  const px = i => nodes[i].x * COLUMN, py = i => -nodes[i].y * ROW;
+  const graph = $("graph"), panel = $("panel");
+  const refX = p => p.x * data.scale.x, refY = p => -p.y * data.scale.y;
+  const screenX = p => state.tx + state.zoom * state.fx * refX(p);
+  const screenY = p => state.ty + state.zoom * state.fy * refY(p);
+  const unitRadius = () => Math.max(2.5, data.radius * state.base * state.zoom);
 
   function svg(tag, attributes) {
     const element = document.createElementNS(SVG, tag);
@@ -49,6 +53,8 @@
   const sample = () => data.samples[state.slot];
   const isRevealed = i => state.revealed === null || unitOf[i] < state.revealed;
   const symbol = { delta: "δ", a: "a", z: "z" };
+  // A long name keeps both ends: names that differ only at the end (("layer", 1), ("layer", 2)) stay apart.
+  const short = label => label.length > 24 ? label.slice(0, 11) + "…" + label.slice(-12) : label;
 
   function colour(value, limit) {
     const t = Math.max(0, Math.min(1, (value / limit + 1) / 2)) * (RDBU_R.length - 1);
@@ -57,50 +63,73 @@
     return { fill: `rgb(${rgb.join(",")})`, dark: rgb[0] * 0.3 + rgb[1] * 0.59 + rgb[2] * 0.11 < 110 };
   }
 
-  // ---- drawing -------------------------------------------------------------------------------------
-  function curve(i, j, shortenBy) {
-    const x1 = px(i), y1 = py(i), x2 = px(j), y2 = py(j);
-    const dx = x2 - x1, dy = y2 - y1;
-    // Edges spanning several columns bend away from the units they pass, as in draw().
-    const bend = Math.abs(dx) > 1.5 * COLUMN ? 0.12 : 0.04;
-    const cx = (x1 + x2) / 2 - bend * dy, cy = (y1 + y2) / 2 + bend * dx;
-    let ex = x2, ey = y2;
-    if (shortenBy) {
-      const tx = x2 - cx, ty = y2 - cy, length = Math.hypot(tx, ty) || 1;
-      ex = x2 - tx / length * shortenBy; ey = y2 - ty / length * shortenBy;
-    }
-    return { d: `M${x1.toFixed(1)},${y1.toFixed(1)}Q${cx.toFixed(1)},${cy.toFixed(1)} ${ex.toFixed(1)},${ey.toFixed(1)}`,
-             mid: [0.25 * x1 + 0.5 * cx + 0.25 * x2, 0.25 * y1 + 0.5 * cy + 0.25 * y2] };
+  // ---- edges: the routed courses of graphbp.drawing, ending at the circle with an arrowhead --------
+  const bezier = (q, t) => [0, 1].map(c => (1 - t) ** 3 * q[0][c] + 3 * (1 - t) ** 2 * t * q[1][c] +
+                                           3 * (1 - t) * t ** 2 * q[2][c] + t ** 3 * q[3][c]);
+  const tangent = (q, t) => [0, 1].map(c => (1 - t) ** 2 * (q[1][c] - q[0][c]) + 2 * (1 - t) * t * (q[2][c] - q[1][c]) +
+                                            t ** 2 * (q[3][c] - q[2][c]));
+  function split(q, t) {   // de Casteljau: the pieces [0, t] and [t, 1]
+    const mix = (a, b) => [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+    const ab = mix(q[0], q[1]), bc = mix(q[1], q[2]), cd = mix(q[2], q[3]), abc = mix(ab, bc), bcd = mix(bc, cd);
+    const m = mix(abc, bcd);
+    return [[q[0], ab, abc, m], [m, bcd, cd, q[3]]];
   }
-
-  function drawEdges() {
-    // One path per width class: thousands of edges stay one element each class, not one each.
-    const column = state.edgeValue === "weight" ? 2 : 3;
-    const largest = edges.reduce((m, e) => Math.max(m, Math.abs(e[column])), 0) || 1;
-    const classes = [[], [], [], []];
-    for (const e of edges) {
-      classes[Math.min(3, Math.floor(4 * Math.abs(e[column]) / largest))].push(curve(e[0], e[1]).d);
+  // Where a piece leaves (or enters) the circle of radius r round its first (last) point, by bisection.
+  function crossing(q, r, atEnd) {
+    const centre = atEnd ? q[3] : q[0], away = t => Math.hypot(...bezier(q, t).map((v, c) => v - centre[c])) > r;
+    let lo = 0, hi = 1;
+    for (let step = 0; step < 24; step++) {
+      const mid = (lo + hi) / 2;
+      if (away(mid) === atEnd) lo = mid; else hi = mid;
     }
-    $("edges").replaceChildren(...classes.map((parts, k) =>
-      svg("path", { d: parts.join(""), class: "edge", "stroke-width": (0.5 + 0.9 * k).toFixed(1) })));
+    return (lo + hi) / 2;
+  }
+  function edgeGeometry(e, arrow) {
+    const points = e.path.map(p => [screenX(p), screenY(p)]);
+    let pieces = [];
+    for (let k = 1; k + 2 < points.length; k += 3) pieces.push([points[k - 1], points[k], points[k + 1], points[k + 2]]);
+    const r = unitRadius();
+    pieces[0] = split(pieces[0], crossing(pieces[0], r, false))[1];
+    const last = pieces.length - 1, t = crossing(pieces[last], r + 1, true);
+    pieces[last] = split(pieces[last], t)[0];
+    const tip = pieces[last][3], direction = tangent(pieces[last], 1), length = Math.hypot(...direction) || 1;
+    const u = direction.map(v => v / length), n = [-u[1], u[0]];
+    const head = [tip, [tip[0] - arrow * u[0] + 0.45 * arrow * n[0], tip[1] - arrow * u[1] + 0.45 * arrow * n[1]],
+                  [tip[0] - arrow * u[0] - 0.45 * arrow * n[0], tip[1] - arrow * u[1] - 0.45 * arrow * n[1]]];
+    const f = v => v.toFixed(1);
+    return { d: `M${f(pieces[0][0][0])},${f(pieces[0][0][1])}` +
+                pieces.map(q => `C${q.slice(1).map(p => `${f(p[0])},${f(p[1])}`).join(" ")}`).join(""),
+             arrow: `M${head.map(p => `${f(p[0])},${f(p[1])}`).join("L")}Z` };
+  }
+  const arrowSize = () => Math.max(4, Math.min(10, 0.6 * unitRadius()));
+
+  const edgePaths = edges.map(e => svg("path", { class: "edge", "data-source": e.source, "data-target": e.target }));
+  const arrowPaths = [0, 1, 2, 3].map(() => svg("path", { class: "arrow" }));
+  $("edges").append(...edgePaths, ...arrowPaths);
+  function drawEdges() {
+    const key = state.edgeValue === "weight" ? "weight" : "grad";
+    const largest = edges.reduce((m, e) => Math.max(m, Math.abs(e[key])), 0) || 1;
+    const heads = [[], [], [], []], size = arrowSize();
+    edges.forEach((e, index) => {
+      const width = Math.min(3, Math.floor(4 * Math.abs(e[key]) / largest));
+      const { d, arrow } = edgeGeometry(e, size + width);
+      edgePaths[index].setAttribute("d", d);
+      edgePaths[index].setAttribute("stroke-width", (0.6 + 0.8 * width).toFixed(1));
+      heads[width].push(arrow);
+    });
+    // One filled path per width class holds every arrowhead of the class: thousands of edges, four elements.
+    arrowPaths.forEach((path, width) => path.setAttribute("d", heads[width].join("")));
   }
 
   const circles = nodes.map((node, i) => {
-    const circle = svg("circle", { cx: px(i), cy: py(i), r: RADIUS, class: "unit" + (node.dead ? " dead" : ""),
-                                   "data-node": node.label, "data-index": i });
+    const circle = svg("circle", { class: "unit" + (node.dead ? " dead" : ""), "data-node": node.label,
+                                   "data-index": i });
     const tip = svg("title");
     tip.textContent = node.repr;
     circle.append(tip);
     return circle;
   });
   $("nodes").append(...circles);
-  const names = nodes.map((node, i) => {
-    const text = svg("text", { x: px(i), y: py(i), class: "name" });
-    text.textContent = node.label.length > 8 ? node.label.slice(0, 7) + "…" : node.label;
-    return text;
-  });
-  const values = nodes.map((node, i) => svg("text", { x: px(i), y: py(i) + RADIUS + 12, class: "value" }));
-  $("labels").append(...names, ...values);
 
   function paint() {
     const current = sample();
@@ -111,39 +140,152 @@
       circle.setAttribute("data-revealed", String(isRevealed(i)));
       const { fill, dark } = isRevealed(i) ? colour(delta, limit) : { fill: "#e0e0e0", dark: false };
       circle.setAttribute("fill", fill);
-      names[i].setAttribute("fill", dark ? "#fff" : "#000");
-      const shown = state.quantity !== "delta" || isRevealed(i) ? fmt(current[state.quantity][i]) : "?";
-      values[i].textContent = `${symbol[state.quantity]}=${shown}`;
+      state.dark[i] = dark;
     });
     $("vmin").textContent = fmt(-limit);
     $("vmax").textContent = fmt(limit);
     $("summary").textContent = `${data.loss_name}: E = ${fmt(data.loss)} over ${data.batch} sample` +
       `${data.batch === 1 ? "" : "s"}; sample ${current.sample}: E_n = ${fmt(current.loss)}`;
+    placeTexts();
+  }
+
+  // ---- texts: placed as graphbp.drawing declutters, never over a unit they do not belong to --------
+  // Each text is tried at its places in turn and kept at the first where its box stays in the pane, clear of
+  // every text kept before it and of every unit but its own; the pinned unit's texts are placed first.
+  const measure = document.createElement("canvas").getContext("2d");
+  function textWidth(text, size) { measure.font = `${size}px ${FONT}`; return measure.measureText(text).width; }
+
+  // A placer for texts in a width × height pane of units of radius r at `centres`: place() keeps a text at the
+  // first of its places where it fits, `texts` are the elements kept. Units and kept boxes are filed by grid
+  // cell, so that each test looks at its neighbourhood only.
+  function textPlacer(width, height, r, centres) {
+    const cell = Math.max(48, 2 * r + 2 * GAP);
+    const grid = new Map(), kept = new Map();
+    const cellsOf = (x0, y0, x1, y1, visit) => {
+      for (let gx = Math.floor(x0 / cell); gx <= Math.floor(x1 / cell); gx++)
+        for (let gy = Math.floor(y0 / cell); gy <= Math.floor(y1 / cell); gy++) visit(`${gx},${gy}`);
+    };
+    centres.forEach(([x, y], i) => {
+      if (x < -r || y < -r || x > width + r || y > height + r) return;
+      const key = `${Math.floor(x / cell)},${Math.floor(y / cell)}`;
+      if (!grid.has(key)) grid.set(key, []);
+      grid.get(key).push(i);
+    });
+    const coversUnit = (b, owners) => {
+      let hit = false;
+      cellsOf(b.x0 - r, b.y0 - r, b.x1 + r, b.y1 + r, key => {
+        for (const i of grid.get(key) || []) {
+          if (hit || owners.includes(i)) continue;
+          const [x, y] = centres[i];
+          hit = Math.hypot(Math.max(b.x0, Math.min(x, b.x1)) - x, Math.max(b.y0, Math.min(y, b.y1)) - y) < r + GAP;
+        }
+      });
+      return hit;
+    };
+    const coversText = b => {
+      let hit = false;
+      cellsOf(b.x0, b.y0, b.x1, b.y1, key => {
+        for (const o of kept.get(key) || []) hit = hit || (b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
+      });
+      return hit;
+    };
+    const texts = [];
+    // Keeps `text` at the first of `places` ([x, y] centres) where it fits; `owners` are the units it may cover.
+    function place(text, size, places, owners, attributes) {
+      if (size < MIN_PX) return false;
+      const w = textWidth(text, size) + 2 * GAP, h = 1.3 * size + 2 * GAP;
+      for (const [x, y] of places) {
+        const b = { x0: x - w / 2, y0: y - h / 2, x1: x + w / 2, y1: y + h / 2 };
+        if (b.x0 < 0 || b.y0 < 0 || b.x1 > width || b.y1 > height || coversText(b) || coversUnit(b, owners)) continue;
+        cellsOf(b.x0, b.y0, b.x1, b.y1, key => { if (!kept.has(key)) kept.set(key, []); kept.get(key).push(b); });
+        const element = svg("text", { x: x.toFixed(1), y: y.toFixed(1), "font-size": size,
+                                      "data-owner": owners.join(" "), ...attributes });
+        element.textContent = text;
+        texts.push(element);
+        return true;
+      }
+      return false;
+    }
+    return { place, texts };
+  }
+
+  function placeTexts() {
+    const box = graph.getBoundingClientRect(), width = box.width, height = box.height, r = unitRadius();
+    const centres = nodes.map(node => [screenX(node), screenY(node)]);
+    const { place, texts } = textPlacer(width, height, r, centres);
+    // Right, left, above, below and the diagonals of the circle, then the same a step and two steps farther out.
+    const beside = (i, text, size) => {
+      const [x, y] = centres[i], w = textWidth(text, size) / 2 + GAP, h = 0.65 * size + GAP, places = [];
+      for (const step of [0, 1.2 * size, 2.4 * size]) {
+        const dx = r + GAP + w + step, dy = r + GAP + h + step;
+        places.push([x + dx, y], [x - dx, y], [x, y - dy], [x, y + dy],
+                    [x + dx, y - dy], [x - dx, y - dy], [x + dx, y + dy], [x - dx, y + dy]);
+      }
+      return places;
+    };
+    const onScreen = i => centres[i][0] >= 0 && centres[i][0] <= width && centres[i][1] >= 0 && centres[i][1] <= height;
+    function name(i, anyway) {
+      if (!onScreen(i)) return;   // a name without its unit would be a riddle
+      const text = short(nodes[i].label);
+      // Inside the circle, at the largest size that fits it; else beside it when there is room.
+      const inside = [NAME_PX, 11, 10, MIN_PX].find(size => textWidth(text, size) <= 2 * r - 4 && 1.2 * size <= 2 * r);
+      if (inside && place(text, inside, [centres[i]], [i], { class: "name" + (state.dark[i] ? " dark" : "") })) return;
+      if (anyway || nodes.length <= data.max_labelled || r >= 8) {
+        place(text, BESIDE_PX, beside(i, text, BESIDE_PX), [i], { class: "name beside" });
+      }
+    }
+    function value(i) {
+      if (!onScreen(i)) return;
+      const current = sample();
+      const shown = state.quantity !== "delta" || isRevealed(i) ? fmt(current[state.quantity][i]) : "?";
+      const text = `${symbol[state.quantity]}=${shown}`, [right, left, above, below] = beside(i, text, VALUE_PX);
+      place(text, VALUE_PX, [below, above, right, left], [i], { class: "value" });
+    }
+    const j = state.selected, first = [];
+    if (j !== null) first.push(j, ...successorEdges[j].map(e => edges[e].target));
+    const inFirst = new Set(first);
+    first.forEach(i => name(i, true));
+    if (j !== null && successorEdges[j].length <= 12) {
+      const current = sample();
+      for (const e of successorEdges[j]) {
+        const { target: k, weight: w } = edges[e];
+        if (!isRevealed(k)) continue;
+        place(`${paren(w)}·${paren(current.delta[k])} = ${fmt(w * current.delta[k])}`, TERM_PX,
+              edges[e].label_at.map(p => [screenX(p), screenY(p)]), [], { class: "term", "data-edge": `${j} ${k}` });
+      }
+    }
+    const many = nodes.length > data.max_labelled && r < 10;   // values of every unit only once zoomed in
+    nodes.forEach((node, i) => { if (!inFirst.has(i)) name(i, false); });
+    first.forEach(value);
+    if (!many) nodes.forEach((node, i) => { if (!inFirst.has(i)) value(i); });
+    $("labels").replaceChildren(...texts);
   }
 
   // ---- highlight and eq. 5.56 ---------------------------------------------------------------------
+  function drawHighlight() {
+    const highlight = $("highlight"), i = state.selected;
+    highlight.replaceChildren();
+    if (i === null) return;
+    const heads = [], size = arrowSize() + 3;
+    for (const e of successorEdges[i]) {
+      const { d, arrow } = edgeGeometry(edges[e], size);
+      highlight.append(svg("path", { d, class: "hl-edge", "data-source": i, "data-target": edges[e].target }));
+      heads.push(arrow);
+    }
+    highlight.append(svg("path", { d: heads.join(""), class: "hl-arrow" }));
+  }
+
   function select(i, pin) {
     state.selected = i;
     state.pinned = pin && i !== null;
     graph.classList.toggle("focus", i !== null);
     const mark = (circle, kind) => { circle.classList.add(kind); circle.setAttribute("data-highlight", kind); };
     circles.forEach(c => { c.classList.remove("selected", "successor"); c.removeAttribute("data-highlight"); });
-    const highlight = $("highlight");
-    highlight.replaceChildren();
+    drawHighlight();
+    placeTexts();
     if (i === null) { explainNothing(); return; }
     mark(circles[i], "selected");
-    const current = sample(), labelTerms = successorEdges[i].length <= 12;
-    for (const e of successorEdges[i]) {
-      const [, k, w] = edges[e];
-      mark(circles[k], "successor");
-      const { d, mid } = curve(i, k, RADIUS + 2);
-      highlight.append(svg("path", { d, class: "hl-edge" }));
-      if (labelTerms && isRevealed(k)) {
-        const term = svg("text", { x: mid[0], y: mid[1] - 4, class: "term", "text-anchor": "middle" });
-        term.textContent = `${paren(w)}·${paren(current.delta[k])} = ${fmt(w * current.delta[k])}`;
-        highlight.append(term);
-      }
-    }
+    for (const e of successorEdges[i]) mark(circles[edges[e].target], "successor");
     explain(i);
   }
 
@@ -169,7 +311,7 @@
 
   function explain(i) {
     const node = nodes[i], current = sample(), j = node.label;
-    const terms = successorEdges[i].map(e => [edges[e][1], edges[e][2], current.delta[edges[e][1]]]);
+    const terms = successorEdges[i].map(e => [edges[e].target, edges[e].weight, current.delta[edges[e].target]]);
     const total = terms.reduce((s, [, w, d]) => s + w * d, 0);
     const parts = [
       h("h2", null, j),
@@ -213,7 +355,7 @@
           h("tr", null, h("th", null, "i"), h("th", null, "w", sub(pair(j, "i"))), h("th", null, "z", sub("i")),
             h("th", null, "δ", sub(j), "z", sub("i")), h("th", null, "∂E/∂w (Σ", sub("n"), ")")),
           predecessorEdges[i].map(e => {
-            const [p, , w, grad] = edges[e];
+            const { source: p, weight: w, grad } = edges[e];
             return h("tr", null, h("td", null, nodes[p].label), h("td", null, fmt(w)), h("td", null, fmt(current.z[p])),
               h("td", null, fmt(delta * current.z[p])), h("td", null, fmt(grad)));
           })),
@@ -272,11 +414,12 @@
     const text = event.target.value;
     const i = nodes.findIndex(node => node.label === text || node.repr === text);
     if (i < 0) return;
-    state.scale = Math.max(state.scale, 1);
+    // Zoomed in until its circle is a comfortable click, and centred.
+    state.zoom = Math.max(state.zoom, 14 / (data.radius * state.base));
     const box = graph.getBoundingClientRect();
-    state.tx = box.width / 2 - px(i) * state.scale;
-    state.ty = box.height / 2 - py(i) * state.scale;
-    applyView();
+    state.tx = box.width / 2 - state.zoom * state.fx * refX(nodes[i]);
+    state.ty = box.height / 2 - state.zoom * state.fy * refY(nodes[i]);
+    render();
     select(i, true);
   });
 
@@ -293,22 +436,34 @@
   document.addEventListener("keydown", event => { if (event.key === "Escape") select(null, false); });
 
   // ---- pan and zoom -------------------------------------------------------------------------------
-  function applyView() {
-    viewport.setAttribute("transform", `translate(${state.tx},${state.ty}) scale(${state.scale})`);
-    // Units stay at least 2.5 screen pixels wide when zoomed out; labels appear once they fit.
-    const radius = Math.min(0.3 * COLUMN, Math.max(RADIUS, 2.5 / state.scale));
-    circles.forEach(c => c.setAttribute("r", radius.toFixed(2)));
-    graph.classList.toggle("show-labels", nodes.length <= data.max_labelled || state.scale >= 0.75);
+  function render() {
+    const r = unitRadius().toFixed(2);
+    circles.forEach((circle, i) => {
+      circle.setAttribute("cx", screenX(nodes[i]).toFixed(1));
+      circle.setAttribute("cy", screenY(nodes[i]).toFixed(1));
+      circle.setAttribute("r", r);
+    });
+    drawEdges();
+    drawHighlight();
+    placeTexts();
   }
+  let pending = null;   // pan and zoom redraw once per frame
+  const renderSoon = () => { if (pending === null) pending = requestAnimationFrame(() => { pending = null; render(); }); };
   function fit() {
-    const box = graph.getBoundingClientRect();
-    const xs = nodes.map((n, i) => px(i)), ys = nodes.map((n, i) => py(i));
-    const left = Math.min(...xs) - 60, right = Math.max(...xs) + 60;
-    const top = Math.min(...ys) - 50, bottom = Math.max(...ys) + 60;
-    state.scale = Math.min(1.6, (box.width || 800) / (right - left), (box.height || 500) / (bottom - top));
-    state.tx = ((box.width || 800) - state.scale * (left + right)) / 2;
-    state.ty = ((box.height || 500) - state.scale * (top + bottom)) / 2;
-    applyView();
+    const box = graph.getBoundingClientRect(), width = box.width || 800, height = box.height || 500;
+    const xs = nodes.map(refX), ys = nodes.map(refY), margin = data.radius + data.margin;   // texts beside
+    const left = Math.min(...xs) - margin, right = Math.max(...xs) + margin;
+    const top = Math.min(...ys) - margin, bottom = Math.max(...ys) + margin;
+    const kx = width / (right - left), ky = height / (bottom - top);
+    // The lesser stretch scales the circles; the other direction stretches to fill the pane (up to 3 times as
+    // much): every distance grows at least as much as the circles, so the edges stay as clear of them as routed.
+    state.base = Math.min(kx, ky, 2);
+    state.fx = Math.min(kx, 3 * state.base);
+    state.fy = Math.min(ky, 3 * state.base);
+    state.zoom = 1;
+    state.tx = (width - state.fx * (left + right)) / 2;
+    state.ty = (height - state.fy * (top + bottom)) / 2;
+    render();
   }
   $("fit").addEventListener("click", fit);
   graph.addEventListener("wheel", event => {
@@ -317,8 +472,8 @@
     const factor = Math.exp(-event.deltaY * 0.0015);
     state.tx = mx - (mx - state.tx) * factor;
     state.ty = my - (my - state.ty) * factor;
-    state.scale *= factor;
-    applyView();
+    state.zoom *= factor;
+    renderSoon();
   }, { passive: false });
   let drag = null;
   graph.addEventListener("pointerdown", event => {
@@ -331,7 +486,7 @@
     drag.moved = drag.moved || Math.hypot(event.clientX - drag.x, event.clientY - drag.y) > 3;
     state.tx = drag.tx + event.clientX - drag.x;
     state.ty = drag.ty + event.clientY - drag.y;
-    applyView();
+    renderSoon();
   });
   window.addEventListener("pointerup", () => {
     if (drag && !drag.moved && state.revealed === null) select(null, false);
@@ -341,9 +496,8 @@
   window.addEventListener("resize", fit);
 
   graph.classList.toggle("dense", edges.length > 1000);
-  drawEdges();
-  paint();
   fit();
+  paint();
   // page.html#node=NAME opens with that unit pinned (a link to one unit's eq. 5.56).
   const linked = location.hash.startsWith("#node=") ? decodeURIComponent(location.hash.slice(6)) : null;
   const start = nodes.findIndex(node => node.label === linked || node.repr === linked);
