@@ -82,7 +82,9 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "header_links_before_dropdown": 8,
-    "secondary_sidebar_items": ["page-toc"],
+    # "On this page" everywhere but in the gallery, whose wide figures get the width (patterns must not overlap).
+    "secondary_sidebar_items": {pattern: ["page-toc"] for pattern in ("*", "user_guide/*", "notebooks/*", "api/*",
+                                                                      "api/generated/*")} | {"gallery/*": []},
     "footer_start": ["copyright"],
     "footer_end": [],
 }
@@ -97,15 +99,25 @@ _BARS = re.compile(r"(?<![\\|])\|(?=[^\s|])([^|`]*?[^\s|\\])\|(?![|_])")
 
 
 def _escape_bars(line: str) -> str:
-    """Escape the bars of |x| outside inline code and doctest lines (a table row or line block is left alone)."""
-    if line.lstrip().startswith((">>>", "...", "| ", "+-", "+=")) or line.strip() == "|":
+    """Escape the bars of |x| outside inline code (a table row or line block is left alone)."""
+    if line.lstrip().startswith(("| ", "+-", "+=")) or line.strip() == "|":
         return line
     parts = _CODE.split(line)  # inline code at the odd indices
     return "".join(_BARS.sub(r"\\|\1\\|", part) if k % 2 == 0 else part for k, part in enumerate(parts))
 
 
 def _docstring_bars(app, what, name, obj, options, lines):
-    lines[:] = [_escape_bars(line) for line in lines]
+    """Escape |x| in prose; doctest blocks (from >>> to a blank line) and literal blocks (after ::) stay as written."""
+    literal_indent, in_doctest = None, False
+    for k, line in enumerate(lines):
+        indent, stripped = len(line) - len(line.lstrip()), line.strip()
+        if literal_indent is not None and stripped and indent <= literal_indent:
+            literal_indent = None
+        in_doctest = stripped.startswith(">>>") or (in_doctest and bool(stripped))
+        if literal_indent is None and not in_doctest:
+            lines[k] = _escape_bars(line)
+        if literal_indent is None and stripped.endswith("::"):
+            literal_indent = indent
 
 
 def setup(app):
