@@ -33,7 +33,7 @@ extensions = [
     "sphinx-mathjax-offline",  # sets mathjax_path to the copy it puts in _static
 ]
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "figures/README*", "gallery/*.ipynb", "gallery/*.py",
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "gallery/*.ipynb", "gallery/*.py",
                     "gallery/*.zip", "gallery/*.json", "gallery/*.md5", "sg_execution_times.rst"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 
