@@ -67,7 +67,7 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     "image_scrapers": ("matplotlib",),
-    "matplotlib_animations": False,
+    "matplotlib_animations": False,  # matplotlib's jshtml player fetches its icons from a CDN
     "show_memory": False,
     "write_computation_times": False,
     "reference_url": {},

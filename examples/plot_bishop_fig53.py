@@ -2,8 +2,8 @@
 Bishop's Figure 5.3
 ===================
 
-A 1-3-1 tanh network fitted by L-BFGS-B to 50 points of x², sin x, \|x\| and the step H(x), with
-each hidden unit's tanh output dashed. The corner of \|x\| is the one thing three smooth units
+A 1-3-1 tanh network fitted by L-BFGS-B to 50 points of x², sin x, abs(x) and the step H(x), with
+each hidden unit's tanh output dashed. The corner of abs(x) is the one thing three smooth units
 round off.
 """
 
