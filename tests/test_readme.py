@@ -110,3 +110,16 @@ def test_dotted_names_in_the_readme_and_docs_exist():
                     break
             target = getattr(target, part)
     assert not missing, f"the README or the docs name {missing}, which do not exist"
+
+
+def test_the_first_example_prints_what_the_readme_shows(tmp_path):
+    """The README's first example prints the numbers in its comments and then the ```text block below it."""
+    block = python_blocks()[0]
+    (tmp_path / "example.py").write_text(block, encoding="utf-8")
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, env=environment(), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    shown = re.findall(r"^print\(.*#.*: (.+)$", block, re.M)
+    printed = [language_body[1] for language_body in FENCE.findall(README) if language_body[0] == "text"][0]
+    assert shown and all(value.strip() in done.stdout for value in shown), (shown, done.stdout)
+    assert printed.strip() in done.stdout, done.stdout
