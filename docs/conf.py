@@ -39,10 +39,10 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 
 # -- API reference: autosummary stubs, numpydoc sections ------------------------------------------------
 autosummary_generate = True
+templates_path = ["_templates"]  # a class page documents its methods and attributes in full
 autosummary_imported_members = True
-autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc's Parameters section already gives the types
-numpydoc_show_class_members = False  # a class's methods are listed in its page by autodoc, not twice
+numpydoc_show_class_members = False  # the class template documents the members; no second table
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 add_module_names = False
@@ -90,7 +90,8 @@ html_theme_options = {
 }
 html_sidebars = {"index": [], "getting_started": []}
 html_show_sourcelink = False
-html_context = {"default_mode": "light"}  # one mode, no theme switcher script guessing from storage
+# An explicit default mode: opened from file://, the theme found none stored and logged a console error.
+html_context = {"default_mode": "light"}
 
 
 # -- Docstrings: |x| is an absolute value or a count there, never an RST substitution ----------------------
