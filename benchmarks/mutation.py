@@ -21,7 +21,7 @@ Usage (from the repository root)::
 The numba kernels are mutated with ``NUMBA_DISABLE_JIT=1`` (the same Python
 functions run uncompiled): compiling every mutant would take minutes each.
 Survivors are printed with their line and edit, so each can be read and either
-killed by a new test or recorded as equivalent (README, "Mutation testing").
+killed by a new test or recorded as equivalent (docs/contributing.md, "Mutation testing").
 """
 
 from __future__ import annotations
