@@ -76,7 +76,7 @@ def chunk_sizes(draw, N):
     return draw(st.one_of(st.none(), st.sampled_from([n for n in (N - 1, N, N + 1) if n >= 1]), st.integers(1, N)))
 
 
-@lean(40)
+@lean(30)
 @given(st.data())
 def test_every_engine_equals_the_reference_on_random_networks(data):
     G, loss = data.draw(networks(activations=ACTIVATIONS), label="network")
