@@ -130,13 +130,12 @@ test_a_user_activation_at_every_placement_and_threshold = _placement_test()
 
 
 def _threshold_network():
-    """Skip connections, an output feeding a unit, a dead end, and both user activations (one Python-only last)."""
+    """Skip connections, an output feeding a unit, a dead end, a compiled user activation, and a Python-only
+    one on the last unit the passes reach (the arrangement the one-call pass once skipped)."""
     G = graphbp.irregular_network()
-    G.add_edge("d", ("dead", 2), weight=0.7)
-    G.nodes[("dead", 2)]["activation"] = CUBE
-    G.nodes["h2"]["activation"] = PYTHON_ONLY
+    G.nodes["h2"]["activation"] = G.nodes["h3"]["activation"] = CUBE
+    assert _chosen(G, "last unit") == ["y2"]
     G.nodes["y2"]["activation"] = PYTHON_ONLY
-    G.nodes["h3"]["activation"] = CUBE
     return G
 
 
