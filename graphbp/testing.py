@@ -125,7 +125,9 @@ def networks(
         Bounds on the number of inputs and outputs (a ``"ce"`` network has
         at least two outputs, so ``"ce"`` needs ``max_outputs >= 2``).
     dead_ends : bool, default True
-        Let hidden units that reach no output occur (their δ is 0).
+        Let hidden units that reach no output occur (their δ is 0). With
+        False, a unit that the softmax rule leaves nothing to feed is
+        dropped, so a ``"ce"`` network may have fewer than `min_nodes` nodes.
     weight_scale : float, default 1.0
         Scale of the random weights.
 
@@ -163,7 +165,9 @@ def networks(
     for spec in elementwise:
         get_activation(spec)  # an unknown name or a malformed object fails here, not inside a test
     if not elementwise:
-        raise ActivationError("networks() needs at least one element-wise activation (softmax is for 'ce' outputs only)")
+        raise ActivationError(
+            "networks() needs at least one element-wise activation (softmax is for 'ce' outputs only)"
+        )
     losses = list(losses)
     if not losses:
         raise GraphBPError("networks() needs at least one loss")
@@ -171,11 +175,15 @@ def networks(
     if any(kind not in _BUILT_IN_LOSSES for kind in kinds.values()):
         raise GraphBPError("networks() draws built-in losses only ('sse', 'bce', 'ce' or their long names)")
     if not 2 <= min_nodes <= max_nodes:
-        raise GraphBPError(f"networks() needs 2 <= min_nodes <= max_nodes, got min_nodes={min_nodes}, max_nodes={max_nodes}")
+        raise GraphBPError(
+            f"networks() needs 2 <= min_nodes <= max_nodes, got min_nodes={min_nodes}, max_nodes={max_nodes}"
+        )
     if max_inputs < 1 or max_outputs < 1:
         raise GraphBPError(f"networks() needs max_inputs and max_outputs >= 1, got {max_inputs} and {max_outputs}")
     if "cross_entropy" in kinds.values() and (max_nodes < 3 or max_outputs < 2):
-        raise GraphBPError("a 'ce' network has softmax groups of two or more outputs: it needs max_nodes >= 3 and max_outputs >= 2")
+        raise GraphBPError(
+            "a 'ce' network has softmax groups of two or more outputs: it needs max_nodes >= 3 and max_outputs >= 2"
+        )
     names = {spec for spec in elementwise if isinstance(spec, str)}  # a default may stand in only for these
 
     @st.composite
@@ -206,7 +214,7 @@ def _node_names(st):
 
 def _random_network(rng, nodes, n_in, n_out, kind, elementwise, names, dead_ends, weight_scale) -> nx.DiGraph:
     """The network of one draw of :func:`networks`: `nodes` in topological order, the first `n_in` the inputs."""
-    inputs, interior = nodes[:n_in], nodes[n_in:]
+    input_nodes, interior = nodes[:n_in], nodes[n_in:]
     # Outputs anywhere after the inputs, so some feed later units; the last node closes the order
     # as an output unless dead ends may occur (a hidden unit there feeds nothing).
     slots = sorted(rng.choice(len(interior), size=n_out, replace=False).tolist())
@@ -249,7 +257,7 @@ def _random_network(rng, nodes, n_in, n_out, kind, elementwise, names, dead_ends
             v = later[rng.integers(len(later))]
             connect(u, v, G.in_degree(v) + 1)
     if not dead_ends:  # a unit left with nothing it may feed (a softmax group's rule) goes, with what it feeds
-        live = set(inputs).union(outputs, *(nx.ancestors(G, k) for k in outputs))
+        live = set(input_nodes).union(outputs, *(nx.ancestors(G, k) for k in outputs))
         nodes = [n for n in nodes if n in live]
         interior = [n for n in interior if n in live]
         G.remove_nodes_from([n for n in list(G) if n not in live])
@@ -273,7 +281,7 @@ def _random_network(rng, nodes, n_in, n_out, kind, elementwise, names, dead_ends
         H.add_edge(edges[k][0], edges[k][1], **edges[k][2])
     sinks = {n for n in nodes if H.out_degree(n) == 0}
     if sinks != output_set or rng.random() < 0.5:  # the defaults would read other outputs, or just sometimes
-        H.graph["inputs"] = [inputs[k] for k in rng.permutation(n_in)]
+        H.graph["inputs"] = [input_nodes[k] for k in rng.permutation(n_in)]
         H.graph["outputs"] = [outputs[k] for k in rng.permutation(n_out)]
     return H
 
@@ -383,7 +391,9 @@ def _compare(label: str, symbol: str, kind: str, expected: dict, actual: dict, r
     for key, theirs in expected.items():
         ours = np.asarray(actual[key], dtype=float)
         if ours.shape != theirs.shape:
-            raise AssertionError(f"{label}: {symbol} of {kind} {key!r} has shape {ours.shape}, the reference's {theirs.shape}")
+            raise AssertionError(
+                f"{label}: {symbol} of {kind} {key!r} has shape {ours.shape}, the reference's {theirs.shape}"
+            )
         with np.errstate(invalid="ignore"):
             difference = np.nan_to_num(np.abs(ours - theirs), nan=np.inf)
         where = np.unravel_index(np.argmax(difference), difference.shape) if difference.size else ()
@@ -420,7 +430,7 @@ def _compare_all(label: str, expected: dict, actual: dict, rtol: float) -> None:
 
 
 def assert_results_close(result, reference, *, rtol: float = 1e-12, label: str = "result") -> None:
-    """Assert two :class:`~graphbp.BackpropResult` hold the same numbers: E, E_n, y, every a, z, δ, ∂E/∂w, ∂E/∂b.
+    """Assert two :class:`~graphbp.BackpropResult` hold the same E, E_n, y, and every a, z, δ, ∂E/∂w, ∂E/∂b.
 
     Each quantity is compared relative to its largest magnitude in
     `reference` (a sum of N terms rounds relative to the terms, so a value
