@@ -30,8 +30,9 @@ import networkx as nx
 import numpy as np
 
 from .activations import SOFTMAX, get_activation
+from .backward import BackpropResult
 from .engines import backprop
-from .exceptions import ActivationError, GraphBPError, LossError
+from .exceptions import ActivationError, GraphBPError, LossError, NumericalError
 from .gradcheck import check_gradients
 from .losses import Loss, get_loss
 from .network import read_network
@@ -410,18 +411,20 @@ def _compare(label: str, symbol: str, kind: str, expected: dict, actual: dict, r
 
 
 def _quantities(result) -> dict:
-    """symbol -> (key kind, {key: value}) of a BackpropResult: every value a pass gives."""
+    """symbol -> (key kind, {key: value}) of a BackpropResult (or of a ForwardResult: y, a, z)."""
     y = np.asarray(result.y)
+    backward = isinstance(result, BackpropResult)
     return {
-        "E": ("", {"E": result.loss}),
-        "E_n": ("", {"E_n": result.sample_loss}),
+        **({"E": ("", {"E": result.loss}), "E_n": ("", {"E_n": result.sample_loss})} if backward else {}),
         "y": ("output", {k: y[..., column] for column, k in enumerate(result.outputs)}),
         "a": ("node", dict(result.a)),
         "z": ("node", dict(result.z)),
-        "δ": ("node", dict(result.delta)),
-        "∂E/∂w": ("edge", dict(result.grad_weight)),
-        "∂E/∂b": ("node", dict(result.grad_bias)),
-    }
+        **({
+            "δ": ("node", dict(result.delta)),
+            "∂E/∂w": ("edge", dict(result.grad_weight)),
+            "∂E/∂b": ("node", dict(result.grad_bias)),
+        } if backward else {}),
+    }  # fmt: skip
 
 
 def _compare_all(label: str, expected: dict, actual: dict, rtol: float) -> None:
@@ -498,7 +501,9 @@ def _compiled_runs(name, G, x, t, loss, weight, chunk_size) -> dict:
     net = compile_network(G, weight=weight, **_COMPILE_OPTIONS[name])
     result = net.backprop(x, t, loss=loss, chunk_size=chunk_size)
     total, gradient = net.loss_and_gradient(x, t, loss=loss, chunk_size=chunk_size)
+    forward = _quantities(net.forward(x))
     return {
+        f"{name} forward": {symbol: forward[symbol] for symbol in ("y", "a", "z")},
         f"{name} backprop": _quantities(result),
         f"{name} loss_and_gradient": {
             "E": ("", {"E": total}),
@@ -508,16 +513,33 @@ def _compiled_runs(name, G, x, t, loss, weight, chunk_size) -> dict:
 
 
 def _output_gradient(kind: str, y: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """∂E/∂y of a built-in loss (what a torch loss would hand the module's backward)."""
-    if kind == "binary_cross_entropy":
-        return (y - t) / (y * (1.0 - y))
+    """∂E/∂y of a built-in loss, as a torch loss would hand it to the module's backward."""
     if kind == "cross_entropy":
-        return -t / y  # within each group, the softmax Jacobian makes it y_k Σ t − t_k (eq. 5.54)
+        return -t / y  # the softmax Jacobian turns it into y_k Σ t − t_k (eq. 5.54)
     return y - t
 
 
-def _torch_runs(name, G, x, t, loss, weight) -> dict:
-    """label -> quantities of the torch module: y, and ∂E/∂x, ∂E/∂θ from torch's backward."""
+def _torch_loss(loss, reference) -> str | None:
+    """The loss whose ∂E/∂y drives the torch module's backward (a vector-Jacobian product), or None.
+
+    Binary cross-entropy's ∂E/∂y = (y − t)/(y(1 − y)) loses digits as a logistic
+    output saturates (the module's h' comes from a, not from y), so a bce
+    network is driven with sum-of-squares' y − t, which logistic outputs fit
+    too. Cross-entropy's −t/y is divided back out by the softmax Jacobian,
+    except where some y is 0. A user's Loss has no ∂E/∂y here.
+    """
+    if isinstance(loss, Loss) and not (loss.name in _BUILT_IN_LOSSES and get_loss(loss.name) is loss):
+        return None
+    kind = get_loss(loss).name
+    if kind == "binary_cross_entropy":
+        return "sum_of_squares"
+    if kind == "cross_entropy" and not np.all(np.asarray(reference.y) > 0):
+        return None
+    return kind
+
+
+def _torch_runs(name, G, x, t, loss: str, weight) -> dict:
+    """label -> quantities of the torch module: y, and ∂E/∂x, ∂E/∂θ from its backward driven by ∂E/∂y."""
     import torch
 
     from .torch_module import to_torch
@@ -527,19 +549,26 @@ def _torch_runs(name, G, x, t, loss, weight) -> dict:
     X = torch.tensor(np.atleast_2d(np.asarray(x, dtype=float)), requires_grad=True)
     y = module(X)
     Y = y.detach().numpy()
-    y.backward(torch.from_numpy(_output_gradient(get_loss(loss).name, Y, np.atleast_2d(np.asarray(t, dtype=float)))))
+    y.backward(torch.from_numpy(_output_gradient(loss, Y, np.atleast_2d(np.asarray(t, dtype=float)))))
     net = read_network(G, weight)
     squeeze = np.ndim(x) == 1  # one 1-D sample: per-node values are floats, as the reference's
-    columns = {k: Y[:, c] for c, k in enumerate(net.outputs)}
     grad_x = X.grad.numpy()
     gradient = np.concatenate([module.weight.grad.numpy(), module.bias.grad.numpy()])
     return {
         name: {
-            "y": ("output", {k: v[0] if squeeze else v for k, v in columns.items()}),
-            "δ": ("input", {i: grad_x[0, c] if squeeze else grad_x[:, c] for c, i in enumerate(net.inputs)}),
+            "y": ("output", {k: Y[0, c] if squeeze else Y[:, c] for c, k in enumerate(net.outputs)}),
+            "∂E/∂x": ("input", {i: grad_x[0, c] if squeeze else grad_x[:, c] for c, i in enumerate(net.inputs)}),
             "∂E/∂θ": ("parameter", dict(zip(parameter_keys(G, weight), gradient))),
         }
     }
+
+
+def _expected(G, reference, weight) -> dict:
+    """The reference's quantities, with ∂E/∂θ (its gradient vector) and ∂E/∂x (the inputs' δ)."""
+    expected = _quantities(reference)
+    expected["∂E/∂θ"] = ("parameter", dict(zip(parameter_keys(G, weight), gradient_vector(G, reference, weight))))
+    expected["∂E/∂x"] = ("input", {i: reference.delta[i] for i in reference.inputs})
+    return expected
 
 
 def _torch_versions(G, weight) -> bool:
@@ -576,14 +605,18 @@ def assert_engines_agree(
     * ``"numba-1"``, ``"numba-2"``: ``graphbp.compile(G, backend="numba",
       threads=1 or 2)``; ``"numba-dense"``: two threads with ``dense=True``
       (every dense enough group of edges a matrix product); ``"numpy"``:
-      ``backend="numpy"``. Each is run through both
+      ``backend="numpy"``. Each is run through
+      :meth:`~graphbp.compiled.CompiledNetwork.forward`,
       :meth:`~graphbp.compiled.CompiledNetwork.backprop` and the fast path
       :meth:`~graphbp.compiled.CompiledNetwork.loss_and_gradient`.
     * ``"torch"``: the module of :func:`graphbp.torch_module.to_torch`
       (float64, the compiled engine on CPU tensors); ``"torch-levels"``: the
       same with its level loop (the CUDA code path, run on CPU tensors). Its
-      y, ∂E/∂x (the inputs' δ) and ∂E/∂θ are compared, the backward driven
-      with ∂E/∂y of the built-in loss.
+      y, ∂E/∂x (the inputs' δ) and ∂E/∂θ are compared, its backward (a
+      vector-Jacobian product) driven with the loss's ∂E/∂y; for binary
+      cross-entropy, whose ∂E/∂y = (y − t)/(y(1 − y)) loses digits as an
+      output saturates, with sum-of-squares' y − t against the reference's
+      sum-of-squares pass.
 
     Parameters
     ----------
@@ -597,7 +630,7 @@ def assert_engines_agree(
         Names from :data:`ENGINES`. Default: every engine of
         :func:`available_engines` that can run this network and loss (the
         level loop needs a torch version of each activation, the torch
-        module a built-in loss).
+        module a built-in loss, and for cross-entropy no output y = 0).
     rtol : float, default 1e-12
         The tolerance, relative to each quantity's largest magnitude.
     chunk_size : int, optional
@@ -621,6 +654,9 @@ def assert_engines_agree(
         or an unknown engine name.
     ImportError
         An engine asked for by name whose extra (numba, torch) is not installed.
+    LossError, NumericalError
+        A torch engine asked for by name with a user's Loss, or with a
+        softmax output of exactly 0 (see `engines`).
 
     Examples
     --------
@@ -630,41 +666,42 @@ def assert_engines_agree(
     ('numpy',)
     """
     reference = backprop(G, x, t, loss=loss, weight=weight)
-    expected = _quantities(reference)
-    expected["∂E/∂θ"] = ("parameter", dict(zip(parameter_keys(G, weight), gradient_vector(G, reference, weight))))
-    inputs_delta = {i: reference.delta[i] for i in reference.inputs}
-    # A user's Loss gives no ∂E/∂y to drive the torch module's backward with.
-    built_in = not isinstance(loss, Loss) or loss.name in _BUILT_IN_LOSSES and get_loss(loss.name) is loss
+    expected = _expected(G, reference, weight)
+    torch_loss = _torch_loss(loss, reference)
     if engines is None:
         engines = [
             name for name in available_engines()
-            if not name.startswith("torch") or built_in and (name == "torch" or _torch_versions(G, weight))
+            if not name.startswith("torch") or torch_loss and (name == "torch" or _torch_versions(G, weight))
         ]  # fmt: skip
     else:
         engines = list(engines)
         unknown = [name for name in engines if name not in ENGINES]
         if unknown:
             raise GraphBPError(f"unknown engine {unknown[0]!r}; known: {', '.join(ENGINES)}")
-        if not built_in and any(name.startswith("torch") for name in engines):
-            raise LossError(f"the torch engines take a built-in loss only, not the user's {loss.name!r}")
+        if torch_loss is None and any(name.startswith("torch") for name in engines):
+            if isinstance(loss, Loss):
+                raise LossError(f"the torch engines take a built-in loss only, not the user's {loss.name!r}")
+            raise NumericalError("a softmax output is 0, so the torch engines have no ∂E/∂y = -t/y to run with")
         missing = [name for name in engines if name not in available_engines()]
         if missing:
             raise ImportError(
                 f"engine {missing[0]!r} needs an optional extra: pip install 'graphbp[fast]' (numba, threadpoolctl) "
                 "or 'graphbp[torch]'"
             )
+    if torch_loss not in (None, get_loss(loss).name):
+        torch_expected = _expected(G, backprop(G, x, t, loss=torch_loss, weight=weight), weight)
+    else:
+        torch_expected = expected
     for name in engines:
         try:
             if name.startswith("torch"):
-                runs = _torch_runs(name, G, x, t, loss, weight)
+                runs = _torch_runs(name, G, x, t, torch_loss, weight)
             else:
                 runs = _compiled_runs(name, G, x, t, loss, weight, chunk_size)
         except Exception as error:
             raise AssertionError(f"{name}: raised {type(error).__name__}: {error} (the reference did not)") from error
         for label, quantities in runs.items():
-            if "δ" in quantities and quantities["δ"][0] == "input":
-                _compare(label, "δ", "input", inputs_delta, quantities.pop("δ")[1], rtol)
-            _compare_all(label, expected, quantities, rtol)
+            _compare_all(label, torch_expected if name.startswith("torch") else expected, quantities, rtol)
     return tuple(engines)
 
 

@@ -25,7 +25,7 @@ from optional import missing, require, under_ci
 from torch_engine import assert_matches_torch
 
 import graphbp
-from graphbp import Activation, ActivationError, GraphBPError, LossError, ShapeError
+from graphbp import Activation, ActivationError, GraphBPError, LossError, NumericalError, ShapeError
 from graphbp.testing import (
     ENGINES,
     assert_engines_agree,
@@ -76,11 +76,33 @@ def chunk_sizes(draw, N):
     return draw(st.one_of(st.none(), st.sampled_from([n for n in (N - 1, N, N + 1) if n >= 1]), st.integers(1, N)))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """torch's own operations on one thread in this module: the level loop's tiny scatter-adds, split across
+    threads on a busy machine, wait on each other far longer than they compute (the numbers are the same)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 @lean(30)
 @given(st.data())
 def test_every_engine_equals_the_reference_on_random_networks(data):
     G, loss = data.draw(networks(activations=ACTIVATIONS), label="network")
     x, t = data.draw(inputs(G, loss, max_samples=50), label="batch")
+    with np.errstate(all="ignore"):
+        try:
+            graphbp.backprop(G, x, t, loss=loss)
+        except NumericalError:  # cubes of cubes overflow: no numbers to compare (the reference names the node)
+            assume(False)
     assert_engines_agree(G, x, t, loss, chunk_size=data.draw(chunk_sizes(len(x)), label="chunk_size"))
 
 
