@@ -78,8 +78,8 @@ def chunk_sizes(draw, N):
 
 @pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():
-    """torch's own operations on one thread in this module: the level loop's tiny scatter-adds, split across
-    threads on a busy machine, wait on each other far longer than they compute (the numbers are the same)."""
+    """torch's own operations on one thread in this module: the level loop's scatter-adds on a few rows gain
+    nothing from torch's thread pool, whose threads then only wait on each other (the numbers are the same)."""
     try:
         import torch
     except ImportError:
