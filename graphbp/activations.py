@@ -182,7 +182,9 @@ def _leaky_relu(a):
 
 
 def _leaky_relu_derivative(a):
-    return np.maximum((a > 0) * 1.0, LEAKY_RELU_SLOPE)
+    # sign(a), not (a > 0) * 1.0: on a torch tensor a bool times a float takes torch's default dtype
+    # (float32, which rounds the leak) whatever a's own dtype is.
+    return np.maximum(np.sign(a), LEAKY_RELU_SLOPE)
 
 
 def _softplus(a):

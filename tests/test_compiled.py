@@ -20,6 +20,7 @@ import graphbp
 from graphbp import Activation, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
 from graphbp.compiled import engine as compiled_engine
 from graphbp.generators import from_edges, mlp, random_dag, skip_mlp
+from graphbp.testing import assert_results_close
 from derivative_graphs import softmax_twins
 from torch_engine import assert_matches_torch
 from graph_snapshot import unchanged
@@ -99,23 +100,11 @@ def _close(ours, theirs, tol):
 
 
 def assert_same_result(result, reference, G, tol=1e-12):
-    """Every value of a BackpropResult equals the reference's to `tol`, relative to each kind's largest value.
-
-    The case must not be trivial: a positive loss and some non-zero gradient.
-    """
+    """graphbp.testing.assert_results_close on a case that is not trivial (a positive loss, a non-zero
+    gradient) and covers every node and edge of G."""
     assert reference.loss > 0 and any(g != 0 for g in reference.grad_weight.values()), "a trivial case"
-    _close(result.loss, reference.loss, tol)
-    _close(result.sample_loss, reference.sample_loss, tol)
-    _close(result.y, reference.y, tol)
-    for name in ("a", "z", "delta"):
-        ours, theirs = getattr(result, name), getattr(reference, name)
-        assert set(ours) == set(theirs)
-        _close([ours[n] for n in G], [theirs[n] for n in G], tol)
-    assert set(result.grad_weight) == set(reference.grad_weight) == set(G.edges)
-    _close([result.grad_weight[e] for e in G.edges], [reference.grad_weight[e] for e in G.edges], tol)
-    assert set(result.grad_bias) == set(reference.grad_bias)
-    _close([result.grad_bias[n] for n in reference.grad_bias], list(reference.grad_bias.values()), tol)
-    assert result.loss_name == reference.loss_name
+    assert set(reference.delta) == set(G) and set(reference.grad_weight) == set(G.edges)
+    assert_results_close(result, reference, rtol=tol)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
