@@ -245,6 +245,25 @@ def test_derivative_at_a_clamp_boundary_or_kink(name):
         assert float(h.derivative(np.array(inside))) == pytest.approx(float(numeric), rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("name", sorted(set(NEAT_ACTIVATIONS.values())))
+def test_activation_compiles_in_numba_and_runs_in_torch(numba, torch, name):
+    """No np.where in h, h': numba compiles each for one float (no warning), torch runs it on tensors; same numbers."""
+    import warnings
+
+    from graphbp.compiled.kernels_numba import compiled_activation
+
+    act = graphbp.get_activation(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h, slope = compiled_activation(act)
+    points = POINTS[POINTS != 0.0] if name == "neat_inv" else POINTS
+    want, want_slope = act.function(points), act.derivative(points)
+    # numba's libm and kernel tanh may differ from numpy in the last ulp; 1 − tanh² cancels, so h' on h's scale
+    np.testing.assert_allclose([h(p) for p in points], want, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose([slope(p) for p in points], want_slope, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(graphbp.activations.torch_activation(name)(torch.tensor(points)).numpy(), want, rtol=1e-14, atol=1e-300)
+
+
 def test_clamp_reproduced_beyond_the_boundary(neat):
     """Beyond neat's clamp h is constant (no silent extrapolation), and h', h'' are 0 there."""
     for name, beyond in [("sigmoid", -13.0), ("tanh", 30.0), ("sin", 20.0), ("gauss", 5.0), ("exp", 70.0),
