@@ -261,6 +261,8 @@ def test_activation_compiles_in_numba_and_runs_in_torch(numba, torch, name):
     # numba's libm and kernel tanh may differ from numpy in the last ulp; 1 − tanh² cancels, so h' on h's scale
     np.testing.assert_allclose([h(p) for p in points], want, rtol=1e-14, atol=1e-300)
     np.testing.assert_allclose([slope(p) for p in points], want_slope, rtol=1e-14, atol=1e-15)
+    if act.output_derivative is not None:   # h' from z, as the backward passes take it
+        np.testing.assert_allclose(act.output_derivative(points, want), want_slope, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(graphbp.activations.torch_activation(name)(torch.tensor(points)).numpy(), want, rtol=1e-14, atol=1e-300)
 
 

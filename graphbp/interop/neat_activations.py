@@ -42,12 +42,23 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 
 
 # graphbp's σ and tanh with their derivatives: plain functions, so numba compiles them with ours.
-_logistic, _logistic_prime, _logistic_second = (
-    getattr(get_activation("logistic"), role) for role in ("function", "derivative", "second_derivative")
+_logistic_prime, _logistic_second, _logistic_output = (
+    getattr(get_activation("logistic"), role) for role in ("derivative", "second_derivative", "output_derivative")
 )
-_tanh, _tanh_prime, _tanh_second = (
-    getattr(get_activation("tanh"), role) for role in ("function", "derivative", "second_derivative")
+_tanh, _tanh_prime, _tanh_second, _tanh_output = (
+    getattr(get_activation("tanh"), role)
+    for role in ("function", "derivative", "second_derivative", "output_derivative")
 )
+
+
+def _sigmoid(x):
+    """σ(x) by one exp of −|x| (graphbp's logistic takes two): 1/(1 + e) for x ≥ 0, e/(1 + e) below.
+
+    The same numbers as graphbp's ``exp(min(x, 0)) / (1 + exp(−|x|))``; exp is the costliest
+    operation of a compiled row kernel's loop, so neat's most common activation calls it once.
+    """
+    e = np.exp(-np.abs(x))
+    return ((x >= 0.0) + (x < 0.0) * e) / (1.0 + e)
 
 
 def _clamp(x, low: float, high: float):
@@ -60,8 +71,12 @@ def _inside(x, low: float, high: float):
     return (x > low) * (x < high) * 1.0
 
 
-def _scaled(scale: float, f, f_prime, f_second):
-    """h(a) = f(clamp(scale·a, ±60)) with its derivatives: scale·f'(x) and scale²·f''(x) inside, 0 beyond."""
+def _scaled(scale: float, f, f_prime, f_second, f_output=None):
+    """h(a) = f(clamp(scale·a, ±60)) with h' = scale·f'(x), h'' = scale²·f''(x) inside and 0 beyond.
+
+    `f_output(x, z)`, f' written from z = f(x), gives h' from z too (the kernels' backward pass
+    knows z: σ' = z(1 − z) costs no exp).
+    """
 
     def h(a):
         return f(_clamp(scale * a, -SCALED_LIMIT, SCALED_LIMIT))
@@ -74,7 +89,11 @@ def _scaled(scale: float, f, f_prime, f_second):
         x = scale * a
         return _inside(x, -SCALED_LIMIT, SCALED_LIMIT) * (scale**2 * f_second(_clamp(x, -SCALED_LIMIT, SCALED_LIMIT)))
 
-    return h, h_prime, h_second
+    def h_output(a, z):
+        x = scale * a
+        return _inside(x, -SCALED_LIMIT, SCALED_LIMIT) * (scale * f_output(_clamp(x, -SCALED_LIMIT, SCALED_LIMIT), z))
+
+    return h, h_prime, h_second, (None if f_output is None else h_output)
 
 
 def _gauss(a):
@@ -85,6 +104,10 @@ def _gauss(a):
 def _gauss_prime(a):
     x = _clamp(a, -GAUSS_LIMIT, GAUSS_LIMIT)
     return _inside(a, -GAUSS_LIMIT, GAUSS_LIMIT) * (-10.0 * x * np.exp(-5.0 * x**2))
+
+
+def _gauss_output(a, z):
+    return _inside(a, -GAUSS_LIMIT, GAUSS_LIMIT) * (-10.0 * _clamp(a, -GAUSS_LIMIT, GAUSS_LIMIT) * z)
 
 
 def _gauss_second(a):
@@ -110,6 +133,14 @@ def _selu_negative_prime(a):
     return SELU_LAMBDA * SELU_ALPHA * _negative_exp(a)
 
 
+def _elu_negative_output(z):
+    return z + 1.0
+
+
+def _selu_negative_output(z):
+    return z + SELU_LAMBDA * SELU_ALPHA
+
+
 def _lelu_negative(a):
     return LELU_LEAK * a
 
@@ -118,11 +149,13 @@ def _lelu_negative_prime(a):
     return LELU_LEAK + 0.0 * a
 
 
-def _piecewise(slope: float, negative, negative_prime, negative_second):
-    """h(a) = slope·a for a > 0, else negative(a) (neat's elu, lelu, selu), with h' and h''.
+def _piecewise(slope: float, negative, negative_prime, negative_second, negative_output=None):
+    """h(a) = slope·a for a > 0, else negative(a) (neat's elu, lelu, selu), with h', h'' and h' from z.
 
     Each branch sees only its own side (max(a, 0) or min(a, 0)) and gives 0 at a = 0, where the other
     side's value is added: slope·a + 0 and 0 + negative(a) are neat's numbers exactly.
+    `negative_output(z)` is negative' written from z = negative(a): exp(a) = z + 1 for elu, to
+    within rounding on h's scale (as graphbp's tanh' = 1 − z²), and no second exp.
     """
 
     def h(a):
@@ -135,7 +168,11 @@ def _piecewise(slope: float, negative, negative_prime, negative_second):
     def h_second(a):
         return (a <= 0.0) * negative_second(np.minimum(a, 0.0))
 
-    return h, h_prime, h_second
+    def h_output(a, z):
+        positive = (a > 0.0) * 1.0
+        return positive * slope + (1.0 - positive) * negative_output(np.minimum(z, 0.0))
+
+    return h, h_prime, h_second, (None if negative_output is None else h_output)
 
 
 def _power(n: int):
@@ -159,7 +196,7 @@ def _softplus(x):
 
 def _softplus_prime(x):
     # d/dx of 0.2 log(1 + e^x) is 0.2 σ(x); times the scale 5 (in _scaled) that is σ(x).
-    return 0.2 * _logistic(x)
+    return 0.2 * _sigmoid(x)
 
 
 def _softplus_second(x):
@@ -204,6 +241,10 @@ def _exp_inside(a):
     return _inside(a, -SCALED_LIMIT, SCALED_LIMIT) * _exp(a)
 
 
+def _exp_output(a, z):
+    return _inside(a, -SCALED_LIMIT, SCALED_LIMIT) * z
+
+
 def _clamped_unit(a):
     return _clamp(a, -1.0, 1.0)
 
@@ -224,28 +265,31 @@ def _zeros(a):
     return 0.0 * a
 
 
-def _register(neat_name: str, h, h_prime, h_second) -> str:
+def _register(neat_name: str, h, h_prime, h_second, h_output=None) -> str:
     name = f"neat_{neat_name}"
-    register_activation(name, h, h_prime, h_second)
+    register_activation(name, h, h_prime, h_second, h_output)
     return name
 
 
 #: neat-python's built-in activation name -> the graphbp activation computing it.
 NEAT_ACTIVATIONS = {
-    "sigmoid": _register("sigmoid", *_scaled(5.0, _logistic, _logistic_prime, _logistic_second)),
-    "tanh": _register("tanh", *_scaled(2.5, _tanh, _tanh_prime, _tanh_second)),
+    "sigmoid": _register("sigmoid", *_scaled(5.0, _sigmoid, _logistic_prime, _logistic_second, _logistic_output)),
+    "tanh": _register("tanh", *_scaled(2.5, _tanh, _tanh_prime, _tanh_second, _tanh_output)),
     "sin": _register("sin", *_scaled(5.0, np.sin, np.cos, lambda x: -np.sin(x))),
-    "gauss": _register("gauss", _gauss, _gauss_prime, _gauss_second),
+    "gauss": _register("gauss", _gauss, _gauss_prime, _gauss_second, _gauss_output),
     "relu": "relu",
-    "elu": _register("elu", *_piecewise(1.0, _elu_negative, _negative_exp, _negative_exp)),
+    "elu": _register("elu", *_piecewise(1.0, _elu_negative, _negative_exp, _negative_exp, _elu_negative_output)),
     "lelu": _register("lelu", *_piecewise(1.0, _lelu_negative, _lelu_negative_prime, _zeros)),
-    "selu": _register("selu", *_piecewise(SELU_LAMBDA, _selu_negative, _selu_negative_prime, _selu_negative_prime)),
+    "selu": _register(
+        "selu",
+        *_piecewise(SELU_LAMBDA, _selu_negative, _selu_negative_prime, _selu_negative_prime, _selu_negative_output),
+    ),
     "softplus": _register("softplus", *_scaled(5.0, _softplus, _softplus_prime, _softplus_second)),
     "identity": "identity",
     "clamped": _register("clamped", _clamped_unit, _inside_unit, _zeros),
     "inv": _register("inv", _inv, _inv_prime, _inv_second),
     "log": _register("log", _log, _log_prime, _log_second),
-    "exp": _register("exp", _exp, _exp_inside, _exp_inside),
+    "exp": _register("exp", _exp, _exp_inside, _exp_inside, _exp_output),
     "abs": _register("abs", np.abs, np.sign, _zeros),
     "hat": _register("hat", _hat, _hat_prime, _zeros),
     "square": _register("square", *_power(2)),
