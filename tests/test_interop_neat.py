@@ -363,7 +363,7 @@ def test_disconnected_output_and_its_placeholder_edge(neat, small):
     for gene in genome.connections.values():
         gene.enabled = False
     G = from_neat(genome, config)
-    assert list(G.edges(data=True)) == [(-1, 0, {"weight": 0.0, "placeholder": True})]
+    assert list(G.edges(data=True)) == [(-1, 0, {"weight": 0.0, "placeholder": True, "trainable": False})]
     np.testing.assert_array_equal(graphbp.forward(G, X[:, :2]).y, _neat_outputs(neat, genome, config, X[:, :2]))
     G.nodes[0]["bias"] = 0.25                      # the bias of a constant output can be trained and written back
     assert to_neat(G, genome, config).nodes[0].bias == 0.25
