@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphbp
-from graphbp.interop import NEAT_ACTIVATIONS, from_neat, neat_config, to_neat
+from graphbp.interop import NEAT_ACTIVATIONS, from_neat, neat_config, refine_neat, to_neat
 
 X = np.random.default_rng(0).uniform(-2.0, 2.0, size=(12, 3))
 
@@ -397,3 +397,127 @@ def test_saved_neat_network_reads_back(tmp_path, small):
     H = graphbp.read_json(tmp_path / "neat.json")
     assert nx.utils.graphs_equal(G, H)
     assert graphbp.forward(H, X[:, :2]).y.tolist() == graphbp.forward(G, X[:, :2]).y.tolist()
+
+
+# -- refine_neat: a whole generation trained at once, as train would train each genome ---------------------
+
+T = np.random.default_rng(5).uniform(-1.0, 1.0, size=(len(X), 2))
+REFINE = dict(optimizer=graphbp.Adam(0.05), epochs=8)
+
+
+@pytest.fixture(scope="module")
+def generation(evolved):
+    """(config, genomes): 40 genomes of the last generations, with hidden nodes and disabled connections."""
+    config, genomes = evolved
+    return config, genomes[-40:]
+
+
+def train_each(config, genomes, **options):
+    """Per genome: from_neat, graphbp.train, to_neat (in place); the trained graphs and the final losses."""
+    graphs, losses = [], []
+    for genome in genomes:
+        G = from_neat(genome, config)
+        losses.append(graphbp.train(G, X, T, progress=False, **options).loss[-1])
+        to_neat(G, genome, config)
+        graphs.append(G)
+    return graphs, np.array(losses)
+
+
+def _parameters(genome) -> dict:
+    return {**{k: c.weight for k, c in genome.connections.items()}, **{k: n.bias for k, n in genome.nodes.items()}}
+
+
+def test_refine_neat_equals_train_on_each_genome(neat, generation):
+    config, genomes = generation
+    assert all(len(g.nodes) > 2 for g in genomes) and sum(any(not c.enabled for c in g.connections.values()) for g in genomes) > 10
+    refined, alone = copy.deepcopy(genomes), copy.deepcopy(genomes)
+    losses = refine_neat([(g.key, g) for g in refined], config, X, T, backend="numpy", **REFINE)
+    graphs, want = train_each(config, alone, **REFINE)
+    np.testing.assert_allclose(losses, want, rtol=1e-10, atol=0)
+    # a genome whose every unit sits beyond a clamp has no gradient and stays; the others move
+    assert sum(_parameters(g) != _parameters(before) for g, before in zip(refined, genomes)) > 30
+    for g, h in zip(refined, alone):
+        have, expected = _parameters(g), _parameters(h)
+        assert have.keys() == expected.keys()
+        assert max(abs(have[k] - expected[k]) / max(1.0, abs(expected[k])) for k in have) < 1e-10
+    # neat's own network of each refined genome computes what the trained graph computes
+    assert max(_scaled_error(graphbp.forward(G, X).y, _neat_outputs(neat, g, config, X)) for g, G in zip(refined, graphs)) < 1e-10
+
+
+def test_baldwinian_refine_leaves_genomes_bit_for_bit(generation):
+    config, genomes = generation
+    untouched, written = copy.deepcopy(genomes), copy.deepcopy(genomes)
+    losses = refine_neat(untouched, config, X, T, write_back=False, backend="numpy", **REFINE)
+    assert [_parameters(g) for g in untouched] == [_parameters(g) for g in genomes]
+    assert [{k: n.response for k, n in g.nodes.items()} for g in untouched] == [
+        {k: n.response for k, n in g.nodes.items()} for g in genomes
+    ]
+    np.testing.assert_array_equal(losses, refine_neat(written, config, X, T, backend="numpy", **REFINE))
+
+
+def test_refine_neat_takes_pairs_dicts_and_plain_lists(generation):
+    config, genomes = generation
+    genomes = genomes[:6]
+    runs = [copy.deepcopy(genomes) for _ in range(3)]
+    losses = [
+        refine_neat([(g.key, g) for g in runs[0]], config, X, T, backend="numpy", **REFINE),
+        refine_neat({g.key: g for g in runs[1]}, config, X, T, backend="numpy", **REFINE),
+        refine_neat(runs[2], config, X, T, backend="numpy", **REFINE),
+    ]
+    np.testing.assert_array_equal(losses[0], losses[1])
+    np.testing.assert_array_equal(losses[0], losses[2])
+    assert [_parameters(g) for g in runs[0]] == [_parameters(g) for g in runs[1]] == [_parameters(g) for g in runs[2]]
+
+
+def test_refine_neat_with_an_output_no_input_reaches(neat, small):
+    """The placeholder edge is frozen at 0 (trainable=False), the output's bias trains, the write-back succeeds."""
+    config, genome = small
+    x, t = graphbp.datasets.xor()
+    for gene in genome.connections.values():
+        gene.enabled = False
+    before = copy.deepcopy(genome)
+    loss = refine_neat([genome], config, x, t, optimizer=graphbp.Adam(0.1), epochs=20, backend="numpy")
+    assert [c.weight for c in genome.connections.values()] == [c.weight for c in before.connections.values()]
+    assert genome.nodes[0].bias != before.nodes[0].bias
+    outputs = _neat_outputs(neat, genome, config, x)
+    assert np.all(outputs == outputs[0]) and loss[0] == pytest.approx(((outputs - t) ** 2).mean() / 2, rel=1e-12)
+
+
+def test_refine_neat_with_a_scipy_method_and_the_numba_engine(neat, numba):
+    """XOR genomes of neat's own settings: L-BFGS-B (one train per genome) and Adam on numba equal train alone."""
+    config = neat_config(pop_size=8)
+    x, t = graphbp.datasets.xor()
+    genomes = list(neat.Population(config, seed=2).population.values())
+    for options in (dict(optimizer="L-BFGS-B", epochs=5), dict(optimizer=graphbp.Adam(0.1), epochs=5)):
+        refined, alone = copy.deepcopy(genomes), copy.deepcopy(genomes)
+        losses = refine_neat(refined, config, x, t, **options)
+        want = []
+        for genome in alone:
+            G = from_neat(genome, config)
+            want.append(graphbp.train(G, x, t, progress=False, **options).loss[-1])
+        np.testing.assert_allclose(losses, want, rtol=1e-10, atol=0)
+
+
+def test_refine_neat_names_the_genome_it_cannot_read(small):
+    config, genome = small
+    other = copy.deepcopy(genome)
+    other.key = 77
+    other.nodes[0].activation = "swish"
+    with pytest.raises(graphbp.ActivationError, match=r"genome 77: node 0 has activation 'swish'"):
+        refine_neat([(1, genome), (77, other)], config, X[:, :2], T[:, :1], backend="numpy")
+    with pytest.raises(graphbp.GraphBPError, match="item 1 of genomes is str, neither a neat genome nor a"):
+        refine_neat([genome, "genome"], config, X[:, :2], T[:, :1])
+    with pytest.raises(graphbp.GraphBPError, match="refine_neat needs at least one genome"):
+        refine_neat([], config, X[:, :2], T[:, :1])
+
+
+def test_refine_neat_names_the_genome_whose_training_fails(small):
+    """A genome whose network overflows (an input weight of 1e200 through neat's cube) is named by its key."""
+    config, genome = small
+    config.genome_config.activation_options = ["sigmoid", "cube"]
+    wild = copy.deepcopy(genome)
+    wild.key = "wild"
+    wild.nodes[0].activation = "cube"
+    wild.connections[(-1, 0)].weight = 1e200
+    with pytest.raises(graphbp.NumericalError, match="genome 'wild': "):
+        refine_neat([genome, wild], config, X[:, :2], T[:, :1], backend="numpy")
