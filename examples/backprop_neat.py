@@ -115,7 +115,8 @@ def main() -> None:
 
     xor_x, xor_t = xor()
     start = time.perf_counter()   # numba compiles the population kernels once per process: not in the runs' times
-    refine_neat(neat.Population(neat_config(pop_size=2), seed=0).population, neat_config(pop_size=2), xor_x, xor_t, epochs=1)
+    warm = neat_config(pop_size=2)
+    refine_neat(neat.Population(warm, seed=0).population, warm, xor_x, xor_t, epochs=1)
     print(f"(first refine_neat call, compiling: {time.perf_counter() - start:.1f} s)")
     print(f"{'task':8s} {'method':18s} {'generations':>11s} {'fitness':>8s} {'accuracy':>8s} {'seconds':>8s}")
     for name in TASKS if args.task == "all" else [args.task]:

@@ -6,6 +6,10 @@ responses, added and deleted nodes and connections, and disabled connections.
 
 import copy
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -521,3 +525,35 @@ def test_refine_neat_names_the_genome_whose_training_fails(small):
     wild.connections[(-1, 0)].weight = 1e200
     with pytest.raises(graphbp.NumericalError, match="genome 'wild': "):
         refine_neat([genome, wild], config, X[:, :2], T[:, :1], backend="numpy")
+
+
+# -- the example and the benchmark run (tiny settings; speed is never asserted) ------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_backprop_neat_example_runs_headless(neat, tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "backprop_neat.py"), "--task", "xor", "--generations", "2",
+         "--pop-size", "10", "--epochs", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith("xor ") and "champion" not in line]
+    assert [" ".join(row[1:-4]) for row in rows] == ["NEAT alone", "NEAT + refine_neat"]
+    for row in rows:
+        generations, fitness, accuracy, seconds = int(row[-4]), float(row[-3]), float(row[-2]), float(row[-1])
+        assert generations <= 2 and fitness <= 4.0 and accuracy in (0.0, 0.25, 0.5, 0.75, 1.0) and seconds > 0
+    assert (tmp_path / "backprop_neat_xor.png").stat().st_size > 1000
+    assert "<html" in (tmp_path / "backprop_neat_xor.html").read_text().lower()
+
+
+def test_population_benchmark_runs_at_tiny_size(neat, numba):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "population.py"), "--size", "tiny", "--repeats", "1"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "tanh (graphbp)" in done.stdout and "neat sigmoid" in done.stdout and "neat sin" in done.stdout
+    table = done.stdout.split("| target | measured | pass |", 1)[1]
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 8 and all(row[2].strip() in ("pass", "FAIL") for row in rows)
+    assert "grown genomes: 3-" in done.stdout
