@@ -543,7 +543,7 @@ def test_backprop_neat_example_runs_headless(neat, tmp_path):
     assert [" ".join(row[1:-4]) for row in rows] == ["NEAT alone", "NEAT + refine_neat"]
     for row in rows:
         generations, fitness, accuracy, seconds = int(row[-4]), float(row[-3]), float(row[-2]), float(row[-1])
-        assert generations <= 2 and fitness <= 4.0 and accuracy in (0.0, 0.25, 0.5, 0.75, 1.0) and seconds > 0
+        assert generations <= 2 and fitness <= 4.0 and accuracy in (0.0, 0.25, 0.5, 0.75, 1.0) and seconds >= 0
     assert (tmp_path / "backprop_neat_xor.png").stat().st_size > 1000
     assert "<html" in (tmp_path / "backprop_neat_xor.html").read_text().lower()
 
