@@ -14,6 +14,8 @@ bit) and node j carries bias_j and ``neat_<act>`` (see
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
 from ..activations import DEFAULT_HIDDEN_ACTIVATION, DEFAULT_OUTPUT_ACTIVATION, get_activation
@@ -326,6 +328,8 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
 
 def _parameter(value, what: str) -> float:
     """`value` as a float, or a ParameterError saying `what` (e.g. "edge (-1, 0) has weight") it is."""
+    if type(value) is float and math.isfinite(value):
+        return value  # the usual case, without the abstract-class check of _finite_number
     if not _finite_number(value):
         raise ParameterError(f"{what} {value!r}; it must be a finite number")
     return float(value)
