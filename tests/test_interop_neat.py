@@ -557,3 +557,15 @@ def test_population_benchmark_runs_at_tiny_size(neat, numba):
     rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 8 and all(row[2].strip() in ("pass", "FAIL") for row in rows)
     assert "grown genomes: 3-" in done.stdout
+
+
+def test_refine_neat_keeps_the_weights_into_a_response_0_node(small):
+    """neat ignores the inputs of a node with response 0: from_neat freezes those edges, refine_neat writes the bias."""
+    config, genome = small
+    x, t = graphbp.datasets.xor()
+    genome.nodes[0].response = 0.0
+    before = copy.deepcopy(genome)
+    assert all(data["trainable"] is False for *_, data in from_neat(genome, config).edges(data=True))
+    refine_neat([genome], config, x, t, optimizer=graphbp.Adam(0.1), epochs=5, backend="numpy")
+    assert [c.weight for c in genome.connections.values()] == [c.weight for c in before.connections.values()]
+    assert genome.nodes[0].bias != before.nodes[0].bias

@@ -122,6 +122,13 @@ def _enabled_connections(genome, inputs: list) -> list:
     return enabled
 
 
+def genome_edges(genome, genome_config) -> tuple[list, list]:
+    """(enabled, placeholders): the keys of the genome's enabled connections, and the placeholder edges from_neat adds."""
+    inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
+    enabled = _enabled_connections(genome, inputs)
+    return enabled, _placeholder_edges(genome, inputs, outputs, enabled)
+
+
 def _placeholder_edges(genome, inputs: list, outputs: list, enabled: list) -> list:
     """(first input, k) for each output k no input reaches over the enabled connections.
 
@@ -155,7 +162,9 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     an edge from the first input with weight 0 and the attributes
     ``placeholder=True`` and ``trainable=False``, since graphbp needs every
     output to depend on x; training leaves it at 0, and :func:`to_neat`
-    accepts it only while its weight is still 0.
+    accepts it only while its weight is still 0. Edges into a node whose
+    response is 0 (weight 0 whatever neat's weight) are ``trainable=False``
+    too.
 
     The graph is validated once, here (:func:`graphbp.read_network`); the
     passes and training that follow reuse that reading until a weight changes.
@@ -206,7 +215,7 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     genome_config = _genome_config(config)
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
     node_activation = _node_activations(genome, genome_config, activations or {})
-    enabled = _enabled_connections(genome, inputs)
+    enabled, placeholders = genome_edges(genome, genome_config)
     G = nx.DiGraph(inputs=inputs, outputs=outputs)
     G.add_nodes_from(inputs)
     G.add_nodes_from(outputs)
@@ -218,9 +227,9 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
         (source, target, {"weight": float(nodes[target].response * genome.connections[source, target].weight)})
         for source, target in enabled
     )
-    G.add_edges_from(
-        _placeholder_edges(genome, inputs, outputs, enabled), weight=0.0, placeholder=True, trainable=False
-    )
+    # Into a node of response 0, neat ignores every weight: graphbp's w_ji = 0 · w is fixed, so frozen.
+    G.add_edges_from(((source, target) for source, target in enabled if nodes[target].response == 0), trainable=False)
+    G.add_edges_from(placeholders, weight=0.0, placeholder=True, trainable=False)
     read_network(G)  # the one validation: cycles, and everything else graphbp checks, named now; passes reuse it
     return G
 
@@ -285,8 +294,7 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
     """
     genome_config = _genome_config(config)
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
-    enabled = _enabled_connections(genome, inputs)
-    placeholders = _placeholder_edges(genome, inputs, outputs, enabled)
+    enabled, placeholders = genome_edges(genome, genome_config)
     _check_same_network(G, inputs, outputs, genome, enabled + placeholders)
     node_activation = _node_activations(genome, genome_config, activations or {})
     for node, spec in node_activation.items():
@@ -296,6 +304,15 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
                 f"node {node!r} has activation {have.name!r} in the graph but {want.name!r} in the genome; "
                 "to_neat writes weights and biases only"
             )
+    return write_parameters(G, genome, enabled, placeholders, weight)
+
+
+def write_parameters(G, genome, enabled: list, placeholders: list, weight: str = "weight"):
+    """Write `G`'s weights and biases into `genome`, whose structure `G` is known to have (see :func:`to_neat`).
+
+    `enabled` and `placeholders` are the genome's edges as :func:`genome_edges` gives them. Nothing is
+    written unless every value fits (a placeholder edge still 0, no changed weight into a response-0 node).
+    """
     for source, target in placeholders:
         value = _parameter(G.edges[source, target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
         if value != 0.0:

@@ -6,7 +6,7 @@ before it is scored: every genome of a generation becomes a graph
 (:func:`~graphbp.interop.from_neat`), all of them train together in one
 population (:func:`graphbp.train_many`, one pass over the generation per step
 instead of one per genome) and the refined weights go back into the genomes
-(:func:`~graphbp.interop.to_neat`, Lamarckian evolution), or only the refined
+(as :func:`~graphbp.interop.to_neat` writes them: Lamarckian evolution), or only the refined
 losses are returned (Baldwinian: the genomes stay as they were).
 """
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from ..exceptions import GraphBPError
-from .neat_genome import from_neat, to_neat
+from .neat_genome import from_neat, genome_edges, write_parameters
 
 __all__ = ["refine_neat"]
 
@@ -181,6 +181,9 @@ def refine_neat(
         key = keyed[int(member.group(1))][0]
         raise type(error)(f"genome {key!r}: {str(error)[member.end():]}") from None
     if write_back:
+        # The graphs are from_neat's of these genomes, changed by training in their weights and biases
+        # only: to_neat's checks of the structure and activations would find nothing.
+        genome_config = getattr(config, "genome_config", config)
         for (_, genome), G in zip(keyed, graphs):
-            to_neat(G, genome, config, activations=activations)
+            write_parameters(G, genome, *genome_edges(genome, genome_config))
     return np.array([history.loss[-1] for history in histories])
