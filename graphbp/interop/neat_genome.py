@@ -122,7 +122,7 @@ def _enabled_connections(genome, inputs: list) -> list:
     return enabled
 
 
-def genome_edges(genome, genome_config) -> tuple[list, list]:
+def _genome_edges(genome, genome_config) -> tuple[list, list]:
     """(enabled, placeholders): the keys of the genome's enabled connections, and the placeholder edges from_neat adds."""
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
     enabled = _enabled_connections(genome, inputs)
@@ -215,7 +215,7 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     genome_config = _genome_config(config)
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
     node_activation = _node_activations(genome, genome_config, activations or {})
-    enabled, placeholders = genome_edges(genome, genome_config)
+    enabled, placeholders = _genome_edges(genome, genome_config)
     G = nx.DiGraph(inputs=inputs, outputs=outputs)
     G.add_nodes_from(inputs)
     G.add_nodes_from(outputs)
@@ -294,7 +294,7 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
     """
     genome_config = _genome_config(config)
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
-    enabled, placeholders = genome_edges(genome, genome_config)
+    enabled, placeholders = _genome_edges(genome, genome_config)
     _check_same_network(G, inputs, outputs, genome, enabled + placeholders)
     node_activation = _node_activations(genome, genome_config, activations or {})
     for node, spec in node_activation.items():
@@ -304,13 +304,13 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
                 f"node {node!r} has activation {have.name!r} in the graph but {want.name!r} in the genome; "
                 "to_neat writes weights and biases only"
             )
-    return write_parameters(G, genome, enabled, placeholders, weight)
+    return _write_parameters(G, genome, enabled, placeholders, weight)
 
 
-def write_parameters(G, genome, enabled: list, placeholders: list, weight: str = "weight"):
+def _write_parameters(G, genome, enabled: list, placeholders: list, weight: str = "weight"):
     """Write `G`'s weights and biases into `genome`, whose structure `G` is known to have (see :func:`to_neat`).
 
-    `enabled` and `placeholders` are the genome's edges as :func:`genome_edges` gives them. Nothing is
+    `enabled` and `placeholders` are the genome's edges as :func:`_genome_edges` gives them. Nothing is
     written unless every value fits (a placeholder edge still 0, no changed weight into a response-0 node).
     """
     for source, target in placeholders:
