@@ -68,13 +68,13 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
     def pointers(name: str, offset) -> np.ndarray:
         return np.concatenate([*(getattr(layout, name)[:-1] + offset[g] for g, layout in enumerate(layouts)), offset[-1:]])
 
-    activations: dict = {}
+    activations: dict = {}  # id -> (code, entry): by identity, as hashing an entry hashes its functions
     codes = []
     for layout in layouts:
         # Each network's codes into the union's table; indices -2 and -1 (the table read from its end)
         # keep SOFTMAX_CODE and INPUT as they are.
-        table = [activations.setdefault(h, len(activations)) for h in layout.activations] + [SOFTMAX_CODE, INPUT]
-        codes.append(np.array(table, dtype=np.int64)[layout.unit_code])
+        table = [activations.setdefault(id(h), (len(activations), h))[0] for h in layout.activations]
+        codes.append(np.array([*table, SOFTMAX_CODE, INPUT], dtype=np.int64)[layout.unit_code])
     n_outputs = len(layouts[0].output_rows)
     slots = [np.where(layout.output_slot >= 0, layout.output_slot + g * n_outputs, -1) for g, layout in enumerate(layouts)]
     input_rows, output_rows = shifted("input_rows", node_offset), shifted("output_rows", node_offset)
@@ -111,7 +111,7 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
         succ_edge=shifted("succ_edge", edge_offset),
         unit_ptr=unit_ptr,
         unit_code=np.concatenate(codes),
-        activations=tuple(activations),
+        activations=tuple(h for _, h in activations.values()),
         bias_rows=shifted("bias_rows", node_offset),
         input_rows=input_rows,
         output_rows=output_rows,
