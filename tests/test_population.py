@@ -122,6 +122,14 @@ def test_python_only_activations_in_every_placement(variant, placement):
         _assert_each_graph_is_its_own(population, graphs, *_batch("sse", N, rng), "sse")
 
 
+def test_auto_runs_python_only_activations_on_the_numpy_backend():
+    """The numba backend calls a Python activation once per unit, the numpy one once per level."""
+    python_only = graphbp.compile_many(_population("sse", seed=5, size=2, python_only=("hidden",)))
+    compiled = graphbp.compile_many(_population("sse", seed=5, size=2))
+    expected = "numba" if compiled_engine.numba_available() else "numpy"
+    assert (python_only.backend, compiled.backend) == ("numpy", expected)
+
+
 def test_one_sample_as_a_vector_and_a_graph_whose_output_feeds_another():
     G = graphbp.irregular_network()  # y1 feeds h3, and a dead end d
     graphs = [G, _odd_names(random_dag(5, n_outputs=2, seed=3), 1)]

@@ -142,7 +142,7 @@ class CompiledPopulation:
     """
 
     def __init__(self, graphs, dtype=np.float64, threads: int | None = None, weight: str = "weight", backend: str = "auto"):
-        self.dtype, backend = checked_options(dtype, backend)
+        self.dtype, resolved = checked_options(dtype, backend)
         self.graphs, self.weight = list(graphs), weight
         if not self.graphs:
             raise GraphBPError("compile_many needs at least one graph; got an empty list")
@@ -174,7 +174,9 @@ class CompiledPopulation:
         self._output_slopes = _output_slopes(self.networks)
         self._structures = _output_structures(self.networks)
         self._fitting_losses: set = set()  # losses every graph's outputs were checked to fit
-        self.backend, self.kernels = make_kernels(self.layout, backend, threads, self.dtype)
+        if backend == "auto" and resolved == "numba" and _python_only(self.layout.activations):
+            resolved = "numpy"
+        self.backend, self.kernels = make_kernels(self.layout, resolved, threads, self.dtype)
         self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
         self.refresh()
 
@@ -366,6 +368,13 @@ class CompiledPopulation:
                     check_finite(layout.net, ArrayMapping(layout.position, own), name, reverse=name == "delta")
 
 
+def _python_only(activations) -> bool:
+    """Whether some table entry does not compile with numba (:func:`.kernels_numba.compiled_activation`)."""
+    from .kernels_numba import compiled_activation
+
+    return any(compiled_activation(activation) is None for activation in activations)
+
+
 def _keys(layout: Layout) -> list[tuple]:
     order = layout.net.order
     return [("weight", edge) for edge in layout.edges] + [("bias", order[p]) for p in layout.bias_rows.tolist()]
@@ -418,7 +427,11 @@ def compile_many(graphs, dtype=np.float64, threads: int | None = None, *, weight
     weight : str, default "weight"
         Edge attribute holding w_ji.
     backend : {"auto", "numba", "numpy"}, default "auto"
-        As :func:`graphbp.compile` (no dense blocks: the graphs are small).
+        As :func:`graphbp.compile` (no dense blocks: the graphs are small),
+        except that "auto" picks "numpy" when some activation does not
+        compile with numba: the numba backend calls such a Python activation
+        once per unit and pass direction (hundreds of calls on a population
+        of NEAT genomes), the numpy backend once per topological level.
 
     Returns
     -------
