@@ -109,7 +109,9 @@ def _node_list(G, key: str, default: list) -> list:
     return listed
 
 
-def _check_structure(G) -> None:
+def _check_structure(G) -> list:
+    """Check that `G` is a DAG (the message names what is wrong); return its nodes in topological order,
+    ties to the node added first (the order :func:`_units_in_order` takes without softmax groups)."""
     if not isinstance(G, nx.DiGraph):
         raise GraphStructureError(f"a network must be a networkx DiGraph, got {type(G).__name__}")
     if G.is_multigraph():
@@ -121,8 +123,10 @@ def _check_structure(G) -> None:
         raise GraphStructureError("the graph is empty: a network needs at least one input and one output")
     for n in nx.nodes_with_selfloops(G):
         raise GraphStructureError(f"self-loop on node {n!r}: a feed-forward network has no edge ({n!r}, {n!r})")
-    if nx.is_directed_acyclic_graph(G):  # O(V + E); find_cycle is far slower on large DAGs
-        return
+    position = {n: k for k, n in enumerate(G)}
+    order = _lexicographic_order(G._succ, position.__getitem__)  # O(V + E log V); find_cycle is far slower
+    if order is not None:
+        return order
     cycle = nx.find_cycle(G)
     path = " -> ".join(repr(u) for u, _ in cycle) + f" -> {cycle[0][0]!r}"
     raise GraphStructureError(f"the graph has a cycle, so it is not a feed-forward network: {path}")
@@ -219,15 +223,16 @@ def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
     return activation, ordered
 
 
-def _units_in_order(G, groups: tuple) -> tuple:
+def _units_in_order(G, groups: tuple, order: list) -> tuple:
     """Topological order of nodes, each softmax group contracted to one step.
 
     Ties are broken by node insertion order, so the order depends on the
-    nodes and edges alone, not on the order the edges were added.
+    nodes and edges alone, not on the order the edges were added. `order` is
+    that order of the nodes themselves (:func:`_check_structure`).
     """
-    position = {n: k for k, n in enumerate(G)}
     if not groups:
-        return tuple((n,) for n in _lexicographic_order(G._succ, position.__getitem__))
+        return tuple((n,) for n in order)
+    position = {n: k for k, n in enumerate(G)}
     step_of = {n: (n,) for n in G}
     for group in groups:
         for n in group:
@@ -355,11 +360,11 @@ _READINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _validate(G, weight: str, key) -> Network:
-    _check_structure(G)
+    node_order = _check_structure(G)
     inputs, outputs = _read_io(G)
     bias = _check_parameters(G, inputs, weight)
     activation, groups = _read_activations(G, inputs, outputs)
-    units = _units_in_order(G, groups)
+    units = _units_in_order(G, groups, node_order)
     order = tuple(n for unit in units for n in unit)
     dead_ends = _check_reachability(G, inputs, outputs, order)
     return Network(
