@@ -216,7 +216,7 @@ def train(
     finally:
         run.flush()
         run.bar.close()
-    return run.history()
+    return run.histories()[0]
 
 
 def train_many(
@@ -351,7 +351,7 @@ def train_many(
     finally:
         run.flush()
         run.bar.close()
-    return [run.history(g) for g in range(len(graphs))]
+    return run.histories(len(graphs))
 
 
 def frozen_entries(G, weight: str = "weight", edges=None) -> np.ndarray:
@@ -531,22 +531,26 @@ class _Run:
             self.write(self.theta)
             self.written = True
 
-    def history(self, graph: int | None = None) -> History:
-        """The History of the run, or of graph `graph` of a population's run (whose logs hold arrays)."""
+    def histories(self, count: int | None = None) -> list[History]:
+        """The run's History, or each of the `count` graphs' of a population's run (whose logs hold arrays)."""
         column = {name: np.array([r[name] for r in self.records], dtype=float) for name in self.records[0]}
-        own = {name: column[name] if graph is None else column[name][:, graph] for name in ("loss", "gradient_norm")}
-        if self.validation_rows.size:
-            own["validation_loss"] = column["validation_loss"] if graph is None else column["validation_loss"][:, graph]
-        return History(
-            epoch=np.arange(len(self.records)),
-            loss=own["loss"],
-            validation_loss=own.get("validation_loss"),
-            gradient_norm=own["gradient_norm"],
-            wall_time=column["wall_time"],
-            evaluations=column["evaluations"].astype(int),
-            optimizer=self.optimizer,
-            message=self.message,
-        )
+        per_graph = ["loss", "gradient_norm", *(["validation_loss"] if self.validation_rows.size else [])]
+        return [
+            History(
+                epoch=np.arange(len(self.records)),
+                loss=own["loss"],
+                validation_loss=own.get("validation_loss"),
+                gradient_norm=own["gradient_norm"],
+                wall_time=column["wall_time"],
+                evaluations=column["evaluations"].astype(int),
+                optimizer=self.optimizer,
+                message=self.message,
+            )
+            for own in (
+                [{name: column[name] for name in per_graph}] if count is None
+                else [{name: column[name][:, g] for name in per_graph} for g in range(count)]
+            )
+        ]  # fmt: skip
 
 
 def _first_order_loop(run: _Run, theta, frozen, step_rule, epochs, max_evaluations, batch_size, rng) -> None:

@@ -43,12 +43,15 @@ def _naming(index: int):
 def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]:
     """The :class:`~graphbp.network_layout.Layout` of the disjoint union of some networks, and their offsets.
 
-    Node ``(g, node)`` of the union is ``node`` of network g; its position is
-    its position in network g plus ``node_offset[g]``, and edge e of network g
-    is edge ``edge_offset[g] + e``. Each network's CSR arrays are copied with
-    those shifts, so the union's arrays cost O(V + E) numpy work, not a
-    reading of a union graph. Outputs are network 0's, then network 1's, ...;
-    so are the inputs (each network reads the same columns of x).
+    A node of network g at position p there is at position ``node_offset[g] + p``
+    of the union, and edge e of network g is edge ``edge_offset[g] + e``. Each
+    network's CSR arrays are copied with those shifts, so the union's arrays
+    cost O(V + E) numpy work, not a reading of a union graph. The union's
+    nodes are named by their positions, and its reading (``layout.net``)
+    holds the inputs, outputs, order, units and softmax groups the kernels
+    read; each network's own reading is its layout's. Outputs are network
+    0's, then network 1's, ...; so are the inputs (each network reads the
+    same columns of x).
 
     Returns
     -------
@@ -65,49 +68,53 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
     def pointers(name: str, offset) -> np.ndarray:
         return np.concatenate([*(getattr(layout, name)[:-1] + offset[g] for g, layout in enumerate(layouts)), offset[-1:]])
 
-    activations: dict = {}
+    activations: dict = {}  # id -> (code, entry): by identity, as hashing an entry hashes its functions
     codes = []
     for layout in layouts:
         # Each network's codes into the union's table; indices -2 and -1 (the table read from its end)
         # keep SOFTMAX_CODE and INPUT as they are.
-        table = [activations.setdefault(h, len(activations)) for h in layout.activations] + [SOFTMAX_CODE, INPUT]
-        codes.append(np.array(table, dtype=np.int64)[layout.unit_code])
+        table = [activations.setdefault(id(h), (len(activations), h))[0] for h in layout.activations]
+        codes.append(np.array([*table, SOFTMAX_CODE, INPUT], dtype=np.int64)[layout.unit_code])
     n_outputs = len(layouts[0].output_rows)
     slots = [np.where(layout.output_slot >= 0, layout.output_slot + g * n_outputs, -1) for g, layout in enumerate(layouts)]
-    networks = [layout.net for layout in layouts]
-    names = [(g, node) for g, net in enumerate(networks) for node in net.order]
-
-    def joined(name: str) -> tuple:
-        return tuple((g, node) for g, net in enumerate(networks) for node in getattr(net, name))
-
+    input_rows, output_rows = shifted("input_rows", node_offset), shifted("output_rows", node_offset)
+    pred_ptr, pred_index = pointers("pred_ptr", edge_offset), shifted("pred_index", node_offset)
+    unit_ptr = pointers("unit_ptr", node_offset)
+    # Union nodes are named by their positions: a name per (graph, node) would cost more than the arrays.
+    n_nodes, n_edges = int(node_offset[-1]), int(edge_offset[-1])
+    targets = np.repeat(np.arange(n_nodes), np.diff(pred_ptr))
+    edges = list(zip(pred_index.tolist(), targets.tolist()))
+    output_column = {p: k for k, p in enumerate(output_rows.tolist())}
+    groups = [(g, group) for g, layout in enumerate(layouts) for group in layout.net.softmax_groups]
     net = Network(
-        inputs=joined("inputs"),
-        outputs=joined("outputs"),
-        order=tuple(names),
-        units=tuple(tuple((g, node) for node in unit) for g, net in enumerate(networks) for unit in net.units),
-        activation={(g, node): h for g, net in enumerate(networks) for node, h in net.activation.items()},
-        bias={(g, node): b for g, net in enumerate(networks) for node, b in net.bias.items()},
-        softmax_groups=tuple(tuple((g, node) for node in group) for g, net in enumerate(networks) for group in net.softmax_groups),
-        dead_ends=joined("dead_ends"),
-        weight=networks[0].weight,
+        inputs=tuple(input_rows.tolist()),
+        outputs=tuple(output_column),
+        order=tuple(range(n_nodes)),
+        units=tuple(tuple(range(a, b)) for a, b in zip(unit_ptr[:-1].tolist(), unit_ptr[1:].tolist())),
+        activation={},  # the table entries are in `activations`, each graph's own reading in its layout.net
+        bias={},
+        softmax_groups=tuple(
+            tuple(int(node_offset[g]) + layouts[g].position[node] for node in group) for g, group in groups
+        ),
+        dead_ends=(),
+        weight=layouts[0].net.weight,
     )
-    edges = [((g, i), (g, j)) for g, layout in enumerate(layouts) for i, j in layout.edges]
     layout = Layout(
         net=net,
-        position={name: p for p, name in enumerate(names)},
+        position=dict(zip(net.order, net.order)),
         edges=edges,
-        edge_index={edge: e for e, edge in enumerate(edges)},
-        pred_ptr=pointers("pred_ptr", edge_offset),
-        pred_index=shifted("pred_index", node_offset),
+        edge_index=dict(zip(edges, range(n_edges))),
+        pred_ptr=pred_ptr,
+        pred_index=pred_index,
         succ_ptr=pointers("succ_ptr", edge_offset),
         succ_index=shifted("succ_index", node_offset),
         succ_edge=shifted("succ_edge", edge_offset),
-        unit_ptr=pointers("unit_ptr", node_offset),
+        unit_ptr=unit_ptr,
         unit_code=np.concatenate(codes),
-        activations=tuple(activations),
+        activations=tuple(h for _, h in activations.values()),
         bias_rows=shifted("bias_rows", node_offset),
-        input_rows=shifted("input_rows", node_offset),
-        output_rows=shifted("output_rows", node_offset),
+        input_rows=input_rows,
+        output_rows=output_rows,
         output_slot=np.concatenate(slots),
     )
     return layout, node_offset, edge_offset
@@ -135,7 +142,7 @@ class CompiledPopulation:
     """
 
     def __init__(self, graphs, dtype=np.float64, threads: int | None = None, weight: str = "weight", backend: str = "auto"):
-        self.dtype, backend = checked_options(dtype, backend)
+        self.dtype, resolved = checked_options(dtype, backend)
         self.graphs, self.weight = list(graphs), weight
         if not self.graphs:
             raise GraphBPError("compile_many needs at least one graph; got an empty list")
@@ -164,10 +171,12 @@ class CompiledPopulation:
             for g in range(len(self.graphs))
         ]).astype(np.int64)  # fmt: skip
         self._input_columns = np.tile(np.arange(self._counts[0]), len(self.graphs))
-        self._output_slopes = _output_slopes(self.layout)
+        self._output_slopes = _output_slopes(self.networks)
         self._structures = _output_structures(self.networks)
         self._fitting_losses: set = set()  # losses every graph's outputs were checked to fit
-        self.backend, self.kernels = make_kernels(self.layout, backend, threads, self.dtype)
+        if backend == "auto" and resolved == "numba" and _python_only(self.layout.activations):
+            resolved = "numpy"
+        self.backend, self.kernels = make_kernels(self.layout, resolved, threads, self.dtype)
         self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
         self.refresh()
 
@@ -248,7 +257,7 @@ class CompiledPopulation:
         """X, T and the loss, checked against graph 0 (all share x, t) and against every graph's outputs."""
         loss = get_loss(loss)
         if loss not in self._fitting_losses:
-            for g, net in enumerate(self.networks[1:], 1):
+            for g, net in enumerate(self.networks):
                 with _naming(g):
                     check_loss(loss, net, np.zeros((1, self._counts[1])))  # outputs only: T is checked once below
             self._fitting_losses.add(loss)
@@ -359,20 +368,27 @@ class CompiledPopulation:
                     check_finite(layout.net, ArrayMapping(layout.position, own), name, reverse=name == "delta")
 
 
+def _python_only(activations) -> bool:
+    """Whether some table entry does not compile with numba (:func:`.kernels_numba.compiled_activation`)."""
+    from .kernels_numba import compiled_activation
+
+    return any(compiled_activation(activation) is None for activation in activations)
+
+
 def _keys(layout: Layout) -> list[tuple]:
     order = layout.net.order
     return [("weight", edge) for edge in layout.edges] + [("bias", order[p]) for p in layout.bias_rows.tolist()]
 
 
-def _output_slopes(layout: Layout) -> list[tuple]:
+def _output_slopes(networks: list[Network]) -> list[tuple]:
     """(Activation, union output columns) for each element-wise output activation other than the identity (h' = 1)."""
-    net = layout.net
-    elementwise, _ = net.output_columns
     by_activation: dict = {}
-    for k in elementwise:
-        activation = net.activation[net.outputs[k]]
-        if activation is not get_activation("identity"):
-            by_activation.setdefault(activation, []).append(k)
+    for g, net in enumerate(networks):
+        elementwise, _ = net.output_columns
+        for k in elementwise:
+            activation = net.activation[net.outputs[k]]
+            if activation is not get_activation("identity"):
+                by_activation.setdefault(activation, []).append(g * len(net.outputs) + k)
     return [(h, np.array(columns)) for h, columns in by_activation.items()]
 
 
@@ -411,7 +427,11 @@ def compile_many(graphs, dtype=np.float64, threads: int | None = None, *, weight
     weight : str, default "weight"
         Edge attribute holding w_ji.
     backend : {"auto", "numba", "numpy"}, default "auto"
-        As :func:`graphbp.compile` (no dense blocks: the graphs are small).
+        As :func:`graphbp.compile` (no dense blocks: the graphs are small),
+        except that "auto" picks "numpy" when some activation does not
+        compile with numba: the numba backend calls such a Python activation
+        once per unit and pass direction (hundreds of calls on a population
+        of NEAT genomes), the numpy backend once per topological level.
 
     Returns
     -------
