@@ -219,9 +219,8 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     G = nx.DiGraph(inputs=inputs, outputs=outputs)
     G.add_nodes_from(inputs)
     G.add_nodes_from(outputs)
-    G.add_nodes_from(
-        (node, {"activation": node_activation[node], "bias": float(gene.bias)}) for node, gene in genome.nodes.items()
-    )
+    for node, gene in genome.nodes.items():  # add_node: add_nodes_from takes (node, attributes) by a TypeError each
+        G.add_node(node, activation=node_activation[node], bias=float(gene.bias))
     nodes = genome.nodes
     G.add_edges_from(
         (source, target, {"weight": float(nodes[target].response * genome.connections[source, target].weight)})
