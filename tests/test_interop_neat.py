@@ -569,3 +569,24 @@ def test_refine_neat_keeps_the_weights_into_a_response_0_node(small):
     refine_neat([genome], config, x, t, optimizer=graphbp.Adam(0.1), epochs=5, backend="numpy")
     assert [c.weight for c in genome.connections.values()] == [c.weight for c in before.connections.values()]
     assert genome.nodes[0].bias != before.nodes[0].bias
+
+
+def test_to_neat_rejects_invalid_values_and_writes_nothing(small):
+    config, genome = small
+    G = from_neat(genome, config)
+    before = copy.deepcopy(genome)
+    G.nodes[0]["bias"] = 0.5
+    G.edges[-1, 0]["weight"] = float("nan")
+    with pytest.raises(graphbp.ParameterError, match=r"edge \(-1, 0\) has weight nan; it must be a finite number"):
+        to_neat(G, genome, config)
+    G.edges[-1, 0]["weight"] = 1.0
+    G.nodes[0]["bias"] = "big"
+    with pytest.raises(graphbp.ParameterError, match="node 0 has bias 'big'; it must be a finite number"):
+        to_neat(G, genome, config)
+    assert _parameters(genome) == _parameters(before)
+    with pytest.raises(graphbp.GraphStructureError, match="a network must be a networkx DiGraph, got Graph"):
+        to_neat(nx.Graph(G), genome, config)
+    G.nodes[0]["bias"] = 0.5
+    G.graph["outputs"] = [-2]
+    with pytest.raises(graphbp.GraphStructureError, match=r"the graph's outputs \[-2\] are not the genome's \[0\]"):
+        to_neat(G, genome, config)

@@ -238,8 +238,9 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
 
     Afterwards neat's ``FeedForwardNetwork`` of the genome computes what `G`
     computes. `G` is compared with the genome directly (no graph is rebuilt,
-    no validation of `G` repeated): O(nodes + connections) lookups. The genome's structure, responses, activations and disabled
-    connections are left as they are; every enabled connection gets
+    no validation of `G` repeated): O(nodes + connections) lookups. The
+    genome's structure, responses, activations and disabled connections are
+    left as they are; every enabled connection gets
     weight_ji = w_ji / response_j and every node its bias. A weight that
     still equals response_j · (the genome's weight), i.e. one :func:`from_neat`
     wrote and nobody changed, keeps the genome's value bit for bit, so
