@@ -52,13 +52,12 @@ _tanh, _tanh_prime, _tanh_second, _tanh_output = (
 
 
 def _sigmoid(x):
-    """σ(x) by one exp of −|x| (graphbp's logistic takes two): 1/(1 + e) for x ≥ 0, e/(1 + e) below.
+    """σ(x) as neat writes it, 1 / (1 + exp(−x)), for x already clamped to ±60 (so exp(−x) is finite).
 
-    The same numbers as graphbp's ``exp(min(x, 0)) / (1 + exp(−|x|))``; exp is the costliest
-    operation of a compiled row kernel's loop, so neat's most common activation calls it once.
+    One exp (graphbp's overflow-safe logistic takes two): exp is the costliest operation of a
+    compiled row kernel's loop, and neat's most common activation calls it once.
     """
-    e = np.exp(-np.abs(x))
-    return ((x >= 0.0) + (x < 0.0) * e) / (1.0 + e)
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _clamp(x, low: float, high: float):
