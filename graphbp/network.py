@@ -10,6 +10,7 @@ sync.
 
 from __future__ import annotations
 
+import heapq
 import math
 import numbers
 import weakref
@@ -108,7 +109,9 @@ def _node_list(G, key: str, default: list) -> list:
     return listed
 
 
-def _check_structure(G) -> None:
+def _check_structure(G) -> list:
+    """Check that `G` is a DAG (the message names what is wrong); return its nodes in topological order,
+    ties to the node added first (the order :func:`_units_in_order` takes without softmax groups)."""
     if not isinstance(G, nx.DiGraph):
         raise GraphStructureError(f"a network must be a networkx DiGraph, got {type(G).__name__}")
     if G.is_multigraph():
@@ -120,16 +123,19 @@ def _check_structure(G) -> None:
         raise GraphStructureError("the graph is empty: a network needs at least one input and one output")
     for n in nx.nodes_with_selfloops(G):
         raise GraphStructureError(f"self-loop on node {n!r}: a feed-forward network has no edge ({n!r}, {n!r})")
-    if nx.is_directed_acyclic_graph(G):  # O(V + E); find_cycle is far slower on large DAGs
-        return
+    position = {n: k for k, n in enumerate(G)}
+    order = _lexicographic_order(G._succ, position.__getitem__)  # O(V + E log V); find_cycle is far slower
+    if order is not None:
+        return order
     cycle = nx.find_cycle(G)
     path = " -> ".join(repr(u) for u, _ in cycle) + f" -> {cycle[0][0]!r}"
     raise GraphStructureError(f"the graph has a cycle, so it is not a feed-forward network: {path}")
 
 
 def _read_io(G) -> tuple[list, list]:
-    inputs = _node_list(G, "inputs", [n for n in G if G.in_degree(n) == 0])
-    outputs = _node_list(G, "outputs", [n for n in G if G.out_degree(n) == 0])
+    # G._pred and G._succ: the plain dicts under G's views (a view per node costs more than the test)
+    inputs = _node_list(G, "inputs", [n for n, sources in G._pred.items() if not sources])
+    outputs = _node_list(G, "outputs", [n for n, targets in G._succ.items() if not targets])
     if not inputs:
         raise GraphStructureError('the network has no inputs (no node without predecessors, and no G.graph["inputs"])')
     if not outputs:
@@ -146,6 +152,8 @@ def _read_io(G) -> tuple[list, list]:
 
 
 def _finite_number(value) -> bool:
+    if type(value) is float:  # the common case, without the abstract-class check below
+        return math.isfinite(value)
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return False
     try:
@@ -160,7 +168,7 @@ def _all_finite_floats(values: list) -> bool:
 
 
 def _check_parameters(G, inputs, weight: str) -> dict:
-    weights = [data.get(weight) for _, _, data in G.edges(data=True)]
+    weights = [data.get(weight) for targets in G._adj.values() for data in targets.values()]  # G.edges' order
     if not _all_finite_floats(weights):  # only then look edge by edge for the culprit
         for i, j, data in G.edges(data=True):
             if weight not in data:
@@ -186,18 +194,18 @@ def _check_parameters(G, inputs, weight: str) -> dict:
 def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
     input_set, output_set = set(inputs), set(outputs)
     activation, groups = {}, {}
-    for n in G:
+    for n, data in G._node.items():  # the plain dict under G.nodes, in node order
         if n in input_set:
             activation[n] = get_activation("identity")
             continue
         default = DEFAULT_OUTPUT_ACTIVATION if n in output_set else DEFAULT_HIDDEN_ACTIVATION
-        spec = G.nodes[n].get("activation", default)
+        spec = data.get("activation", default)
         if spec is None:
             spec = default
         if spec == SOFTMAX:
             if n not in output_set:
                 raise ActivationError(f"node {n!r} is a hidden unit; softmax is supported on output nodes only")
-            group = G.nodes[n].get("softmax_group")
+            group = data.get("softmax_group")
             try:
                 groups.setdefault(group, []).append(n)
             except TypeError:  # a list or dict (e.g. read from JSON) cannot name a group
@@ -215,15 +223,16 @@ def _read_activations(G, inputs, outputs) -> tuple[dict, tuple]:
     return activation, ordered
 
 
-def _units_in_order(G, groups: tuple) -> tuple:
+def _units_in_order(G, groups: tuple, order: list) -> tuple:
     """Topological order of nodes, each softmax group contracted to one step.
 
     Ties are broken by node insertion order, so the order depends on the
-    nodes and edges alone, not on the order the edges were added.
+    nodes and edges alone, not on the order the edges were added. `order` is
+    that order of the nodes themselves (:func:`_check_structure`).
     """
-    position = {n: k for k, n in enumerate(G)}
     if not groups:
-        return tuple((n,) for n in nx.lexicographical_topological_sort(G, key=position.__getitem__))
+        return tuple((n,) for n in order)
+    position = {n: k for k, n in enumerate(G)}
     step_of = {n: (n,) for n in G}
     for group in groups:
         for n in group:
@@ -237,20 +246,46 @@ def _units_in_order(G, groups: tuple) -> tuple:
     steps = nx.DiGraph()
     steps.add_nodes_from(dict.fromkeys(step_of[n] for n in G))
     steps.add_edges_from((step_of[u], step_of[v]) for u, v in G.edges if step_of[u] != step_of[v])
-    try:
-        return tuple(nx.lexicographical_topological_sort(steps, key=lambda step: position[step[0]]))
-    except nx.NetworkXUnfeasible:
+    order = _lexicographic_order(steps._succ, lambda step: position[step[0]])
+    if order is None:
         group = next(g for g in groups if any(m in nx.descendants(G, n) for n in g for m in g))
         raise GraphStructureError(
             f"softmax group {list(group)} has a member that feeds another member through the graph; "
             "its units are coupled and must be computed together"
-        ) from None
+        )
+    return tuple(order)
+
+
+def _lexicographic_order(successors: dict, key) -> list | None:
+    """The nodes of a DAG (node -> its successors) in topological order, ties to the smallest `key`; None on a cycle.
+
+    The order of ``nx.lexicographical_topological_sort`` (Kahn's algorithm with
+    a heap of ready nodes) over networkx's plain dicts: the views cost more
+    than the sort on the small graphs of a population (:func:`graphbp.compile_many`).
+    The keys must be distinct, so nodes themselves are never compared.
+    """
+    pending = dict.fromkeys(successors, 0)
+    for targets in successors.values():
+        for node in targets:
+            pending[node] += 1
+    ready = [(key(node), node) for node, count in pending.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)[1]
+        order.append(node)
+        for target in successors[node]:
+            pending[target] -= 1
+            if pending[target] == 0:
+                heapq.heappush(ready, (key(target), target))
+    return order if len(order) == len(pending) else None
 
 
 def _check_reachability(G, inputs, outputs, order) -> tuple:
+    pred, succ = G._pred, G._succ  # plain dicts, as in _read_io
     reached = set(inputs)
     for n in order:
-        if n not in reached and any(p in reached for p in G.predecessors(n)):
+        if n not in reached and not reached.isdisjoint(pred[n]):
             reached.add(n)
     for n in outputs:
         if n not in reached:
@@ -258,7 +293,7 @@ def _check_reachability(G, inputs, outputs, order) -> tuple:
     output_set = set(outputs)
     reaches_output = set(outputs)
     for n in reversed(order):
-        if n not in reaches_output and any(s in reaches_output for s in G.successors(n)):
+        if n not in reaches_output and not reaches_output.isdisjoint(succ[n]):
             reaches_output.add(n)
     return tuple(n for n in order if n not in reaches_output and n not in output_set)
 
@@ -325,11 +360,11 @@ _READINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _validate(G, weight: str, key) -> Network:
-    _check_structure(G)
+    node_order = _check_structure(G)
     inputs, outputs = _read_io(G)
     bias = _check_parameters(G, inputs, weight)
     activation, groups = _read_activations(G, inputs, outputs)
-    units = _units_in_order(G, groups)
+    units = _units_in_order(G, groups, node_order)
     order = tuple(n for unit in units for n in unit)
     dead_ends = _check_reachability(G, inputs, outputs, order)
     return Network(

@@ -123,11 +123,11 @@ def _unit_codes(net: Network) -> tuple[list[int], tuple]:
         activation = net.activation[unit[0]]
         if unit[0] in input_set:
             codes.append(INPUT)
-        elif activation == SOFTMAX:
+        elif activation is SOFTMAX:
             codes.append(SOFTMAX_CODE)
-        else:
-            codes.append(entries.setdefault(activation, len(entries)))
-    return codes, tuple(entries)
+        else:  # entries by identity: hashing one hashes its functions, once per unit
+            codes.append(entries.setdefault(id(activation), (len(entries), activation))[0])
+    return codes, tuple(activation for _, activation in entries.values())
 
 
 def edge_order(G, net: Network) -> list[tuple]:
@@ -138,7 +138,7 @@ def edge_order(G, net: Network) -> list[tuple]:
     save/load round trip.
     """
     node_rank = {node: k for k, node in enumerate(G)}
-    pred = G.pred
+    pred = G._pred  # the plain dict under G.pred: a view per node costs more than the sort
     return [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
 
 
@@ -160,7 +160,7 @@ def checked_vector(theta, keys) -> np.ndarray:
 def build_layout(G, net: Network) -> Layout:
     """Number the nodes of a validated network and build its CSR arrays (one pass over the edges)."""
     position = {node: p for p, node in enumerate(net.order)}
-    pred, succ = G.pred, G.succ
+    pred, succ = G._pred, G._succ  # plain dicts, as in edge_order
     edges = edge_order(G, net)
     edge_index = {edge: e for e, edge in enumerate(edges)}
     degree_in = np.fromiter((len(pred[j]) for j in net.order), dtype=np.int64, count=len(position))

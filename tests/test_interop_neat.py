@@ -6,13 +6,17 @@ responses, added and deleted nodes and connections, and disabled connections.
 
 import copy
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 
 import graphbp
-from graphbp.interop import NEAT_ACTIVATIONS, from_neat, neat_config, to_neat
+from graphbp.interop import NEAT_ACTIVATIONS, from_neat, neat_config, refine_neat, to_neat
 
 X = np.random.default_rng(0).uniform(-2.0, 2.0, size=(12, 3))
 
@@ -245,6 +249,27 @@ def test_derivative_at_a_clamp_boundary_or_kink(name):
         assert float(h.derivative(np.array(inside))) == pytest.approx(float(numeric), rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("name", sorted(set(NEAT_ACTIVATIONS.values())))
+def test_activation_compiles_in_numba_and_runs_in_torch(numba, torch, name):
+    """No np.where in h, h': numba compiles each for one float (no warning), torch runs it on tensors; same numbers."""
+    import warnings
+
+    from graphbp.compiled.kernels_numba import compiled_activation
+
+    act = graphbp.get_activation(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h, slope = compiled_activation(act)
+    points = POINTS[POINTS != 0.0] if name == "neat_inv" else POINTS
+    want, want_slope = act.function(points), act.derivative(points)
+    # numba's libm and kernel tanh may differ from numpy in the last ulp; 1 − tanh² cancels, so h' on h's scale
+    np.testing.assert_allclose([h(p) for p in points], want, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose([slope(p) for p in points], want_slope, rtol=1e-14, atol=1e-15)
+    if act.output_derivative is not None:   # h' from z, as the backward passes take it
+        np.testing.assert_allclose(act.output_derivative(points, want), want_slope, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(graphbp.activations.torch_activation(name)(torch.tensor(points)).numpy(), want, rtol=1e-14, atol=1e-300)
+
+
 def test_clamp_reproduced_beyond_the_boundary(neat):
     """Beyond neat's clamp h is constant (no silent extrapolation), and h', h'' are 0 there."""
     for name, beyond in [("sigmoid", -13.0), ("tanh", 30.0), ("sin", 20.0), ("gauss", 5.0), ("exp", 70.0),
@@ -342,7 +367,7 @@ def test_disconnected_output_and_its_placeholder_edge(neat, small):
     for gene in genome.connections.values():
         gene.enabled = False
     G = from_neat(genome, config)
-    assert list(G.edges(data=True)) == [(-1, 0, {"weight": 0.0, "placeholder": True})]
+    assert list(G.edges(data=True)) == [(-1, 0, {"weight": 0.0, "placeholder": True, "trainable": False})]
     np.testing.assert_array_equal(graphbp.forward(G, X[:, :2]).y, _neat_outputs(neat, genome, config, X[:, :2]))
     G.nodes[0]["bias"] = 0.25                      # the bias of a constant output can be trained and written back
     assert to_neat(G, genome, config).nodes[0].bias == 0.25
@@ -376,3 +401,192 @@ def test_saved_neat_network_reads_back(tmp_path, small):
     H = graphbp.read_json(tmp_path / "neat.json")
     assert nx.utils.graphs_equal(G, H)
     assert graphbp.forward(H, X[:, :2]).y.tolist() == graphbp.forward(G, X[:, :2]).y.tolist()
+
+
+# -- refine_neat: a whole generation trained at once, as train would train each genome ---------------------
+
+T = np.random.default_rng(5).uniform(-1.0, 1.0, size=(len(X), 2))
+REFINE = dict(optimizer=graphbp.Adam(0.05), epochs=8)
+
+
+@pytest.fixture(scope="module")
+def generation(evolved):
+    """(config, genomes): 40 genomes of the last generations, with hidden nodes and disabled connections."""
+    config, genomes = evolved
+    return config, genomes[-40:]
+
+
+def train_each(config, genomes, **options):
+    """Per genome: from_neat, graphbp.train, to_neat (in place); the trained graphs and the final losses."""
+    graphs, losses = [], []
+    for genome in genomes:
+        G = from_neat(genome, config)
+        losses.append(graphbp.train(G, X, T, progress=False, **options).loss[-1])
+        to_neat(G, genome, config)
+        graphs.append(G)
+    return graphs, np.array(losses)
+
+
+def _parameters(genome) -> dict:
+    return {**{k: c.weight for k, c in genome.connections.items()}, **{k: n.bias for k, n in genome.nodes.items()}}
+
+
+def test_refine_neat_equals_train_on_each_genome(neat, generation):
+    config, genomes = generation
+    assert all(len(g.nodes) > 2 for g in genomes) and sum(any(not c.enabled for c in g.connections.values()) for g in genomes) > 10
+    refined, alone = copy.deepcopy(genomes), copy.deepcopy(genomes)
+    losses = refine_neat([(g.key, g) for g in refined], config, X, T, backend="numpy", **REFINE)
+    graphs, want = train_each(config, alone, **REFINE)
+    np.testing.assert_allclose(losses, want, rtol=1e-10, atol=0)
+    # a genome whose every unit sits beyond a clamp has no gradient and stays; the others move
+    assert sum(_parameters(g) != _parameters(before) for g, before in zip(refined, genomes)) > 30
+    for g, h in zip(refined, alone):
+        have, expected = _parameters(g), _parameters(h)
+        assert have.keys() == expected.keys()
+        assert max(abs(have[k] - expected[k]) / max(1.0, abs(expected[k])) for k in have) < 1e-10
+    # neat's own network of each refined genome computes what the trained graph computes
+    assert max(_scaled_error(graphbp.forward(G, X).y, _neat_outputs(neat, g, config, X)) for g, G in zip(refined, graphs)) < 1e-10
+
+
+def test_baldwinian_refine_leaves_genomes_bit_for_bit(generation):
+    config, genomes = generation
+    untouched, written = copy.deepcopy(genomes), copy.deepcopy(genomes)
+    losses = refine_neat(untouched, config, X, T, write_back=False, backend="numpy", **REFINE)
+    assert [_parameters(g) for g in untouched] == [_parameters(g) for g in genomes]
+    assert [{k: n.response for k, n in g.nodes.items()} for g in untouched] == [
+        {k: n.response for k, n in g.nodes.items()} for g in genomes
+    ]
+    np.testing.assert_array_equal(losses, refine_neat(written, config, X, T, backend="numpy", **REFINE))
+
+
+def test_refine_neat_takes_pairs_dicts_and_plain_lists(generation):
+    config, genomes = generation
+    genomes = genomes[:6]
+    runs = [copy.deepcopy(genomes) for _ in range(3)]
+    losses = [
+        refine_neat([(g.key, g) for g in runs[0]], config, X, T, backend="numpy", **REFINE),
+        refine_neat({g.key: g for g in runs[1]}, config, X, T, backend="numpy", **REFINE),
+        refine_neat(runs[2], config, X, T, backend="numpy", **REFINE),
+    ]
+    np.testing.assert_array_equal(losses[0], losses[1])
+    np.testing.assert_array_equal(losses[0], losses[2])
+    assert [_parameters(g) for g in runs[0]] == [_parameters(g) for g in runs[1]] == [_parameters(g) for g in runs[2]]
+
+
+def test_refine_neat_with_an_output_no_input_reaches(neat, small):
+    """The placeholder edge is frozen at 0 (trainable=False), the output's bias trains, the write-back succeeds."""
+    config, genome = small
+    x, t = graphbp.datasets.xor()
+    for gene in genome.connections.values():
+        gene.enabled = False
+    before = copy.deepcopy(genome)
+    loss = refine_neat([genome], config, x, t, optimizer=graphbp.Adam(0.1), epochs=20, backend="numpy")
+    assert [c.weight for c in genome.connections.values()] == [c.weight for c in before.connections.values()]
+    assert genome.nodes[0].bias != before.nodes[0].bias
+    outputs = _neat_outputs(neat, genome, config, x)
+    assert np.all(outputs == outputs[0]) and loss[0] == pytest.approx(((outputs - t) ** 2).mean() / 2, rel=1e-12)
+
+
+def test_refine_neat_with_a_scipy_method_and_the_numba_engine(neat, numba):
+    """XOR genomes of neat's own settings: L-BFGS-B (one train per genome) and Adam on numba equal train alone."""
+    config = neat_config(pop_size=8)
+    x, t = graphbp.datasets.xor()
+    genomes = list(neat.Population(config, seed=2).population.values())
+    for options in (dict(optimizer="L-BFGS-B", epochs=5), dict(optimizer=graphbp.Adam(0.1), epochs=5)):
+        refined, alone = copy.deepcopy(genomes), copy.deepcopy(genomes)
+        losses = refine_neat(refined, config, x, t, **options)
+        want = []
+        for genome in alone:
+            G = from_neat(genome, config)
+            want.append(graphbp.train(G, x, t, progress=False, **options).loss[-1])
+        np.testing.assert_allclose(losses, want, rtol=1e-10, atol=0)
+
+
+def test_refine_neat_names_the_genome_it_cannot_read(small):
+    config, genome = small
+    other = copy.deepcopy(genome)
+    other.key = 77
+    other.nodes[0].activation = "swish"
+    with pytest.raises(graphbp.ActivationError, match=r"genome 77: node 0 has activation 'swish'"):
+        refine_neat([(1, genome), (77, other)], config, X[:, :2], T[:, :1], backend="numpy")
+    with pytest.raises(graphbp.GraphBPError, match="item 1 of genomes is str, neither a neat genome nor a"):
+        refine_neat([genome, "genome"], config, X[:, :2], T[:, :1])
+    with pytest.raises(graphbp.GraphBPError, match="refine_neat needs at least one genome"):
+        refine_neat([], config, X[:, :2], T[:, :1])
+
+
+def test_refine_neat_names_the_genome_whose_training_fails(small):
+    """A genome whose network overflows (an input weight of 1e200 through neat's cube) is named by its key."""
+    config, genome = small
+    config.genome_config.activation_options = ["sigmoid", "cube"]
+    wild = copy.deepcopy(genome)
+    wild.key = "wild"
+    wild.nodes[0].activation = "cube"
+    wild.connections[(-1, 0)].weight = 1e200
+    with pytest.raises(graphbp.NumericalError, match="genome 'wild': "):
+        refine_neat([genome, wild], config, X[:, :2], T[:, :1], backend="numpy")
+
+
+# -- the example and the benchmark run (tiny settings; speed is never asserted) ------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_backprop_neat_example_runs_headless(neat, tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "backprop_neat.py"), "--task", "xor", "--generations", "2",
+         "--pop-size", "10", "--epochs", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith("xor ") and "champion" not in line]
+    assert [" ".join(row[1:-4]) for row in rows] == ["NEAT alone", "NEAT + refine_neat"]
+    for row in rows:
+        generations, fitness, accuracy, seconds = int(row[-4]), float(row[-3]), float(row[-2]), float(row[-1])
+        assert generations <= 2 and fitness <= 4.0 and accuracy in (0.0, 0.25, 0.5, 0.75, 1.0) and seconds >= 0
+    assert (tmp_path / "backprop_neat_xor.png").stat().st_size > 1000
+    assert "<html" in (tmp_path / "backprop_neat_xor.html").read_text().lower()
+
+
+def test_population_benchmark_runs_at_tiny_size(neat, numba):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "population.py"), "--size", "tiny", "--repeats", "1"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "tanh (graphbp)" in done.stdout and "neat sigmoid" in done.stdout and "neat sin" in done.stdout
+    table = done.stdout.split("| target | measured | pass |", 1)[1]
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 8 and all(row[2].strip() in ("pass", "FAIL") for row in rows)
+    assert "grown genomes: 3-" in done.stdout
+
+
+def test_refine_neat_keeps_the_weights_into_a_response_0_node(small):
+    """neat ignores the inputs of a node with response 0: from_neat freezes those edges, refine_neat writes the bias."""
+    config, genome = small
+    x, t = graphbp.datasets.xor()
+    genome.nodes[0].response = 0.0
+    before = copy.deepcopy(genome)
+    assert all(data["trainable"] is False for *_, data in from_neat(genome, config).edges(data=True))
+    refine_neat([genome], config, x, t, optimizer=graphbp.Adam(0.1), epochs=5, backend="numpy")
+    assert [c.weight for c in genome.connections.values()] == [c.weight for c in before.connections.values()]
+    assert genome.nodes[0].bias != before.nodes[0].bias
+
+
+def test_to_neat_rejects_invalid_values_and_writes_nothing(small):
+    config, genome = small
+    G = from_neat(genome, config)
+    before = copy.deepcopy(genome)
+    G.nodes[0]["bias"] = 0.5
+    G.edges[-1, 0]["weight"] = float("nan")
+    with pytest.raises(graphbp.ParameterError, match=r"edge \(-1, 0\) has weight nan; it must be a finite number"):
+        to_neat(G, genome, config)
+    G.edges[-1, 0]["weight"] = 1.0
+    G.nodes[0]["bias"] = "big"
+    with pytest.raises(graphbp.ParameterError, match="node 0 has bias 'big'; it must be a finite number"):
+        to_neat(G, genome, config)
+    assert _parameters(genome) == _parameters(before)
+    with pytest.raises(graphbp.GraphStructureError, match="a network must be a networkx DiGraph, got Graph"):
+        to_neat(nx.Graph(G), genome, config)
+    G.nodes[0]["bias"] = 0.5
+    G.graph["outputs"] = [-2]
+    with pytest.raises(graphbp.GraphStructureError, match=r"the graph's outputs \[-2\] are not the genome's \[0\]"):
+        to_neat(G, genome, config)

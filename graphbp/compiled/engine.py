@@ -112,6 +112,35 @@ class Workspaces:
             self.give(arrays)
 
 
+def checked_options(dtype, backend: str) -> tuple[np.dtype, str]:
+    """The work dtype, and the backend with "auto" resolved: "numba" when installed, else "numpy".
+
+    Raises
+    ------
+    GraphBPError
+        A dtype other than float64 or float32, an unknown backend, or "numba" without numba.
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float64, np.float32):
+        raise GraphBPError(f"dtype must be float64 or float32, got {dtype}")
+    if backend not in BACKENDS:
+        raise GraphBPError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+    if backend == "numba" and not numba_available():
+        raise GraphBPError("backend='numba' needs numba: pip install 'graphbp[fast]' (or use backend='numpy')")
+    if backend == "auto":
+        backend = "numba" if numba_available() else "numpy"
+    return dtype, backend
+
+
+def make_kernels(layout, backend: str, threads: int | None, dtype, plan=None):
+    """The backend's name and its kernels for `layout` (a resolved backend, see :func:`checked_options`)."""
+    if backend == "numba":
+        from .kernels_numba import NumbaKernels
+
+        return backend, NumbaKernels(layout, threads, dtype, plan)
+    return backend, LevelKernels(layout)
+
+
 class CompiledNetwork:
     """A network compiled to flat arrays; build it with :func:`compile_network` (``graphbp.compile``).
 
@@ -145,13 +174,7 @@ class CompiledNetwork:
         self, G, weight: str = "weight", dtype=np.float64, backend: str = "auto", threads: int | None = None,
         dense="auto",
     ):  # fmt: skip
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float64, np.float32):
-            raise GraphBPError(f"dtype must be float64 or float32, got {self.dtype}")
-        if backend not in BACKENDS:
-            raise GraphBPError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
-        if backend == "numba" and not numba_available():
-            raise GraphBPError("backend='numba' needs numba: pip install 'graphbp[fast]' (or use backend='numpy')")
+        self.dtype, backend = checked_options(dtype, backend)
         if isinstance(dense, str) and dense != "auto" or dense not in ("auto", True, False):
             raise GraphBPError(f"dense must be 'auto', True or False, got {dense!r}")
         dense = dense if isinstance(dense, str) else bool(dense)  # 0 and 1 read as False and True
@@ -177,16 +200,10 @@ class CompiledNetwork:
         self._edge_theta = np.array([self.layout.edge_index[e] for e in self._graph_edges], dtype=np.int64)
         n_edges = self.layout.n_edges
         self._bias_theta = np.array([n_edges + self._bias_index[n] if n in self._bias_index else -1 for n in self._nodes])
-        self.backend = "numba" if backend == "auto" and numba_available() else backend
-        if self.backend == "numba":
-            from .kernels_numba import NumbaKernels
-
-            self.kernels = NumbaKernels(self.layout, threads, self.dtype, self._block_plan(dense))
-        else:
-            if dense is True:
-                raise GraphBPError("dense=True needs the numba backend (pip install 'graphbp[fast]')")
-            self.backend = "numpy"
-            self.kernels = LevelKernels(self.layout)
+        if backend == "numpy" and dense is True:
+            raise GraphBPError("dense=True needs the numba backend (pip install 'graphbp[fast]')")
+        plan = self._block_plan(dense) if backend == "numba" else None
+        self.backend, self.kernels = make_kernels(self.layout, backend, threads, self.dtype, plan)
         self.refresh()
 
     def _block_plan(self, dense):

@@ -3,7 +3,8 @@
 * :func:`from_neat` / :func:`to_neat`: a neat-python 2.0 genome (optional
   extra ``graphbp[neat]``), with neat's own activations registered as
   ``neat_<name>`` (:mod:`.neat_activations`); :func:`neat_config` builds a
-  config without a file.
+  config without a file; :func:`refine_neat` trains a whole NEAT generation
+  by backpropagation at once and writes the weights back into the genomes.
 * :func:`from_sklearn` / :func:`to_sklearn`: a fitted ``MLPRegressor`` or
   ``MLPClassifier`` (extra ``graphbp[sklearn]``); :func:`sklearn_targets`
   turns its labels into graphbp targets.
@@ -15,6 +16,7 @@ Each library is imported on first use, never by ``import graphbp``.
 
 from .neat_activations import NEAT_ACTIVATIONS
 from .neat_genome import from_neat, neat_config, to_neat
+from .neat_population import refine_neat
 from .sklearn_mlp import from_sklearn, sklearn_targets, to_sklearn
 from .torch_sequential import from_sequential, to_sequential
 
@@ -24,6 +26,7 @@ __all__ = [
     "from_sequential",
     "from_sklearn",
     "neat_config",
+    "refine_neat",
     "sklearn_targets",
     "to_neat",
     "to_sequential",

@@ -16,6 +16,12 @@ the mean of the two one-sided slopes (as torch's ``abs``). Where neat's
 clamp sits far out (σ'(±60) ≈ 1e-26, tanh'(±60) = 0 in float64) this choice
 changes no number; for ``sin``, ``gauss``, ``exp``, ``log`` and ``clamped``
 it is a real corner of h.
+
+Like the table's own entries (:mod:`graphbp.activations`), h, h' and h'' are
+written with numpy ufuncs and arithmetic only, a condition being a comparison
+multiplied as a float (no ``np.where``, no array constructors): the same
+functions run on numpy arrays in the reference engine, compile for one float
+in the numba kernels and run on tensors in the torch module.
 """
 
 from __future__ import annotations
@@ -35,47 +41,82 @@ SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 
 
-def _clamped(a, scale: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
-    """(x, inside): x = scale·a clamped to [low, high] as neat does it, and where scale·a is strictly inside."""
-    x = scale * np.asarray(a, dtype=float)
-    return np.clip(x, low, high), (x > low) & (x < high)
+# graphbp's σ and tanh with their derivatives: plain functions, so numba compiles them with ours.
+_logistic_prime, _logistic_second, _logistic_output = (
+    getattr(get_activation("logistic"), role) for role in ("derivative", "second_derivative", "output_derivative")
+)
+_tanh, _tanh_prime, _tanh_second, _tanh_output = (
+    getattr(get_activation("tanh"), role)
+    for role in ("function", "derivative", "second_derivative", "output_derivative")
+)
 
 
-def _scaled(scale: float, f, f_prime, f_second):
-    """h(a) = f(clamp(scale·a, ±60)) with its derivatives: scale·f'(x) and scale²·f''(x) inside, 0 beyond."""
+def _sigmoid(x):
+    """σ(x) as neat writes it, 1 / (1 + exp(−x)), for x already clamped to ±60 (so exp(−x) is finite).
+
+    One exp (graphbp's overflow-safe logistic takes two): exp is the costliest operation of a
+    compiled row kernel's loop, and neat's most common activation calls it once.
+    """
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _clamp(x, low: float, high: float):
+    """x clamped to [low, high], as neat's ``max(low, min(high, x))``."""
+    return np.maximum(low, np.minimum(high, x))
+
+
+def _inside(x, low: float, high: float):
+    """1.0 where low < x < high, else 0.0: the clamp's h' factor (0 at the boundary itself, see above)."""
+    return (x > low) * (x < high) * 1.0
+
+
+def _scaled(scale: float, f, f_prime, f_second, f_output=None):
+    """h(a) = f(clamp(scale·a, ±60)) with h' = scale·f'(x), h'' = scale²·f''(x) inside and 0 beyond.
+
+    `f_output(x, z)`, f' written from z = f(x), gives h' from z too (the kernels' backward pass
+    knows z: σ' = z(1 − z) costs no exp).
+    """
 
     def h(a):
-        return f(_clamped(a, scale, -SCALED_LIMIT, SCALED_LIMIT)[0])
+        return f(_clamp(scale * a, -SCALED_LIMIT, SCALED_LIMIT))
 
     def h_prime(a):
-        x, inside = _clamped(a, scale, -SCALED_LIMIT, SCALED_LIMIT)
-        return np.where(inside, scale * f_prime(x), 0.0)
+        x = scale * a
+        return _inside(x, -SCALED_LIMIT, SCALED_LIMIT) * (scale * f_prime(_clamp(x, -SCALED_LIMIT, SCALED_LIMIT)))
 
     def h_second(a):
-        x, inside = _clamped(a, scale, -SCALED_LIMIT, SCALED_LIMIT)
-        return np.where(inside, scale**2 * f_second(x), 0.0)
+        x = scale * a
+        return _inside(x, -SCALED_LIMIT, SCALED_LIMIT) * (scale**2 * f_second(_clamp(x, -SCALED_LIMIT, SCALED_LIMIT)))
 
-    return h, h_prime, h_second
+    def h_output(a, z):
+        x = scale * a
+        return _inside(x, -SCALED_LIMIT, SCALED_LIMIT) * (scale * f_output(_clamp(x, -SCALED_LIMIT, SCALED_LIMIT), z))
+
+    return h, h_prime, h_second, (None if f_output is None else h_output)
 
 
 def _gauss(a):
-    x = np.clip(np.asarray(a, dtype=float), -GAUSS_LIMIT, GAUSS_LIMIT)
+    x = _clamp(a, -GAUSS_LIMIT, GAUSS_LIMIT)
     return np.exp(-5.0 * x**2)
 
 
 def _gauss_prime(a):
-    x, inside = _clamped(a, 1.0, -GAUSS_LIMIT, GAUSS_LIMIT)
-    return np.where(inside, -10.0 * x * np.exp(-5.0 * x**2), 0.0)
+    x = _clamp(a, -GAUSS_LIMIT, GAUSS_LIMIT)
+    return _inside(a, -GAUSS_LIMIT, GAUSS_LIMIT) * (-10.0 * x * np.exp(-5.0 * x**2))
+
+
+def _gauss_output(a, z):
+    return _inside(a, -GAUSS_LIMIT, GAUSS_LIMIT) * (-10.0 * _clamp(a, -GAUSS_LIMIT, GAUSS_LIMIT) * z)
 
 
 def _gauss_second(a):
-    x, inside = _clamped(a, 1.0, -GAUSS_LIMIT, GAUSS_LIMIT)
-    return np.where(inside, (100.0 * x**2 - 10.0) * np.exp(-5.0 * x**2), 0.0)
+    x = _clamp(a, -GAUSS_LIMIT, GAUSS_LIMIT)
+    return _inside(a, -GAUSS_LIMIT, GAUSS_LIMIT) * ((100.0 * x**2 - 10.0) * np.exp(-5.0 * x**2))
 
 
 def _negative_exp(a):
-    """exp(a) where a ≤ 0 (elsewhere it is never used): the negative branch of elu and selu without overflow."""
-    return np.exp(np.minimum(a, 0.0))
+    """exp(a) for a ≤ 0: the negative branch of elu and selu (the caller passes min(a, 0): no overflow)."""
+    return np.exp(a)
 
 
 def _elu_negative(a):
@@ -91,85 +132,128 @@ def _selu_negative_prime(a):
     return SELU_LAMBDA * SELU_ALPHA * _negative_exp(a)
 
 
-def _piecewise(slope: float, negative, negative_prime, negative_second):
-    """h(a) = slope·a for a > 0, else negative(a) (neat's elu, lelu, selu), with h' and h''."""
+def _elu_negative_output(z):
+    return z + 1.0
+
+
+def _selu_negative_output(z):
+    return z + SELU_LAMBDA * SELU_ALPHA
+
+
+def _lelu_negative(a):
+    return LELU_LEAK * a
+
+
+def _lelu_negative_prime(a):
+    return LELU_LEAK + 0.0 * a
+
+
+def _piecewise(slope: float, negative, negative_prime, negative_second, negative_output=None):
+    """h(a) = slope·a for a > 0, else negative(a) (neat's elu, lelu, selu), with h', h'' and h' from z.
+
+    Each branch sees only its own side (max(a, 0) or min(a, 0)) and gives 0 at a = 0, where the other
+    side's value is added: slope·a + 0 and 0 + negative(a) are neat's numbers exactly.
+    `negative_output(z)` is negative' written from z = negative(a): exp(a) = z + 1 for elu, to
+    within rounding on h's scale (as graphbp's tanh' = 1 − z²), and no second exp.
+    """
 
     def h(a):
-        a = np.asarray(a, dtype=float)
-        return np.where(a > 0.0, slope * a, negative(a))
+        return slope * np.maximum(a, 0.0) + negative(np.minimum(a, 0.0))
 
     def h_prime(a):
-        return np.where(np.asarray(a) > 0.0, slope, negative_prime(a))
+        positive = (a > 0.0) * 1.0
+        return positive * slope + (1.0 - positive) * negative_prime(np.minimum(a, 0.0))
 
     def h_second(a):
-        return np.where(np.asarray(a) > 0.0, 0.0, negative_second(a))
+        return (a <= 0.0) * negative_second(np.minimum(a, 0.0))
 
-    return h, h_prime, h_second
+    def h_output(a, z):
+        positive = (a > 0.0) * 1.0
+        return positive * slope + (1.0 - positive) * negative_output(np.minimum(z, 0.0))
+
+    return h, h_prime, h_second, (None if negative_output is None else h_output)
 
 
 def _power(n: int):
     """h(a) = a**n with h' and h'' (neat's square and cube)."""
-    return (
-        lambda a: np.asarray(a, dtype=float) ** n,
-        lambda a: n * np.asarray(a, dtype=float) ** (n - 1),
-        lambda a: n * (n - 1) * np.asarray(a, dtype=float) ** (n - 2),
-    )
+
+    def h(a):
+        return a**n
+
+    def h_prime(a):
+        return n * a ** (n - 1)
+
+    def h_second(a):
+        return n * (n - 1) * a ** (n - 2)
+
+    return h, h_prime, h_second
 
 
 def _softplus(x):
     return 0.2 * np.log(1.0 + np.exp(x))  # neat's formula on the clamped 5a (|5a| <= 60: no overflow)
 
 
+def _softplus_prime(x):
+    # d/dx of 0.2 log(1 + e^x) is 0.2 σ(x); times the scale 5 (in _scaled) that is σ(x).
+    return 0.2 * _sigmoid(x)
+
+
+def _softplus_second(x):
+    return 0.2 * _logistic_prime(x)
+
+
+def _nonzero_reciprocal(a, power: int):
+    """(a ≠ 0) / a**power, 0 at a = 0 (neat catches 1/0 and returns 0): 1 stands in for a 0 divisor."""
+    nonzero = (a != 0.0) * 1.0
+    return nonzero / (a + (1.0 - nonzero)) ** power
+
+
 def _inv(a):
-    a = np.asarray(a, dtype=float)
-    # neat catches 1/0 and returns 0 there.
-    return np.divide(1.0, a, out=np.zeros_like(a), where=a != 0.0)
+    return _nonzero_reciprocal(a, 1)
 
 
 def _inv_prime(a):
-    a = np.asarray(a, dtype=float)
-    return np.divide(-1.0, a**2, out=np.zeros_like(a), where=a != 0.0)
+    return -_nonzero_reciprocal(a, 2)
 
 
 def _inv_second(a):
-    a = np.asarray(a, dtype=float)
-    return np.divide(2.0, a**3, out=np.zeros_like(a), where=a != 0.0)
-
-
-def _above_floor(a):
-    a = np.asarray(a, dtype=float)
-    return a, a > LOG_FLOOR
+    return 2.0 * _nonzero_reciprocal(a, 3)
 
 
 def _log(a):
-    return np.log(np.maximum(LOG_FLOOR, np.asarray(a, dtype=float)))
+    return np.log(np.maximum(LOG_FLOOR, a))
 
 
 def _log_prime(a):
-    a, inside = _above_floor(a)
-    return np.divide(1.0, a, out=np.zeros_like(a), where=inside)
+    return ((a > LOG_FLOOR) * 1.0) / np.maximum(LOG_FLOOR, a)
 
 
 def _log_second(a):
-    a, inside = _above_floor(a)
-    return np.divide(-1.0, a**2, out=np.zeros_like(a), where=inside)
+    return ((a > LOG_FLOOR) * -1.0) / np.maximum(LOG_FLOOR, a) ** 2
+
+
+def _exp(a):
+    return np.exp(_clamp(a, -SCALED_LIMIT, SCALED_LIMIT))
 
 
 def _exp_inside(a):
-    x, inside = _clamped(a, 1.0, -SCALED_LIMIT, SCALED_LIMIT)
-    return np.where(inside, np.exp(x), 0.0)
+    return _inside(a, -SCALED_LIMIT, SCALED_LIMIT) * _exp(a)
+
+
+def _exp_output(a, z):
+    return _inside(a, -SCALED_LIMIT, SCALED_LIMIT) * z
 
 
 def _clamped_unit(a):
-    return np.clip(np.asarray(a, dtype=float), -1.0, 1.0)
+    return _clamp(a, -1.0, 1.0)
 
 
 def _inside_unit(a):
-    return _clamped(a, 1.0, -1.0, 1.0)[1].astype(float)
+    return _inside(a, -1.0, 1.0)
 
 
 def _hat(a):
-    return np.maximum(0.0, 1.0 - np.abs(np.asarray(a, dtype=float)))
+    return np.maximum(0.0, 1.0 - np.abs(a))
 
 
 def _hat_prime(a):
@@ -177,38 +261,34 @@ def _hat_prime(a):
 
 
 def _zeros(a):
-    return np.zeros_like(np.asarray(a, dtype=float))
+    return 0.0 * a
 
 
-_LOGISTIC, _TANH = get_activation("logistic"), get_activation("tanh")   # graphbp's σ and tanh, with h' and h''
-
-
-def _register(neat_name: str, h, h_prime, h_second) -> str:
+def _register(neat_name: str, h, h_prime, h_second, h_output=None) -> str:
     name = f"neat_{neat_name}"
-    register_activation(name, h, h_prime, h_second)
+    register_activation(name, h, h_prime, h_second, h_output)
     return name
 
 
 #: neat-python's built-in activation name -> the graphbp activation computing it.
 NEAT_ACTIVATIONS = {
-    "sigmoid": _register("sigmoid", *_scaled(5.0, _LOGISTIC, _LOGISTIC.derivative, _LOGISTIC.second_derivative)),
-    "tanh": _register("tanh", *_scaled(2.5, _TANH, _TANH.derivative, _TANH.second_derivative)),
+    "sigmoid": _register("sigmoid", *_scaled(5.0, _sigmoid, _logistic_prime, _logistic_second, _logistic_output)),
+    "tanh": _register("tanh", *_scaled(2.5, _tanh, _tanh_prime, _tanh_second, _tanh_output)),
     "sin": _register("sin", *_scaled(5.0, np.sin, np.cos, lambda x: -np.sin(x))),
-    "gauss": _register("gauss", _gauss, _gauss_prime, _gauss_second),
+    "gauss": _register("gauss", _gauss, _gauss_prime, _gauss_second, _gauss_output),
     "relu": "relu",
-    "elu": _register("elu", *_piecewise(1.0, _elu_negative, _negative_exp, _negative_exp)),
-    "lelu": _register("lelu", *_piecewise(1.0, lambda a: LELU_LEAK * np.asarray(a, dtype=float),
-                                          lambda a: LELU_LEAK, _zeros)),
-    "selu": _register("selu", *_piecewise(SELU_LAMBDA, _selu_negative, _selu_negative_prime, _selu_negative_prime)),
-    # d/dx of 0.2 log(1 + e^x) is 0.2 σ(x); times the scale 5 that is σ(x).
-    "softplus": _register(
-        "softplus", *_scaled(5.0, _softplus, lambda x: 0.2 * _LOGISTIC(x), lambda x: 0.2 * _LOGISTIC.derivative(x))
+    "elu": _register("elu", *_piecewise(1.0, _elu_negative, _negative_exp, _negative_exp, _elu_negative_output)),
+    "lelu": _register("lelu", *_piecewise(1.0, _lelu_negative, _lelu_negative_prime, _zeros)),
+    "selu": _register(
+        "selu",
+        *_piecewise(SELU_LAMBDA, _selu_negative, _selu_negative_prime, _selu_negative_prime, _selu_negative_output),
     ),
+    "softplus": _register("softplus", *_scaled(5.0, _softplus, _softplus_prime, _softplus_second)),
     "identity": "identity",
     "clamped": _register("clamped", _clamped_unit, _inside_unit, _zeros),
     "inv": _register("inv", _inv, _inv_prime, _inv_second),
     "log": _register("log", _log, _log_prime, _log_second),
-    "exp": _register("exp", lambda a: np.exp(np.clip(a, -SCALED_LIMIT, SCALED_LIMIT)), _exp_inside, _exp_inside),
+    "exp": _register("exp", _exp, _exp_inside, _exp_inside, _exp_output),
     "abs": _register("abs", np.abs, np.sign, _zeros),
     "hat": _register("hat", _hat, _hat_prime, _zeros),
     "square": _register("square", *_power(2)),

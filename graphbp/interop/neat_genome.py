@@ -14,11 +14,13 @@ bit) and node j carries bias_j and ``neat_<act>`` (see
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
-from ..activations import get_activation
+from ..activations import DEFAULT_HIDDEN_ACTIVATION, DEFAULT_OUTPUT_ACTIVATION, get_activation
 from ..exceptions import ActivationError, GraphBPError, GraphStructureError, ParameterError
-from ..network import read_network
+from ..network import _finite_number, read_network
 from .neat_activations import NEAT_ACTIVATIONS
 
 __all__ = ["from_neat", "to_neat", "neat_config"]
@@ -88,6 +90,67 @@ def _check_aggregation(node: int, gene, genome_config) -> None:
         )
 
 
+def _node_activations(genome, genome_config, activations: dict) -> dict:
+    """Node key -> the graphbp activation of its gene, every node checked (sum aggregation, a known activation).
+
+    Each (activation, aggregation) pair of names is looked up once per genome, not once per node.
+    """
+    checked: dict = {}
+    result = {}
+    for node, gene in genome.nodes.items():
+        names = (gene.activation, gene.aggregation)
+        if names not in checked:
+            _check_aggregation(node, gene, genome_config)
+            checked[names] = _activation(node, gene, genome_config, activations)
+        result[node] = checked[names]
+    return result
+
+
+def _enabled_connections(genome, inputs: list) -> list:
+    """The keys (i, j) of the genome's enabled connections; a connection joining an unknown node is an error."""
+    known_sources = set(inputs) | set(genome.nodes)
+    enabled = []
+    for gene in genome.connections.values():
+        if not gene.enabled:
+            continue
+        source, target = gene.key
+        if source not in known_sources or target not in genome.nodes:
+            raise GraphStructureError(
+                f"connection {gene.key!r} joins a node that is neither an input nor a node of the genome"
+            )
+        enabled.append(gene.key)
+    return enabled
+
+
+def _genome_edges(genome, genome_config) -> tuple[list, list]:
+    """(enabled, placeholders): the keys of the genome's enabled connections, and the placeholder edges from_neat adds."""
+    inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
+    enabled = _enabled_connections(genome, inputs)
+    return enabled, _placeholder_edges(genome, inputs, outputs, enabled)
+
+
+def _placeholder_edges(genome, inputs: list, outputs: list, enabled: list) -> list:
+    """(first input, k) for each output k no input reaches over the enabled connections.
+
+    neat computes such an output as a constant (its connections are disabled, or come only from
+    units without inputs); graphbp needs every output to depend on x. The edge, of weight 0, adds
+    0·x_1 = 0 to a_k, so the graph still computes exactly what neat computes.
+    """
+    successors: dict = {}
+    for source, target in enabled:
+        successors.setdefault(source, []).append(target)
+    reached, frontier = set(inputs), list(inputs)
+    while frontier:
+        for target in successors.get(frontier.pop(), ()):
+            if target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    for output in outputs:
+        if output not in genome.nodes:
+            raise GraphStructureError(f"output {output!r} has no node gene in genome {genome.key!r}")
+    return [(inputs[0], output) for output in outputs if output not in reached]
+
+
 def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     """The network a neat-python genome encodes, as a graphbp DiGraph.
 
@@ -96,9 +159,15 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     weight instead of the sum). Disabled connections are left out; nodes that
     feed no output are kept (neat skips them; graphbp computes them and their
     δ is 0). An output no input reaches (neat computes a constant there) gets
-    an edge from the first input with weight 0 and the attribute
-    ``placeholder=True``, since graphbp needs every output to depend on x;
-    :func:`to_neat` accepts it only while its weight is still 0.
+    an edge from the first input with weight 0 and the attributes
+    ``placeholder=True`` and ``trainable=False``, since graphbp needs every
+    output to depend on x; training leaves it at 0, and :func:`to_neat`
+    accepts it only while its weight is still 0. Edges into a node whose
+    response is 0 (weight 0 whatever neat's weight) are ``trainable=False``
+    too.
+
+    The graph is validated once, here (:func:`graphbp.read_network`); the
+    passes and training that follow reuse that reading until a weight changes.
 
     Parameters
     ----------
@@ -144,49 +213,34 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     True
     """
     genome_config = _genome_config(config)
-    activations = activations or {}
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
+    node_activation = _node_activations(genome, genome_config, activations or {})
+    enabled, placeholders = _genome_edges(genome, genome_config)
     G = nx.DiGraph(inputs=inputs, outputs=outputs)
     G.add_nodes_from(inputs)
     G.add_nodes_from(outputs)
-    for node, gene in genome.nodes.items():
-        _check_aggregation(node, gene, genome_config)
-        G.add_node(node, activation=_activation(node, gene, genome_config, activations), bias=float(gene.bias))
-    known_sources = set(inputs) | set(genome.nodes)
-    for gene in genome.connections.values():
-        if not gene.enabled:
-            continue
-        source, target = gene.key
-        if source not in known_sources or target not in genome.nodes:
-            raise GraphStructureError(
-                f"connection {gene.key!r} joins a node that is neither an input nor a node of the genome"
-            )
-        G.add_edge(source, target, weight=float(genome.nodes[target].response * gene.weight))
-    _reach_every_output(G, inputs, outputs, genome)
-    read_network(G)  # cycles, and everything else graphbp checks, named now rather than at first use
+    for node, gene in genome.nodes.items():  # add_node: add_nodes_from takes (node, attributes) by a TypeError each
+        G.add_node(node, activation=node_activation[node], bias=float(gene.bias))
+    nodes = genome.nodes
+    G.add_edges_from(
+        (source, target, {"weight": float(nodes[target].response * genome.connections[source, target].weight)})
+        for source, target in enabled
+    )
+    # Into a node of response 0, neat ignores every weight: graphbp's w_ji = 0 · w is fixed, so frozen.
+    G.add_edges_from(((source, target) for source, target in enabled if nodes[target].response == 0), trainable=False)
+    G.add_edges_from(placeholders, weight=0.0, placeholder=True, trainable=False)
+    read_network(G)  # the one validation: cycles, and everything else graphbp checks, named now; passes reuse it
     return G
-
-
-def _reach_every_output(G, inputs, outputs, genome) -> None:
-    """Give each output no input reaches a weight-0 edge from the first input, marked ``placeholder``.
-
-    neat computes such an output as a constant (its connections are disabled, or come only from
-    units without inputs); graphbp needs every output to depend on x. The edge adds 0·x_1 = 0 to
-    a_k, so the graph still computes exactly what neat computes.
-    """
-    for output in outputs:
-        if output not in genome.nodes:
-            raise GraphStructureError(f"output {output!r} has no node gene in genome {genome.key!r}")
-        if nx.is_directed_acyclic_graph(G) and not set(inputs) & nx.ancestors(G, output):
-            G.add_edge(inputs[0], output, weight=0.0, placeholder=True)
 
 
 def to_neat(G, genome, config, *, activations: dict | None = None, weight: str = "weight"):
     """Write the weights and biases of `G` back into the genome it came from, in place.
 
     Afterwards neat's ``FeedForwardNetwork`` of the genome computes what `G`
-    computes. The genome's structure, responses, activations and disabled
-    connections are left as they are; every enabled connection gets
+    computes. `G` is compared with the genome directly (no graph is rebuilt,
+    no validation of `G` repeated): O(nodes + connections) lookups. The
+    genome's structure, responses, activations and disabled connections are
+    left as they are; every enabled connection gets
     weight_ji = w_ji / response_j and every node its bias. A weight that
     still equals response_j · (the genome's weight), i.e. one :func:`from_neat`
     wrote and nobody changed, keeps the genome's value bit for bit, so
@@ -238,20 +292,38 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
     >>> genome.connections[(-1, 0)].weight, genome.nodes[0].bias
     (2.5, -1.0)
     """
-    net = read_network(G, weight)
-    expected = from_neat(genome, config, activations=activations)
-    _check_same_network(G, net, expected)
+    genome_config = _genome_config(config)
+    inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
+    enabled, placeholders = _genome_edges(genome, genome_config)
+    _check_same_network(G, inputs, outputs, genome, enabled + placeholders)
+    node_activation = _node_activations(genome, genome_config, activations or {})
+    for node, spec in node_activation.items():
+        have, want = _graph_activation(G, node, node in outputs), get_activation(spec)
+        if have is not want:
+            raise ActivationError(
+                f"node {node!r} has activation {have.name!r} in the graph but {want.name!r} in the genome; "
+                "to_neat writes weights and biases only"
+            )
+    return _write_parameters(G, genome, enabled, placeholders, weight)
+
+
+def _write_parameters(G, genome, enabled: list, placeholders: list, weight: str = "weight"):
+    """Write `G`'s weights and biases into `genome`, whose structure `G` is known to have (see :func:`to_neat`).
+
+    `enabled` and `placeholders` are the genome's edges as :func:`_genome_edges` gives them. Nothing is
+    written unless every value fits (a placeholder edge still 0, no changed weight into a response-0 node).
+    """
+    for source, target in placeholders:
+        value = _parameter(G.edges[source, target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
+        if value != 0.0:
+            raise ParameterError(
+                f"edge ({source!r}, {target!r}) has weight {value!r}, but it stands for no connection: the "
+                f"genome's output {target!r} depends on no input, and from_neat added this edge with weight "
+                "0 so that graphbp takes the network; a genome cannot hold another weight there"
+            )
     weights = []
-    for source, target, placeholder in expected.edges(data="placeholder", default=False):
-        value = float(G.edges[source, target][weight])
-        if placeholder:
-            if value != 0.0:
-                raise ParameterError(
-                    f"edge ({source!r}, {target!r}) has weight {value!r}, but it stands for no connection: the "
-                    f"genome's output {target!r} depends on no input, and from_neat added this edge with weight "
-                    "0 so that graphbp takes the network; a genome cannot hold another weight there"
-                )
-            continue
+    for source, target in enabled:
+        value = _parameter(G.edges[source, target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
         gene = genome.connections[source, target]
         response = genome.nodes[target].response
         if response * gene.weight == value:
@@ -262,40 +334,57 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
                 "the genome, so neat ignores its inputs: no neat weight gives this one"
             )
         weights.append((gene, value / response))
+    biases = [(gene, _parameter(G.nodes[node].get("bias", 0.0), f"node {node!r} has bias"))
+              for node, gene in genome.nodes.items()]
     for gene, value in weights:   # written only once every value is known to fit
         gene.weight = value
-    for node, gene in genome.nodes.items():
-        gene.bias = net.bias[node]
+    for gene, value in biases:
+        gene.bias = value
     return genome
 
 
-def _check_same_network(G, net, expected) -> None:
-    """`G` has the nodes, edges, inputs, outputs and activations `from_neat` gives the genome."""
-    for key in ("inputs", "outputs"):
-        if list(getattr(net, key)) != expected.graph[key]:
-            raise GraphStructureError(
-                f"the graph's {key} {list(getattr(net, key))} are not the genome's {expected.graph[key]}"
-            )
-    for node in expected:
+def _parameter(value, what: str) -> float:
+    """`value` as a float, or a ParameterError saying `what` (e.g. "edge (-1, 0) has weight") it is."""
+    if type(value) is float and math.isfinite(value):
+        return value  # the usual case, without the abstract-class check of _finite_number
+    if not _finite_number(value):
+        raise ParameterError(f"{what} {value!r}; it must be a finite number")
+    return float(value)
+
+
+def _graph_activation(G, node, is_output: bool):
+    """The activation node `node` of `G` has, its default included (as :func:`graphbp.read_network` resolves it)."""
+    spec = G.nodes[node].get("activation")
+    if spec is None:
+        spec = DEFAULT_OUTPUT_ACTIVATION if is_output else DEFAULT_HIDDEN_ACTIVATION
+    try:
+        return get_activation(spec)
+    except ActivationError as error:
+        raise ActivationError(f"node {node!r}: {error}") from None
+
+
+def _check_same_network(G, inputs: list, outputs: list, genome, edges: list) -> None:
+    """`G` has the inputs, outputs, nodes and edges `from_neat` gives the genome (`edges`: its enabled and placeholder edges)."""
+    if not isinstance(G, nx.DiGraph) or G.is_multigraph():
+        raise GraphStructureError(f"a network must be a networkx DiGraph, got {type(G).__name__}")
+    for key, want, ends in (("inputs", inputs, G.in_degree), ("outputs", outputs, G.out_degree)):
+        listed = G.graph.get(key)
+        have = list(listed) if listed is not None else [node for node in G if ends(node) == 0]
+        if have != want:
+            raise GraphStructureError(f"the graph's {key} {have} are not the genome's {want}")
+    for node in (*inputs, *genome.nodes):
         if node not in G:
             raise GraphStructureError(f"node {node!r} of the genome is not in the graph")
     for node in G:
-        if node not in expected:
+        if node not in genome.nodes and node not in inputs:
             raise GraphStructureError(f"node {node!r} of the graph is not a node of the genome")
-    for edge in expected.edges:
+    for edge in edges:
         if not G.has_edge(*edge):
             raise GraphStructureError(f"the genome's enabled connection {edge!r} is not an edge of the graph")
-    for edge in G.edges:
-        if not expected.has_edge(*edge):
-            raise GraphStructureError(f"edge {edge!r} is not an enabled connection of the genome")
-    for node in net.bias:
-        want = get_activation(expected.nodes[node]["activation"])
-        if net.activation[node] is not want:
-            have = net.activation[node]
-            raise ActivationError(
-                f"node {node!r} has activation {getattr(have, 'name', have)!r} in the graph but "
-                f"{want.name!r} in the genome; to_neat writes weights and biases only"
-            )
+    if G.number_of_edges() != len(edges):
+        expected = set(edges)
+        edge = next(edge for edge in G.edges if edge not in expected)
+        raise GraphStructureError(f"edge {edge!r} is not an enabled connection of the genome")
 
 
 def neat_config(**settings):
