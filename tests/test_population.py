@@ -15,7 +15,7 @@ import pytest
 import graphbp
 from graphbp import Activation, GraphBPError, GraphStructureError, LossError, NumericalError, ShapeError
 from graphbp.compiled import engine as compiled_engine
-from graphbp.compiled.kernels_numba import MIN_BLOCK
+from graphbp.compiled.kernels_numba import MIN_SAMPLES_PER_THREAD
 from graphbp.generators import random_dag
 from graphbp.optimizers import Adam, GradientDescent
 from optional import missing
@@ -108,7 +108,7 @@ def test_each_graph_equals_the_reference_for_every_loss(loss, variant):
     population = graphbp.compile_many(graphs, **VARIANTS[variant])
     assert len(population) == len(graphs) and population.backend == VARIANTS[variant]["backend"]
     rng = np.random.default_rng(1)
-    for N in (1, 2, 2 * MIN_BLOCK - 1, 2 * MIN_BLOCK, 2 * MIN_BLOCK + 1, 40):
+    for N in (1, 2, 2 * MIN_SAMPLES_PER_THREAD - 1, 2 * MIN_SAMPLES_PER_THREAD, 2 * MIN_SAMPLES_PER_THREAD + 1, 40):
         _assert_each_graph_is_its_own(population, graphs, *_batch(loss, N, rng), loss)
 
 
@@ -118,7 +118,7 @@ def test_python_only_activations_in_every_placement(variant, placement):
     graphs = _population("sse", seed=5, size=4, python_only=placement)
     population = graphbp.compile_many(graphs, **VARIANTS[variant])
     rng = np.random.default_rng(2)
-    for N in (1, 2 * MIN_BLOCK - 1, 2 * MIN_BLOCK, 40):
+    for N in (1, 2 * MIN_SAMPLES_PER_THREAD - 1, 2 * MIN_SAMPLES_PER_THREAD, 40):
         _assert_each_graph_is_its_own(population, graphs, *_batch("sse", N, rng), "sse")
 
 
