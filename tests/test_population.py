@@ -11,14 +11,25 @@ import re
 import networkx as nx
 import numpy as np
 import pytest
+from optional import missing
 
 import graphbp
-from graphbp import Activation, GraphBPError, GraphStructureError, LossError, NumericalError, ShapeError
+from graphbp import (
+    Activation,
+    GraphBPError,
+    GraphStructureError,
+    LossError,
+    NumericalError,
+    ShapeError,
+)
 from graphbp.compiled import engine as compiled_engine
-from graphbp.compiled.kernels_numba import MIN_SAMPLES_PER_THREAD
 from graphbp.generators import random_dag
 from graphbp.optimizers import Adam, GradientDescent
-from optional import missing
+
+try:
+    from graphbp.compiled.kernels_numba import MIN_SAMPLES_PER_THREAD
+except ImportError:  # no numba: the numpy backend still runs the batch sizes around the numba threshold
+    MIN_SAMPLES_PER_THREAD = 16
 
 ELEMENTWISE = ["identity", "tanh", "logistic", "relu", "leaky_relu", "softplus"]
 CUBE = Activation("cube", lambda a: a**3 / 3, lambda a: a**2, lambda a: 2 * a)

@@ -25,7 +25,15 @@ from ..backward import check_batch
 from ..exceptions import GraphBPError, ShapeError
 from ..losses import check_loss, get_loss
 from ..network import Network, as_batch, check_finite, read_network
-from ..network_layout import INPUT, SOFTMAX_CODE, Layout, build_layout, checked_vector, read_values, write_values
+from ..network_layout import (
+    INPUT,
+    SOFTMAX_CODE,
+    Layout,
+    build_layout,
+    checked_vector,
+    read_values,
+    write_values,
+)
 from .engine import ArrayMapping, Workspaces, checked_options, make_kernels
 
 __all__ = ["CompiledPopulation", "compile_many", "join_layouts"]
