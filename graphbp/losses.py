@@ -10,7 +10,7 @@ y_k − t_k (eq. 5.54).
 Outputs are columns of (N, K) arrays: ``A`` (a_k), ``Y`` (y_k), ``T`` (t_k).
 ``per_sample`` and ``output_delta`` are written with numpy functions numba
 also compiles (no ``keepdims``, no ``max(axis=)``), so the compiled engine runs
-these same functions inside its one-call pass (:func:`graphbp.compiled.kernels_numba.whole_block`).
+these same functions inside its one-call pass (:func:`graphbp.compiled.kernels_numba.whole_pass`).
 ``slope`` holds h'(a_k) and ``bend`` h''(a_k) for element-wise outputs;
 ``groups`` lists the column indices of each softmax group.
 """

@@ -237,14 +237,16 @@ def read_values(G, layout: Layout, weight: str) -> tuple[np.ndarray, np.ndarray]
 
 def unit_levels(layout: Layout) -> np.ndarray:
     """Level of each unit: 0 without predecessors, else one more than its deepest predecessor."""
-    node_level = np.zeros(layout.n_nodes, dtype=np.int64)
-    unit_level = np.zeros(len(layout.unit_code), dtype=np.int64)
-    ptr, pred_ptr, pred_index = layout.unit_ptr, layout.pred_ptr, layout.pred_index
-    for u in range(len(unit_level)):
-        sources = pred_index[pred_ptr[ptr[u]] : pred_ptr[ptr[u + 1]]]
-        unit_level[u] = node_level[sources].max() + 1 if sources.size else 0
-        node_level[ptr[u] : ptr[u + 1]] = unit_level[u]
-    return unit_level
+    # Python lists, not numpy calls per unit: a unit has few sources, and a call costs more than they do.
+    node_level = [0] * layout.n_nodes
+    unit_level = []
+    ptr, pred_ptr, pred_index = (array.tolist() for array in (layout.unit_ptr, layout.pred_ptr, layout.pred_index))
+    for first, last in zip(ptr[:-1], ptr[1:]):
+        sources = pred_index[pred_ptr[first] : pred_ptr[last]]
+        level = max(map(node_level.__getitem__, sources)) + 1 if sources else 0
+        node_level[first:last] = [level] * (last - first)
+        unit_level.append(level)
+    return np.array(unit_level, dtype=np.int64)
 
 
 def level_units(layout: Layout) -> list[np.ndarray]:

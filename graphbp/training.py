@@ -317,8 +317,8 @@ def train_many(
             )
         if not graphs:
             raise GraphBPError("train_many needs at least one graph; got an empty list")
-        options = dict(epochs=epochs, max_evaluations=max_evaluations, validation_split=validation_split,
-                       progress=progress, weight=weight)  # fmt: skip
+        options = {"epochs": epochs, "max_evaluations": max_evaluations, "validation_split": validation_split,
+                   "progress": progress, "weight": weight}  # fmt: skip
         return [train(G, x, t, loss, name, seed=copy.deepcopy(seed), **options) for G in graphs]
     from .compiled import compile_many
 

@@ -158,7 +158,7 @@ PYTHON_ONLY = Activation(
 @pytest.mark.parametrize("placement", ["outputs", "one output", "hidden", "one hidden", "mixed"])
 def test_python_only_activations_at_every_placement_and_batch_size(variant, placement):
     """A Python-only unit anywhere, the outputs alone included, at batches on both sides of the
-    one-call threshold (2 x MIN_BLOCK samples): once the outputs-only case gave a wrong E and a zero gradient."""
+    one-call threshold (2 x MIN_SAMPLES_PER_THREAD samples): once the outputs-only case gave a wrong E and a zero gradient."""
     G = mlp([2, 3, 2], seed=1)
     net = graphbp.read_network(G)
     hidden = [j for j in net.order if j not in net.inputs and j not in net.outputs]

@@ -11,14 +11,25 @@ import re
 import networkx as nx
 import numpy as np
 import pytest
+from optional import missing
 
 import graphbp
-from graphbp import Activation, GraphBPError, GraphStructureError, LossError, NumericalError, ShapeError
+from graphbp import (
+    Activation,
+    GraphBPError,
+    GraphStructureError,
+    LossError,
+    NumericalError,
+    ShapeError,
+)
 from graphbp.compiled import engine as compiled_engine
-from graphbp.compiled.kernels_numba import MIN_BLOCK
 from graphbp.generators import random_dag
 from graphbp.optimizers import Adam, GradientDescent
-from optional import missing
+
+try:
+    from graphbp.compiled.kernels_numba import MIN_SAMPLES_PER_THREAD
+except ImportError:  # no numba: the numpy backend still runs the batch sizes around the numba threshold
+    MIN_SAMPLES_PER_THREAD = 16
 
 ELEMENTWISE = ["identity", "tanh", "logistic", "relu", "leaky_relu", "softplus"]
 CUBE = Activation("cube", lambda a: a**3 / 3, lambda a: a**2, lambda a: 2 * a)
@@ -108,7 +119,7 @@ def test_each_graph_equals_the_reference_for_every_loss(loss, variant):
     population = graphbp.compile_many(graphs, **VARIANTS[variant])
     assert len(population) == len(graphs) and population.backend == VARIANTS[variant]["backend"]
     rng = np.random.default_rng(1)
-    for N in (1, 2, 2 * MIN_BLOCK - 1, 2 * MIN_BLOCK, 2 * MIN_BLOCK + 1, 40):
+    for N in (1, 2, 2 * MIN_SAMPLES_PER_THREAD - 1, 2 * MIN_SAMPLES_PER_THREAD, 2 * MIN_SAMPLES_PER_THREAD + 1, 40):
         _assert_each_graph_is_its_own(population, graphs, *_batch(loss, N, rng), loss)
 
 
@@ -118,7 +129,7 @@ def test_python_only_activations_in_every_placement(variant, placement):
     graphs = _population("sse", seed=5, size=4, python_only=placement)
     population = graphbp.compile_many(graphs, **VARIANTS[variant])
     rng = np.random.default_rng(2)
-    for N in (1, 2 * MIN_BLOCK - 1, 2 * MIN_BLOCK, 40):
+    for N in (1, 2 * MIN_SAMPLES_PER_THREAD - 1, 2 * MIN_SAMPLES_PER_THREAD, 40):
         _assert_each_graph_is_its_own(population, graphs, *_batch("sse", N, rng), "sse")
 
 

@@ -12,7 +12,7 @@ import math
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -21,12 +21,12 @@ from ..activations import get_activation
 from ..backward import BackpropResult, loss_terms
 from ..batches import as_batch, check_batch, check_finite
 from ..exceptions import GraphBPError, ShapeError
-from ..forward import ForwardResult
 from ..fingerprints import fingerprint, graph_activations, graph_listed
+from ..forward import ForwardResult
 from ..network import read_network
+from ..network_layout import build_layout, checked_vector, read_values, write_values
 from .dense_blocks import auto_plan, blas_limits_available, plan_blocks
 from .kernels_numpy import LevelKernels
-from ..network_layout import build_layout, checked_vector, read_values, write_values
 
 __all__ = ["CompiledNetwork", "CompiledResult", "compile_network", "ArrayMapping", "numba_available"]
 
@@ -72,6 +72,46 @@ class ArrayMapping(Mapping):
     def __repr__(self) -> str:
         shown = ", ".join(f"{key!r}: {self[key]!r}" for key in list(self._index)[:3])
         return f"ArrayMapping({{{shown}{', ...' if len(self) > 3 else ''}}})"
+
+
+@dataclass(slots=True)
+class WholePass:
+    """A pass over a whole batch: what :meth:`CompiledNetwork.backprop` and ``loss_and_gradient`` read.
+
+    Attributes
+    ----------
+    work : numpy.ndarray
+        (3, nodes, N): a, z and δ of every node and sample.
+    gradient : numpy.ndarray
+        ∂E/∂θ (order of :func:`graphbp.parameter_keys`), in the engine's dtype.
+    sample_loss : numpy.ndarray
+        E_n of each sample.
+    total : float
+        E = Σ_n E_n.
+    loss : Loss
+    single : bool
+        Whether `x` was one sample given as a 1-D array.
+    """
+
+    work: np.ndarray
+    gradient: np.ndarray
+    sample_loss: np.ndarray
+    total: float
+    loss: object
+    single: bool
+
+
+@dataclass(slots=True)
+class Chunk:
+    """One chunk of a streamed batch (:meth:`CompiledNetwork._batches`): its first sample, a, z, E_n, δ, ∂E/∂w, ∂E/∂b."""
+
+    start: int
+    a: np.ndarray
+    z: np.ndarray
+    sample_loss: np.ndarray
+    delta: np.ndarray
+    grad_weight: np.ndarray
+    grad_bias: np.ndarray
 
 
 class Workspaces:
@@ -346,9 +386,9 @@ class CompiledNetwork:
         self._check_finite(delta, row_sums.sum(), "delta")
         return delta, grad_weight, row_sums[self.layout.bias_rows]
 
-    def _batches(self, X, T, loss, chunk_size, lent: bool):
-        """Per chunk: start, a, z, E_n, δ, ∂E/∂w, ∂E/∂b. With `lent`, the arrays are borrowed
-        (valid until the next chunk); otherwise they are new for each chunk."""
+    def _batches(self, X, T, loss, chunk_size, lent: bool) -> Iterator[Chunk]:
+        """Each :class:`Chunk` of the batch. With `lent`, its arrays are borrowed (valid until the next
+        chunk); otherwise they are new for each chunk."""
         N = X.shape[0]
         size = N if chunk_size is None else int(chunk_size)
         if size < 1:
@@ -362,10 +402,10 @@ class CompiledNetwork:
                 arrays = [np.empty((self.layout.n_nodes, width), dtype=self.dtype) for _ in range(3)]
                 yield self._chunk(start, X, T, loss, arrays)
 
-    def _chunk(self, start, X, T, loss, arrays):
+    def _chunk(self, start, X, T, loss, arrays) -> Chunk:
         columns = slice(start, start + arrays[0].shape[1])
         a, z = self.forward_into(X[columns], arrays)
-        return (start, a, z, *self._backward(arrays, T[columns], loss))
+        return Chunk(start, a, z, *self._backward(arrays, T[columns], loss))
 
     def forward(self, x) -> ForwardResult:
         """Run the network on `x`; same result as :func:`graphbp.forward`.
@@ -399,15 +439,14 @@ class CompiledNetwork:
         """
         whole = self._whole(x, t, loss, chunk_size)
         if whole is not None:
-            _, gradient, _, total, _, _ = whole
-            return total, gradient.astype(np.float64, copy=False)
+            return whole.total, whole.gradient.astype(np.float64, copy=False)
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
         n_edges = self.layout.n_edges
-        for _, _, _, sample_loss, _, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size, lent=True):
-            total += float(sample_loss.sum())
-            gradient[:n_edges] += grad_weight
-            gradient[n_edges:] += grad_bias
+        for chunk in self._batches(X, T, loss, chunk_size, lent=True):
+            total += float(chunk.sample_loss.sum())
+            gradient[:n_edges] += chunk.grad_weight
+            gradient[n_edges:] += chunk.grad_bias
         return total, gradient
 
     def vjp(self, x, grad_y) -> tuple[np.ndarray, np.ndarray]:
@@ -481,8 +520,8 @@ class CompiledNetwork:
         delta, grad_weight, grad_bias = self._sweep(arrays, direct)
         return delta[self.layout.input_rows].T.copy() if inputs else None, grad_weight, grad_bias
 
-    def _whole(self, x, t, loss, chunk_size):
-        """The work arrays (a, z, δ), ∂E/∂θ, E_n, E, the loss and the 1-D flag of a pass run as one kernel call, or None.
+    def _whole(self, x, t, loss, chunk_size) -> WholePass | None:
+        """The :class:`WholePass` of a batch run as one kernel call, or None.
 
         For batches small enough that the calls, not the arithmetic, are the
         cost (see :meth:`NumbaKernels.whole`). NaN/inf in `x` or `t` are not
@@ -505,22 +544,22 @@ class CompiledNetwork:
             check_batch(self.network, x, t, loss)  # names a NaN/inf in x or t
             self._check_finite(work[1], work[1].sum(), "z")
             self._check_finite(work[2], work[2].sum(), "delta")
-        return work, gradient, sample_loss, total, loss, single
+        return WholePass(work, gradient, sample_loss, total, loss, single)
 
-    def _chunked(self, x, t, loss, chunk_size):
+    def _chunked(self, x, t, loss, chunk_size) -> WholePass:
         """As :meth:`_whole`, the batch run chunk by chunk through the kernels one by one."""
         X, T, loss, single = check_batch(self.network, x, t, loss)
         work = np.empty((3, self.layout.n_nodes, X.shape[0]), dtype=self.dtype)
         sample_loss = np.empty(X.shape[0])
         gradient = np.zeros(self._theta.size)
         n_edges = self.layout.n_edges
-        for start, a, z, loss_chunk, delta, grad_weight, grad_bias in self._batches(X, T, loss, chunk_size, lent=True):
-            columns = slice(start, start + a.shape[1])
-            work[0, :, columns], work[1, :, columns], work[2, :, columns] = a, z, delta
-            sample_loss[columns] = loss_chunk
-            gradient[:n_edges] += grad_weight
-            gradient[n_edges:] += grad_bias
-        return work, gradient, sample_loss, float(sample_loss.sum()), loss, single
+        for chunk in self._batches(X, T, loss, chunk_size, lent=True):
+            columns = slice(chunk.start, chunk.start + chunk.a.shape[1])
+            work[0, :, columns], work[1, :, columns], work[2, :, columns] = chunk.a, chunk.z, chunk.delta
+            sample_loss[columns] = chunk.sample_loss
+            gradient[:n_edges] += chunk.grad_weight
+            gradient[n_edges:] += chunk.grad_bias
+        return WholePass(work, gradient, sample_loss, float(sample_loss.sum()), loss, single)
 
     def backprop(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> BackpropResult:
         """Error, every δ_j and every gradient; same result as :func:`graphbp.backprop`.
@@ -551,7 +590,7 @@ class CompiledNetwork:
             A z_j or δ_j became NaN or inf (the node and sample are named).
         """
         passed = self._whole(x, t, loss, chunk_size) or self._chunked(x, t, loss, chunk_size)
-        return CompiledResult.of_pass(self, *passed)
+        return CompiledResult.of_pass(self, passed)
 
 
 class CompiledResult(BackpropResult):
@@ -564,8 +603,8 @@ class CompiledResult(BackpropResult):
     """
 
     @classmethod
-    def of_pass(cls, net: CompiledNetwork, work, gradient, sample_loss, total, loss, single) -> CompiledResult:
-        """The result of a pass of `net` (what ``CompiledNetwork._whole`` returns)."""
+    def of_pass(cls, net: CompiledNetwork, passed: WholePass) -> CompiledResult:
+        """The result of a pass of `net`."""
         result = object.__new__(cls)
         # Not the frozen dataclass's __init__, which sets each field through object.__setattr__ (~0.4 µs
         # each): the plain fields in one update; the mappings come from `_pass` when read (cached_property
@@ -573,11 +612,11 @@ class CompiledResult(BackpropResult):
         result.__dict__.update(
             inputs=net.network.inputs,
             outputs=net.network.outputs,
-            loss=total,
-            sample_loss=total if single else sample_loss,  # E = E_n for one sample
-            loss_name=loss.name,
+            loss=passed.total,
+            sample_loss=passed.total if passed.single else passed.sample_loss,  # E = E_n for one sample
+            loss_name=passed.loss.name,
             network=net._network_now(),
-            _pass=(net.layout, net._bias_index, work, gradient, single),
+            _pass=(net.layout, net._bias_index, passed.work, passed.gradient, passed.single),
         )
         return result
 

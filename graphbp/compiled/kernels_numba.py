@@ -37,7 +37,7 @@ from .blas import GEMM, product
 from .dense_blocks import BlockPlan, one_blas_thread
 from .kernel_math import KERNEL_NUMPY
 
-__all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", "PassData", "WHOLE_PASS_LOSSES"]
+__all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_pass", "PassData", "pass_data", "WHOLE_PASS_LOSSES"]
 
 # The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
@@ -45,7 +45,7 @@ __all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_block", 
 warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaExperimentalFeatureWarning)
 
 # Fewer samples than this per thread are not worth a thread.
-MIN_BLOCK = 16
+MIN_SAMPLES_PER_THREAD = 16
 
 # With threads=None, fewer edge-samples (edges × samples) than this per thread are not worth a thread
 # either: waking a thread and passing the GIL back and forth cost this 2-core VM ~0.4 ms a pass
@@ -167,7 +167,7 @@ def row_kernels(activation: Activation, dtype=np.float64) -> tuple | None:
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
-def forward_block(
+def forward_units(
     unit_ptr, unit_code, functions, pred_ptr, pred_index, weight, bias, seeded, a, z, units, k_start, k_stop, n0, n1
 ):  # fmt: skip
     """a and z of units ``units[k_start:k_stop]`` on columns n0:n1 (inputs' rows already hold x).
@@ -222,7 +222,7 @@ def forward_block(
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
-def backward_block(
+def backward_units(
     unit_ptr, unit_code, derivatives, succ_ptr, succ_index, succ_edge, succ_weight, output_slot, seeded,
     a, z, direct, delta, through, grad, units, k_start, k_stop, n0, n1,
 ):  # fmt: skip
@@ -304,35 +304,28 @@ class _PassDataType(types.StructRef):
 
 
 class PassData(structref.StructRefProxy):
-    """What :func:`whole_block` needs of a network besides its parameters, in one object: the row
-    kernels of h and h', the softmax groups and the layout's arrays. numba unboxes it in one step
-    (each array argument costs ~0.1 µs a call, a typed list ~1 µs)."""
+    """What the kernels need of a network besides its parameters, in one object numba unboxes in one
+    step (each array argument costs ~0.1 µs a call, a typed list ~1 µs): the row kernels of h and h',
+    the CSR arrays the kernels run (a block plan's remaining edges, or
+    all), the rows of the inputs, outputs and biases, the units in order, the segments of each
+    direction and per segment the dense blocks whose products come in there (their rows, columns, and
+    where their W_b and edge indices start in the flat ``matrices`` and ``entries``), and the address
+    of the gemm for the work dtype (:data:`graphbp.compiled.blas.GEMM`). Made by :func:`pass_data`."""
 
 
-PASS_FIELDS = ("functions", "derivatives", "groups", "unit_ptr", "codes", "pred_ptr", "pred_index", "succ_ptr",
+PASS_FIELDS = ("functions", "derivatives", "unit_ptr", "codes", "pred_ptr", "pred_index", "succ_ptr",
                "succ_index", "succ_edge", "output_slot", "input_rows", "output_rows", "output_codes", "bias_rows",
-               "max_unit", "units", "unseeded")  # fmt: skip
+               "max_unit", "units", "seeded_forward", "seeded_backward", "forward_segments", "forward_cut_ptr",
+               "forward_cut_blocks", "backward_segments", "backward_cut_ptr", "backward_cut_blocks", "row_ptr",
+               "row_index", "col_ptr", "col_index", "matrix_ptr", "entries", "gemm")  # fmt: skip
 structref.define_proxy(PassData, _PassDataType, list(PASS_FIELDS))
 
 
-class RunData(structref.StructRefProxy):
-    """What :func:`forward_run` and :func:`backward_run` need of a network besides its parameters: the
-    row kernels, the CSR arrays the kernels run (a block plan's remaining edges), the units in order, the
-    segments of each direction, and per segment the dense blocks whose products come in there (their
-    rows, columns, and where their W_b and edge indices start in the flat ``matrices`` and ``entries``),
-    and the address of the gemm for the work dtype (:data:`graphbp.compiled.blas.GEMM`)."""
-
-
-RUN_FIELDS = ("functions", "derivatives", "unit_ptr", "codes", "pred_ptr", "pred_index", "succ_ptr", "succ_index",
-              "succ_edge", "output_slot", "units", "seeded_forward", "seeded_backward", "forward_segments",
-              "forward_cut_ptr", "forward_cut_blocks", "backward_segments", "backward_cut_ptr", "backward_cut_blocks",
-              "row_ptr", "row_index", "col_ptr", "col_index", "matrix_ptr", "entries", "gemm")  # fmt: skip
-@structref.register
-class _RunDataType(_PassDataType):
-    pass
-
-
-structref.define_proxy(RunData, _RunDataType, list(RUN_FIELDS))
+def pass_data(**fields) -> PassData:
+    """A :class:`PassData` from every one of :data:`PASS_FIELDS` by name."""
+    if set(fields) != set(PASS_FIELDS):
+        raise TypeError(f"PassData needs exactly the fields {PASS_FIELDS}; differs in {sorted(set(fields) ^ set(PASS_FIELDS))}")
+    return PassData(*(fields[name] for name in PASS_FIELDS))
 
 
 @njit(cache=True, nogil=True)
@@ -400,7 +393,7 @@ def _zero_block_rows(target, cut_blocks, index_ptr, index, lo, hi, n0, n1):
 @njit(cache=True, nogil=True)
 def forward_run(d, weight, bias, matrices, a, z, s0, s1, n0, n1):
     """Forward segments s0:s1 on columns n0:n1: at each, its dense blocks' a[R] = Σ_b W_b z[C]
-    (eq. 5.48's dense part, BLAS), then the kernels (:func:`forward_block`) over its units."""
+    (eq. 5.48's dense part, BLAS), then the kernels (:func:`forward_units`) over its units."""
     for s in range(s0, s1):
         lo, hi = d.forward_cut_ptr[s], d.forward_cut_ptr[s + 1]
         several = hi - lo > 1  # then they add up, from 0
@@ -414,7 +407,7 @@ def forward_run(d, weight, bias, matrices, a, z, s0, s1, n0, n1):
                         z, cols[0] * N + n0, N, False, a, rows[0] * N + n0, N, several)  # fmt: skip
             else:
                 _put_rows(a, rows, n0, n1, np.dot(W, _gather_rows(z, cols, n0, n1)), several)
-        forward_block(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.seeded_forward, a, z,
+        forward_units(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.seeded_forward, a, z,
                       d.units, d.forward_segments[s, 0], d.forward_segments[s, 1], n0, n1)  # fmt: skip
 
 
@@ -422,7 +415,7 @@ def forward_run(d, weight, bias, matrices, a, z, s0, s1, n0, n1):
 def backward_run(d, succ_weight, matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1):
     """Backward segments s0:s1 (last units first) on columns n0:n1: at each, its dense blocks'
     ∂E/∂w = Σ_n δ_j z_i into `grad` (eq. 5.53) and δ[C] = Σ_b W_b^T δ[R] (eq. 5.56's dense part),
-    then the kernels (:func:`backward_block`) over its units."""
+    then the kernels (:func:`backward_units`) over its units."""
     for s in range(s0, s1):
         lo, hi = d.backward_cut_ptr[s], d.backward_cut_ptr[s + 1]
         several = hi - lo > 1
@@ -449,7 +442,7 @@ def backward_run(d, succ_weight, matrices, a, z, direct, delta, through, grad, s
                         delta, rows[0] * N + n0, N, False, delta, cols[0] * N + n0, N, several)  # fmt: skip
             else:
                 _put_rows(delta, cols, n0, n1, np.dot(W.T, delta_rows), several)
-        backward_block(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
+        backward_units(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
                        d.output_slot, d.seeded_backward, a, z, direct, delta, through, grad, d.units,
                        d.backward_segments[s, 0], d.backward_segments[s, 1], n0, n1)  # fmt: skip
 
@@ -459,7 +452,7 @@ def _compiled_loss_function(function):
     return njit(cache=True)(rebind(function, np, njit(cache=True)))
 
 
-# The losses whole_block runs, by position (its `loss_code`): the table's own functions, compiled.
+# The losses whole_pass runs, by position (its `loss_code`): the table's own functions, compiled.
 # Any other loss (a user's Loss) takes the kernels one by one.
 WHOLE_PASS_LOSSES = tuple(get_loss(name) for name in ("sum_of_squares", "binary_cross_entropy", "cross_entropy"))
 _WHOLE_PASS_CODES = {id(loss): code for code, loss in enumerate(WHOLE_PASS_LOSSES)}
@@ -479,12 +472,14 @@ def _loss_terms(loss_code, A, Y, T, slope, groups):
 
 
 @njit(cache=True, nogil=True)
-def whole_block(data, loss_code, weight, bias, succ_weight, X, T, work):
-    """A whole pass in one call on all columns: :func:`forward_block`, the loss, :func:`backward_block`.
+def whole_pass(data, groups, loss_code, weight, bias, succ_weight, X, T, work):
+    """A whole pass in one call on all columns: :func:`forward_units`, the loss, :func:`backward_units`.
 
     For small batches the cost of a pass is its calls, not its arithmetic.
     `data` is a :class:`PassData` (its `units` the order to run the units
-    in, `unseeded` all False: no dense blocks), `loss_code` the loss's
+    in, no dense blocks: no row seeded), `groups` the output columns of
+    each softmax group (a tuple, whose length is part of its numba type:
+    kept out of `data`, so the other kernels' types do not depend on it), `loss_code` the loss's
     position in :data:`WHOLE_PASS_LOSSES`; ``work[0]``, ``work[1]``,
     ``work[2]`` are the (nodes, N) arrays a, z, δ, filled here. Returns
     ∂E/∂θ (∂E/∂w then ∂E/∂b, the order of ``parameter_keys``), E_n, E,
@@ -496,7 +491,7 @@ def whole_block(data, loss_code, weight, bias, succ_weight, X, T, work):
     for c in range(d.input_rows.size):
         for n in range(N):
             a[d.input_rows[c], n] = z[d.input_rows[c], n] = X[n, c]
-    forward_block(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.unseeded, a, z, d.units,
+    forward_units(d.unit_ptr, d.codes, d.functions, d.pred_ptr, d.pred_index, weight, bias, d.seeded_forward, a, z, d.units,
                   0, d.codes.size, 0, N)  # fmt: skip
     A, Y, slope = np.empty((N, K)), np.empty((N, K)), np.ones((N, K))
     through = np.ones((d.max_unit, N), dtype=a.dtype)
@@ -509,11 +504,11 @@ def whole_block(data, loss_code, weight, bias, succ_weight, X, T, work):
             A[n, k], Y[n, k] = a[j, n], z[j, n]
             if code >= 0:
                 slope[n, k] = delta[j, n]
-    sample_loss, direct_delta = _loss_terms(loss_code, A, Y, T, slope, d.groups)
+    sample_loss, direct_delta = _loss_terms(loss_code, A, Y, T, slope, groups)
     direct = np.ascontiguousarray(direct_delta.T).astype(a.dtype)
     gradient = np.empty(weight.size + d.bias_rows.size, dtype=a.dtype)  # every entry written once below
-    backward_block(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
-                   d.output_slot, d.unseeded, a, z, direct, delta, through, gradient, d.units, 0, d.codes.size, 0, N)  # fmt: skip
+    backward_units(d.unit_ptr, d.codes, d.derivatives, d.succ_ptr, d.succ_index, d.succ_edge, succ_weight,
+                   d.output_slot, d.seeded_backward, a, z, direct, delta, through, gradient, d.units, 0, d.codes.size, 0, N)  # fmt: skip
     for r in range(d.bias_rows.size):
         gradient[weight.size + r] = delta[d.bias_rows[r]].sum()  # eq. 5.53 with z = 1
     return gradient, sample_loss, sample_loss.sum(), z.sum() + delta.sum()
@@ -572,7 +567,7 @@ class NumbaKernels:
         self.forward_segments = list(zip(cuts[:-1], cuts[1:]))
         cuts = sorted({0, n_units, *customs, *backward_cuts})
         self.backward_segments = list(zip(cuts[:-1], cuts[1:]))[::-1]
-        # Each output's unit code (SOFTMAX_CODE for a group member), for whole_block's h'(a_k).
+        # Each output's unit code (SOFTMAX_CODE for a group member), for whole_pass's h'(a_k).
         self.output_codes = np.repeat(self.codes, np.diff(layout.unit_ptr))[layout.output_rows]
         # The output columns of each softmax group, as the losses take them; numba cannot loop over an
         # empty tuple, so a network without groups passes one empty column list (read by no loss it can use).
@@ -581,17 +576,17 @@ class NumbaKernels:
         # Whole passes (see whole) only where every unit runs compiled and no block cuts the pass; a Python
         # unit at the very end (an output) leaves one forward segment, so the count of segments cannot tell.
         self._one_call = not customs and plan is None
-        self._whole_data = self._whole_call = None  # PassData and whole_block's machine code, on the first whole pass
+        self._whole_call = None  # whole_pass's machine code, made on the first whole pass
         blocks = plan.blocks if plan else ()
         # Every block's W_b entries, row-major, one block after another: each one's edge index, or −1.
         self._entries = np.concatenate([block.entries for block in blocks] or [np.empty(0)]).astype(np.int64)
-        self.run_data = self._run_data(forward_cuts, backward_cuts)
+        self.data = self._pass_data(forward_cuts, backward_cuts)
         # Runs of segments one numba call each: a run ends where a Python unit's h (forward) or h' (backward) comes in.
         self.forward_runs = _runs([self.units[stop - 1] for _, stop in self.forward_segments], self.codes)
         self.backward_runs = _runs([self.units[start] for start, _ in self.backward_segments], self.codes)
 
-    def _run_data(self, forward_cuts: dict, backward_cuts: dict) -> RunData:
-        """The :class:`RunData` of this layout and block plan."""
+    def _pass_data(self, forward_cuts: dict, backward_cuts: dict) -> PassData:
+        """The :class:`PassData` of this layout and block plan."""
         layout, csr, blocks = self.layout, self.csr, self.plan.blocks if self.plan else ()
         number = {id(block): b for b, block in enumerate(blocks)}
 
@@ -604,18 +599,29 @@ class NumbaKernels:
             return _pointers_of(lists), np.concatenate(lists or [np.empty(0)]).astype(np.int64)
 
         shapes = [block.shape[0] * block.shape[1] for block in blocks]
-        return RunData(
-            self.functions, self.derivatives, layout.unit_ptr, self.codes, csr.pred_ptr, csr.pred_index, csr.succ_ptr,
-            csr.succ_index, csr.succ_edge, layout.output_slot, self.units, self.seeded_forward, self.seeded_backward,
-            np.array(self.forward_segments, dtype=np.int64).reshape(-1, 2), *cut_lists(self.forward_segments, 0, forward_cuts),
-            np.array(self.backward_segments, dtype=np.int64).reshape(-1, 2), *cut_lists(self.backward_segments, 1, backward_cuts),
-            *indices("rows"), *indices("cols"), np.concatenate([[0], np.cumsum(shapes)]).astype(np.int64), self._entries,
-            GEMM[np.dtype(self.dtype)],
-        )  # fmt: skip
+        (forward_cut_ptr, forward_cut_blocks), (backward_cut_ptr, backward_cut_blocks) = (
+            cut_lists(self.forward_segments, 0, forward_cuts), cut_lists(self.backward_segments, 1, backward_cuts)
+        )
+        (row_ptr, row_index), (col_ptr, col_index) = indices("rows"), indices("cols")
+        return pass_data(
+            functions=self.functions, derivatives=self.derivatives, unit_ptr=layout.unit_ptr,
+            codes=self.codes, pred_ptr=csr.pred_ptr, pred_index=csr.pred_index, succ_ptr=csr.succ_ptr,
+            succ_index=csr.succ_index, succ_edge=csr.succ_edge, output_slot=layout.output_slot,
+            input_rows=layout.input_rows, output_rows=layout.output_rows, output_codes=self.output_codes,
+            bias_rows=layout.bias_rows, max_unit=layout.max_unit, units=self.units,
+            seeded_forward=self.seeded_forward, seeded_backward=self.seeded_backward,
+            forward_segments=np.array(self.forward_segments, dtype=np.int64).reshape(-1, 2),
+            forward_cut_ptr=forward_cut_ptr, forward_cut_blocks=forward_cut_blocks,
+            backward_segments=np.array(self.backward_segments, dtype=np.int64).reshape(-1, 2),
+            backward_cut_ptr=backward_cut_ptr, backward_cut_blocks=backward_cut_blocks,
+            row_ptr=row_ptr, row_index=row_index, col_ptr=col_ptr, col_index=col_index,
+            matrix_ptr=np.concatenate([[0], np.cumsum(shapes)]).astype(np.int64), entries=self._entries,
+            gemm=GEMM[np.dtype(self.dtype)],
+        )
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
-        # A writeable C array (the types whole_block was compiled for): the engine's own θ, or its float32 copy.
+        # A writeable C array (the types whole_pass was compiled for): the engine's own θ, or its float32 copy.
         weight = np.require(weight, dtype=bias.dtype, requirements=("C", "W"))
         self.bias = bias
         self.weight = weight if self.plan is None else weight[self.plan.pred_edge]
@@ -626,18 +632,18 @@ class NumbaKernels:
     def _spans(self, width: int) -> list[tuple[int, int]]:
         """The columns (n0, n1) of each thread's share of a batch of `width`: one span where one thread will do.
 
-        ``threads`` given: that many (each with ≥ MIN_BLOCK samples); None: up to numba's thread
-        count, each with ≥ MIN_BLOCK samples and ≥ MIN_THREAD_WORK edge-samples.
+        ``threads`` given: that many (each with ≥ MIN_SAMPLES_PER_THREAD samples); None: up to numba's thread
+        count, each with ≥ MIN_SAMPLES_PER_THREAD samples and ≥ MIN_THREAD_WORK edge-samples.
         """
         threads = 1
-        if width >= 2 * MIN_BLOCK:
+        if width >= 2 * MIN_SAMPLES_PER_THREAD:
             if self.threads:
-                threads = min(self.threads, width // MIN_BLOCK)
+                threads = min(self.threads, width // MIN_SAMPLES_PER_THREAD)
             else:
                 from numba import get_num_threads
 
                 work = self.layout.n_edges * width // MIN_THREAD_WORK
-                threads = max(1, min(get_num_threads(), width // MIN_BLOCK, work))
+                threads = max(1, min(get_num_threads(), width // MIN_SAMPLES_PER_THREAD, work))
         return [(width * c // threads, width * (c + 1) // threads) for c in range(threads)]
 
     def _on_threads(self, work, spans) -> list:
@@ -664,37 +670,30 @@ class NumbaKernels:
     def _forward_columns(self, a: np.ndarray, z: np.ndarray, n0: int, n1: int) -> float:
         """The forward pass on columns n0:n1: one numba call per run, a Python unit's h after its run; Σ z there."""
         for s0, s1, unit in self.forward_runs:
-            forward_run(self.run_data, self.weight, self.bias, self.matrices, a, z, s0, s1, n0, n1)
+            forward_run(self.data, self.weight, self.bias, self.matrices, a, z, s0, s1, n0, n1)
             if unit >= 0:
                 activation, j = self._activation(unit)
                 z[j, n0:n1] = activation.function(a[j, n0:n1])
         return _row_sums(z, n0, n1).sum()
 
     def whole(self, loss: Loss, X: np.ndarray, T: np.ndarray, work: np.ndarray):
-        """A whole pass in one call (:func:`whole_block`), where one is worth it and possible.
+        """A whole pass in one call (:func:`whole_pass`), where one is worth it and possible.
 
         That is: a batch too small to split across threads (fewer than
-        2 × :data:`MIN_BLOCK` samples), no Python activation, no dense blocks,
+        2 × :data:`MIN_SAMPLES_PER_THREAD` samples), no Python activation, no dense blocks,
         a loss of :data:`WHOLE_PASS_LOSSES`. Fills ``work`` (3, nodes, N) with
-        a, z, δ and returns what :func:`whole_block` does; None where it does
+        a, z, δ and returns what :func:`whole_pass` does; None where it does
         not apply.
         """
         loss_code = _WHOLE_PASS_CODES.get(id(loss))
-        if loss_code is None or X.shape[0] >= 2 * MIN_BLOCK or not self._one_call:
+        if loss_code is None or X.shape[0] >= 2 * MIN_SAMPLES_PER_THREAD or not self._one_call:
             return None
         if not (X.flags.carray and T.flags.carray and X.dtype == T.dtype == np.float64):
             X, T = (np.array(v, dtype=np.float64, order="C") for v in (X, T))  # the types it was compiled for
         if self._whole_call is None:
-            layout = self.layout
-            self._whole_data = PassData(
-                self.functions, self.derivatives, self.groups, layout.unit_ptr, self.codes, layout.pred_ptr,
-                layout.pred_index, layout.succ_ptr, layout.succ_index, layout.succ_edge, layout.output_slot,
-                layout.input_rows, layout.output_rows, self.output_codes, layout.bias_rows, layout.max_unit,
-                self.units, self.seeded_forward,
-            )  # fmt: skip
-            self._whole_call = machine_code(whole_block, (self._whole_data, loss_code, self.weight, self.bias,
+            self._whole_call = machine_code(whole_pass, (self.data, self.groups, loss_code, self.weight, self.bias,
                                                           self.succ_weight, X, T, work))  # fmt: skip
-        return self._whole_call(self._whole_data, loss_code, self.weight, self.bias, self.succ_weight, X, T, work)
+        return self._whole_call(self.data, self.groups, loss_code, self.weight, self.bias, self.succ_weight, X, T, work)
 
     def backward(self, a, z, direct, delta) -> tuple[np.ndarray, np.ndarray]:
         """Fill delta (eqs. 5.54-5.56); return ∂E/∂w for every edge (eq. 5.53) and Σ_n δ_j per row."""
@@ -714,7 +713,7 @@ class NumbaKernels:
         """The backward pass on columns n0:n1, writing Σ_n δ_k z_j over them into `grad`; a Python unit's h'
         after its run. Returns Σ_n δ_j over these columns, per row."""
         for s0, s1, unit in self.backward_runs:
-            backward_run(self.run_data, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
+            backward_run(self.data, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
             if unit >= 0:
                 activation, j = self._activation(unit)
                 slot, columns = self.layout.output_slot[j], slice(n0, n1)

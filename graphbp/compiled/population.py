@@ -21,11 +21,19 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..activations import get_activation
-from ..backward import check_batch
+from ..batches import as_batch, check_batch, check_finite
 from ..exceptions import GraphBPError, ShapeError
 from ..losses import check_loss, get_loss
-from ..network import Network, as_batch, check_finite, read_network
-from ..network_layout import INPUT, SOFTMAX_CODE, Layout, build_layout, checked_vector, read_values, write_values
+from ..network import Network, read_network
+from ..network_layout import (
+    INPUT,
+    SOFTMAX_CODE,
+    Layout,
+    build_layout,
+    checked_vector,
+    read_values,
+    write_values,
+)
 from .engine import ArrayMapping, Workspaces, checked_options, make_kernels
 
 __all__ = ["CompiledPopulation", "compile_many", "join_layouts"]
@@ -360,7 +368,7 @@ class CompiledPopulation:
         return sample_loss, np.ascontiguousarray(direct.T, dtype=self.dtype)
 
     def _raise_non_finite(self, values: np.ndarray, name: str) -> None:
-        """Name the first graph (and its node and sample, :func:`graphbp.network.check_finite`) where `values` is not finite."""
+        """Name the first graph (and its node and sample, :func:`graphbp.batches.check_finite`) where `values` is not finite."""
         for g, layout in enumerate(self.layouts):
             own = values[self._node_offset[g] : self._node_offset[g + 1]]
             if not math.isfinite(own.sum()):
