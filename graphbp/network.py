@@ -151,7 +151,7 @@ def _read_io(G) -> tuple[list, list]:
     return inputs, outputs
 
 
-def _finite_number(value) -> bool:
+def finite_number(value) -> bool:
     if type(value) is float:  # the common case, without the abstract-class check below
         return math.isfinite(value)
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
@@ -173,7 +173,7 @@ def _check_parameters(G, inputs, weight: str) -> dict:
         for i, j, data in G.edges(data=True):
             if weight not in data:
                 raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute")
-            if not _finite_number(data[weight]):
+            if not finite_number(data[weight]):
                 raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {data[weight]!r}; it must be a finite number")
     input_set = set(inputs)
     bias = {}
@@ -185,7 +185,7 @@ def _check_parameters(G, inputs, weight: str) -> dict:
                 )
             continue
         b = data.get("bias", 0.0)
-        if not _finite_number(b):
+        if not finite_number(b):
             raise ParameterError(f"node {n!r} has bias {b!r}; it must be a finite number")
         bias[n] = float(b)
     return bias

@@ -323,15 +323,15 @@ def train_many(
     from .compiled import compile_many
 
     population = compile_many(graphs, weight=weight, backend=backend)
-    X, T, loss = population._checked(x, t, loss)
+    X, T, loss = population.checked_batch(x, t, loss)
     offsets = population._theta_offset
 
     def total(theta, rows):
-        population._load(np.array(theta))
-        return population._loss_and_gradient(X[rows], T[rows], loss)
+        population.load_flat(np.array(theta))
+        return population.flat_loss_and_gradient(X[rows], T[rows], loss)
 
     def write(theta):
-        population._load(np.array(theta))
+        population.load_flat(np.array(theta))
         population.write_back()
 
     def norms(grad):

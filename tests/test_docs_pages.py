@@ -12,7 +12,7 @@ import graphbp
 
 ROOT = Path(__file__).resolve().parents[1]
 API = (ROOT / "docs" / "api" / "index.rst").read_text(encoding="utf-8")
-PUBLIC_MODULES = ["datasets", "drawing", "explorer", "training_plots", "compiled", "torch_module", "interop"]
+PUBLIC_MODULES = ["datasets", "drawing", "explorer", "training_plots", "compiled", "torch_module", "interop", "testing"]
 
 
 def listed_objects() -> list:

@@ -15,7 +15,7 @@ from ..animation import animate_backward
 from ..backward import backprop
 from ..datasets import BISHOP_FIG53_FUNCTIONS, bishop_fig53, circles, spiral, two_moons, xor
 from ..drawing import draw, draw_heatmap, draw_paths, figure_for
-from ..drawing import fit_title as _fit_title
+from ..drawing import fit_title
 from ..elimination import draw_elimination
 from ..examples import bishop_network, irregular_network
 from ..forward import forward
@@ -127,26 +127,26 @@ def gallery_figures(seed: int = 0):
     result = backprop(bishop, GALLERY_INPUT, GALLERY_TARGET)
     fig, ax = figure_for(bishop)
     draw(bishop, result, ax=ax, values=("a", "delta"), edge_labels=True)
-    _fit_title(ax, "Bishop's two-layer network: every δ_j (colour), a_j and δ_j under each node, w on the edges",
+    fit_title(ax, "Bishop's two-layer network: every δ_j (colour), a_j and δ_j under each node, w on the edges",
                9)
     yield "bishop_deltas.png", fig
 
     fig, ax = figure_for(bishop, equation=True)
     draw(bishop, result, ax=ax, highlight="z1")
-    _fit_title(ax, "δ_z1 sums over S_z1 = G.successors('z1'): one term w_kj·δ_k per edge (eq. 5.56)", 9)
+    fit_title(ax, "δ_z1 sums over S_z1 = G.successors('z1'): one term w_kj·δ_k per edge (eq. 5.56)", 9)
     yield "bishop_highlight.png", fig
 
     irregular = irregular_network()
     result = backprop(irregular, GALLERY_INPUT, GALLERY_TARGET)
     fig, ax = figure_for(irregular, equation=True)
     draw(irregular, result, ax=ax, edge_values="grad", edge_labels=True, highlight="y1")
-    _fit_title(ax, "Skip x1→y1, output y1 feeding h3, dead end d; edges show ∂E/∂w. δ_y1 = direct term + Σ over S_y1",
+    fit_title(ax, "Skip x1→y1, output y1 feeding h3, dead end d; edges show ∂E/∂w. δ_y1 = direct term + Σ over S_y1",
                9)
     yield "irregular_dag.png", fig
 
     fig, ax = figure_for(irregular, extra_width=4.0)
     draw_paths(irregular, result, "h1", ax=ax)
-    _fit_title(ax, "δ_h1 unrolled: one product of local derivatives w·h'(a) per path to an output", 9)
+    fit_title(ax, "δ_h1 unrolled: one product of local derivatives w·h'(a) per path to an output", 9)
     yield "path_sum.png", fig
 
     wired = random_dag(30, "watts_strogatz", n_inputs=2, n_outputs=2, seed=seed)
@@ -154,7 +154,7 @@ def gallery_figures(seed: int = 0):
     result = backprop(wired, rng.normal(size=2), rng.normal(size=2))
     fig, ax = figure_for(wired)
     draw(wired, result, ax=ax, edge_values="grad")
-    _fit_title(ax, "RandWire-style network (Watts-Strogatz, 30 hidden units): δ of every node, edges by |∂E/∂w|",
+    fit_title(ax, "RandWire-style network (Watts-Strogatz, 30 hidden units): δ of every node, edges by |∂E/∂w|",
                9)
     yield "randwire.png", fig
     yield from _training_figures()

@@ -606,8 +606,8 @@ class CompiledResult(BackpropResult):
     def of_pass(cls, net: CompiledNetwork, passed: WholePass) -> CompiledResult:
         """The result of a pass of `net`."""
         result = object.__new__(cls)
-        # Not the frozen dataclass's __init__, which sets each field through object.__setattr__ (~0.4 µs
-        # each): the plain fields in one update; the mappings come from `_pass` when read (cached_property
+        # Not the frozen dataclass's __init__, which sets each field through object.__setattr__ (a call
+        # per field): the plain fields in one update; the mappings come from `_pass` when read (cached_property
         # writes __dict__ too). dataclasses.replace still works: it calls __init__ with every field.
         result.__dict__.update(
             inputs=net.network.inputs,

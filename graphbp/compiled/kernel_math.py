@@ -5,10 +5,9 @@ The activation table writes each h once against the name ``np``
 (:func:`graphbp.activations.rebind`): numpy for the reference, torch for the
 torch module, and for the numba kernels :data:`KERNEL_NUMPY`, numpy's
 functions as numba compiles them except :func:`tanh`. numba compiles
-``np.tanh`` to a libm call (~15 ns per number here), which LLVM cannot
-vectorize; it took ~40 % of a forward and backward pass of a tanh RandWire
-network. :func:`tanh` here is arithmetic only, without branches or calls, so
-the row kernels' loops run it four numbers at a time (~3 ns per number); it
+``np.tanh`` to a libm call, which LLVM cannot vectorize, and which took a
+large share of a tanh RandWire network's passes (benchmarks/bench.py). :func:`tanh` here is arithmetic only, without branches or calls, so
+the row kernels' loops run it several numbers at a time; it
 stays within 3 ulp of the correctly rounded value (the test suite sweeps it
 against extended precision).
 

@@ -41,16 +41,15 @@ __all__ = ["NumbaKernels", "compiled_activation", "row_kernels", "whole_pass", "
 
 # The kernels take the activations as a typed list of compiled functions (numba's first-class
 # function type), so one cached machine code serves every table entry, a user's included.
-# (A typed list, not a tuple: a tuple of functions is re-typed on every call, ~1 ms.)
+# (A typed list, not a tuple: a tuple of functions is re-typed on every call.)
 warnings.filterwarnings("ignore", ".*First-class function type feature", NumbaExperimentalFeatureWarning)
 
 # Fewer samples than this per thread are not worth a thread.
 MIN_SAMPLES_PER_THREAD = 16
 
 # With threads=None, fewer edge-samples (edges × samples) than this per thread are not worth a thread
-# either: waking a thread and passing the GIL back and forth cost this 2-core VM ~0.4 ms a pass
-# direction, so bench.py's S graphs (2.6M and 3.7M edge-samples) ran slower on two threads than on one
-# (2.1 → 2.9 ms), its M graphs (15M, 17M) 1.1-1.3x faster.
+# either: waking a thread and passing the GIL back and forth costs a fixed time per pass direction,
+# which a smaller share does not earn back (benchmarks/bench.py measures where; see the docs' Performance page).
 MIN_THREAD_WORK = 1 << 21
 
 # The engine's threads: each runs its share of a batch's columns through a whole pass (the kernels
@@ -305,7 +304,7 @@ class _PassDataType(types.StructRef):
 
 class PassData(structref.StructRefProxy):
     """What the kernels need of a network besides its parameters, in one object numba unboxes in one
-    step (each array argument costs ~0.1 µs a call, a typed list ~1 µs): the row kernels of h and h',
+    step (numba unboxes each array argument and typed list on every call): the row kernels of h and h',
     the CSR arrays the kernels run (a block plan's remaining edges, or
     all), the rows of the inputs, outputs and biases, the units in order, the segments of each
     direction and per segment the dense blocks whose products come in there (their rows, columns, and
@@ -518,7 +517,7 @@ def machine_code(function, args: tuple):
     """The machine code numba compiled `function` to for the types of `args` (compiling it if needed).
 
     Calling it skips the dispatcher's typing of every argument on every call
-    (~2 µs for a :class:`PassData`); the caller must pass arguments of the
+    (sizeable beside a tiny network's pass); the caller must pass arguments of the
     same types each time: same dtypes, dimensions and contiguity.
     """
     return function.compile(tuple(typeof(value) for value in args))

@@ -204,10 +204,10 @@ class CompiledPopulation:
             with _naming(g):
                 weights, biases = read_values(G, layout, self.weight)
             flat[self._theta_offset[g] : self._theta_offset[g + 1]] = np.concatenate([weights, biases[layout.bias_rows]])
-        self._load(flat)
+        self.load_flat(flat)
         return self
 
-    def _load(self, flat: np.ndarray) -> None:
+    def load_flat(self, flat: np.ndarray) -> None:
         """Take the population's θ, each graph's after the other (a float vector nobody else writes to)."""
         self._flat = flat
         union = np.empty_like(flat)
@@ -250,7 +250,7 @@ class CompiledPopulation:
             g = int(np.searchsorted(self._theta_offset, np.flatnonzero(~np.isfinite(flat))[0], side="right")) - 1
             with _naming(g):
                 checked_vector(thetas[g], _keys(self.layouts[g]))
-        self._load(flat)
+        self.load_flat(flat)
         return self
 
     def write_back(self) -> list:
@@ -261,7 +261,7 @@ class CompiledPopulation:
 
     # -- passes -------------------------------------------------------------------------------
 
-    def _checked(self, x, t, loss):
+    def checked_batch(self, x, t, loss):
         """X, T and the loss, checked against graph 0 (all share x, t) and against every graph's outputs."""
         loss = get_loss(loss)
         if loss not in self._fitting_losses:
@@ -315,11 +315,11 @@ class CompiledPopulation:
         NumericalError
             A z_j or δ_j became NaN or inf (the graph, node and sample are named).
         """
-        X, T, loss = self._checked(x, t, loss)
-        errors, gradient = self._loss_and_gradient(X, T, loss)
+        X, T, loss = self.checked_batch(x, t, loss)
+        errors, gradient = self.flat_loss_and_gradient(X, T, loss)
         return errors, self._split(gradient)
 
-    def _loss_and_gradient(self, X: np.ndarray, T: np.ndarray, loss) -> tuple[np.ndarray, np.ndarray]:
+    def flat_loss_and_gradient(self, X: np.ndarray, T: np.ndarray, loss) -> tuple[np.ndarray, np.ndarray]:
         """E per graph and the flat ∂E/∂θ (each graph's after the other) of checked arrays."""
         layout = self.layout
         with self.workspaces.lent(X.shape[0]) as arrays:
@@ -439,7 +439,7 @@ def compile_many(graphs, dtype=np.float64, threads: int | None = None, *, weight
         except that "auto" picks "numpy" when some activation does not
         compile with numba: the numba backend calls such a Python activation
         once per unit and pass direction (hundreds of calls on a population
-        of NEAT genomes), the numpy backend once per topological level.
+        of small graphs), the numpy backend once per topological level.
 
     Returns
     -------

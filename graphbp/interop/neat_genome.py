@@ -20,7 +20,7 @@ import networkx as nx
 
 from ..activations import DEFAULT_HIDDEN_ACTIVATION, DEFAULT_OUTPUT_ACTIVATION, get_activation
 from ..exceptions import ActivationError, GraphBPError, GraphStructureError, ParameterError
-from ..network import _finite_number, read_network
+from ..network import finite_number, read_network
 from .neat_activations import NEAT_ACTIVATIONS
 
 __all__ = ["from_neat", "to_neat", "neat_config"]
@@ -56,7 +56,7 @@ _CONFIG_DEFAULTS = {
 }
 
 
-def _genome_config(config):
+def genome_config_of(config):
     """The ``DefaultGenomeConfig`` of a ``neat.Config`` (or that genome config itself)."""
     return getattr(config, "genome_config", config)
 
@@ -122,7 +122,7 @@ def _enabled_connections(genome, inputs: list) -> list:
     return enabled
 
 
-def _genome_edges(genome, genome_config) -> tuple[list, list]:
+def genome_edges(genome, genome_config) -> tuple[list, list]:
     """(enabled, placeholders): the keys of the genome's enabled connections, and the placeholder edges from_neat adds."""
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
     enabled = _enabled_connections(genome, inputs)
@@ -212,10 +212,10 @@ def from_neat(genome, config, *, activations: dict | None = None) -> nx.DiGraph:
     >>> bool(abs(graphbp.forward(G, x).y[0] - expected) < 1e-12)
     True
     """
-    genome_config = _genome_config(config)
+    genome_config = genome_config_of(config)
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
     node_activation = _node_activations(genome, genome_config, activations or {})
-    enabled, placeholders = _genome_edges(genome, genome_config)
+    enabled, placeholders = genome_edges(genome, genome_config)
     G = nx.DiGraph(inputs=inputs, outputs=outputs)
     G.add_nodes_from(inputs)
     G.add_nodes_from(outputs)
@@ -292,9 +292,9 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
     >>> genome.connections[(-1, 0)].weight, genome.nodes[0].bias
     (2.5, -1.0)
     """
-    genome_config = _genome_config(config)
+    genome_config = genome_config_of(config)
     inputs, outputs = list(genome_config.input_keys), list(genome_config.output_keys)
-    enabled, placeholders = _genome_edges(genome, genome_config)
+    enabled, placeholders = genome_edges(genome, genome_config)
     _check_same_network(G, inputs, outputs, genome, enabled + placeholders)
     node_activation = _node_activations(genome, genome_config, activations or {})
     for node, spec in node_activation.items():
@@ -304,13 +304,13 @@ def to_neat(G, genome, config, *, activations: dict | None = None, weight: str =
                 f"node {node!r} has activation {have.name!r} in the graph but {want.name!r} in the genome; "
                 "to_neat writes weights and biases only"
             )
-    return _write_parameters(G, genome, enabled, placeholders, weight)
+    return write_parameters(G, genome, enabled, placeholders, weight)
 
 
-def _write_parameters(G, genome, enabled: list, placeholders: list, weight: str = "weight"):
+def write_parameters(G, genome, enabled: list, placeholders: list, weight: str = "weight"):
     """Write `G`'s weights and biases into `genome`, whose structure `G` is known to have (see :func:`to_neat`).
 
-    `enabled` and `placeholders` are the genome's edges as :func:`_genome_edges` gives them. Nothing is
+    `enabled` and `placeholders` are the genome's edges as :func:`genome_edges` gives them. Nothing is
     written unless every value fits (a placeholder edge still 0, no changed weight into a response-0 node).
     """
     for source, target in placeholders:
@@ -346,8 +346,8 @@ def _write_parameters(G, genome, enabled: list, placeholders: list, weight: str 
 def _parameter(value, what: str) -> float:
     """`value` as a float, or a ParameterError saying `what` (e.g. "edge (-1, 0) has weight") it is."""
     if type(value) is float and math.isfinite(value):
-        return value  # the usual case, without the abstract-class check of _finite_number
-    if not _finite_number(value):
+        return value  # the usual case, without the abstract-class check of finite_number
+    if not finite_number(value):
         raise ParameterError(f"{what} {value!r}; it must be a finite number")
     return float(value)
 

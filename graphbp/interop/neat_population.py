@@ -18,7 +18,7 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from ..exceptions import GraphBPError
-from .neat_genome import _genome_config, _genome_edges, _write_parameters, from_neat
+from .neat_genome import from_neat, genome_config_of, genome_edges, write_parameters
 
 __all__ = ["refine_neat"]
 
@@ -183,7 +183,7 @@ def refine_neat(
     if write_back:
         # The graphs are from_neat's of these genomes, changed by training in their weights and biases
         # only: to_neat's checks of the structure and activations would find nothing.
-        genome_config = _genome_config(config)
+        genome_config = genome_config_of(config)
         for (_, genome), G in zip(keyed, graphs):
-            _write_parameters(G, genome, *_genome_edges(genome, genome_config))
+            write_parameters(G, genome, *genome_edges(genome, genome_config))
     return np.array([history.loss[-1] for history in histories])
