@@ -48,6 +48,7 @@ DERIVATIVE_TESTS = ["tests/test_jacobian.py", "tests/test_paths.py", "tests/test
 MODULES = {
     "graphbp/forward.py": [*BACKPROP_TESTS, *DERIVATIVE_TESTS],
     "graphbp/backward.py": [*BACKPROP_TESTS, *DERIVATIVE_TESTS],
+    "graphbp/batches.py": ["tests/test_validation.py", *BACKPROP_TESTS],
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
     "graphbp/activations.py": ["tests/test_activations.py", "tests/test_activation_table.py", *BACKPROP_TESTS,
                                "tests/test_hessian.py"],
