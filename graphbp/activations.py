@@ -7,7 +7,10 @@ linear outputs, Bishop §5.3.2) and ``"tanh"`` for hidden units.
 
 ``"softmax"`` is not an element-wise function: its units are coupled, so it is
 not in this table of element-wise entries but handled as a group by the losses
-and the passes (see :mod:`graphbp.losses`).
+and the passes (see :mod:`graphbp.losses`). Its forward :func:`softmax` and its
+Jacobian product :func:`softmax_product` are written here once, in the table's
+style, and every engine runs these two functions: numpy as they are, numba
+compiling them, torch with ``np`` rebound (:func:`torch_softmax`).
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ __all__ = [
     "get_activation",
     "register_activation",
     "rebind",
+    "softmax",
+    "softmax_product",
     "torch_activation",
     "torch_elementwise",
+    "torch_softmax",
 ]
 
 SOFTMAX = "softmax"
@@ -189,6 +195,70 @@ def _leaky_relu_derivative(a):
 
 def _softplus(a):
     return np.logaddexp(0.0, a)
+
+
+# The softmax group, written as the losses are (numpy functions numba compiles as written: no
+# keepdims, no max(axis=)), and in arithmetic that torch tensors also run: one row per unit, any
+# further axes (samples) after it.
+
+
+def softmax(A):
+    """Softmax across a group's rows: z_m = e^{a_m} / Σ_j e^{a_j}, one row per unit (eq. 5.25).
+
+    Each column (a sample) is shifted by its largest a_j first, so no e^a overflows.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        Shape (units, N): the pre-activations a_j of the group, one row per unit.
+
+    Returns
+    -------
+    numpy.ndarray
+        z, the same shape; each column sums to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax(np.array([[0.0, 1000.0], [0.0, 1000.0]]))
+    array([[0.5, 0.5],
+           [0.5, 0.5]])
+    """
+    top = A[0]
+    for m in range(1, A.shape[0]):  # the column maximum, row by row (numba has no max(axis=))
+        top = np.maximum(top, A[m])
+    exp = np.exp(A - top)
+    return exp / exp.sum(axis=0)
+
+
+def softmax_product(Z, G):
+    """A softmax group's Jacobian times `G`: (J g)_m = z_m (g_m − Σ_j z_j g_j), rows = units.
+
+    ∂z_m/∂a_j = z_m (I_mj − z_j) is symmetric, so this is also Jᵀ g: the
+    forward tangent and the backward δ of a softmax group (eq. 5.56 with the
+    group's Jacobian in place of h') are this one product.
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The group's outputs z, shape (units, N) (from :func:`softmax`).
+    G : numpy.ndarray
+        The vector per sample, same shape: ȧ forward, Σ_k w_kj δ_k backward.
+
+    Returns
+    -------
+    numpy.ndarray
+        J g, the same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = softmax(np.array([[0.0], [0.0]]))
+    >>> softmax_product(z, np.array([[1.0], [0.0]]))  # ∂z/∂a_0 = (¼, −¼)
+    array([[ 0.25],
+           [-0.25]])
+    """
+    return Z * (G - (Z * G).sum(axis=0))
 
 
 _REGISTRY: dict[str, Activation] = {}
@@ -417,6 +487,27 @@ def torch_elementwise(spec) -> tuple[Callable, Callable]:
     True
     """
     return _torch_pair(get_activation(spec))
+
+
+@cache
+def torch_softmax() -> tuple[Callable, Callable]:
+    """:func:`softmax` and :func:`softmax_product` as plain torch functions (no autograd), for hand-written passes.
+
+    The same two functions, ``np`` rebound to torch; the level loop of
+    :mod:`graphbp.torch_module` uses them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> forward, product = torch_softmax()
+    >>> a = torch.tensor([[0.5], [-1.0]], dtype=torch.float64)
+    >>> bool(torch.allclose(forward(a), torch.softmax(a, dim=0)))
+    True
+    """
+    import torch
+
+    namespace = _TorchNamespace(torch)
+    return rebind(softmax, namespace), rebind(softmax_product, namespace)
 
 
 @cache

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import SOFTMAX
+from .activations import SOFTMAX, softmax
+from .activations import softmax_product as group_product
 from .batches import as_batch, check_finite
 from .network import Network, read_network
 
@@ -45,27 +46,17 @@ class ForwardResult:
     network: Network | None = field(default=None, repr=False, compare=False)
 
 
-def softmax(a: np.ndarray) -> np.ndarray:
-    """Softmax across a group: `a` is (units, N), one row per unit; shifted by the max, so no overflow."""
-    exp = np.exp(a - a.max(axis=0))
-    return exp / exp.sum(axis=0)
-
-
 def stack_rows(values) -> np.ndarray:
     """One row per unit of a group: the members' arrays (or floats) broadcast to one shape and stacked."""
     return np.stack(np.broadcast_arrays(*values))
 
 
 def softmax_product(z: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """A softmax group's Jacobian times `g`, rows = units: ∂z_m/∂a_j = z_m (I_mj − z_j), so (J g)_m = z_m (g_m − Σ_j z_j g_j).
-
-    J is symmetric, so this is also Jᵀ g: the forward tangent and the backward
-    δ of a softmax group (eq. 5.56 with the group's Jacobian) are this one product.
-    """
-    # Either may lack leading per-sample axes (g of an R-operator carries one per direction): pad after the unit axis.
+    """:func:`graphbp.activations.softmax_product` (J g of a softmax group, rows = units), where `z` or `g`
+    may also carry extra axes after the unit axis (g of an R-operator has one per direction)."""
+    # Either may lack leading per-sample axes: pad after the unit axis, so the two broadcast.
     ndim = max(z.ndim, g.ndim)
-    z, g = (v.reshape(v.shape[:1] + (1,) * (ndim - v.ndim) + v.shape[1:]) for v in (z, g))
-    return z * (g - (z * g).sum(axis=0))
+    return group_product(*(v.reshape(v.shape[:1] + (1,) * (ndim - v.ndim) + v.shape[1:]) for v in (z, g)))
 
 
 def propagate(G, net: Network, X: np.ndarray, shift: dict | None = None) -> tuple[dict, dict]:

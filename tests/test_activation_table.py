@@ -165,3 +165,38 @@ def test_an_activation_without_a_torch_version_is_named(torch):
     scalar_only = Activation("scalar_only", np.vectorize(math.tanh), lambda a: 1 - np.tanh(a) ** 2)
     with pytest.raises(ActivationError, match="activation 'scalar_only' has no torch version"):
         torch_activation(scalar_only)
+
+
+# The softmax group: one forward and one Jacobian product, run by every engine.
+GROUP_A = np.array([[0.3, -700.0, 2.0, 800.0], [-1.2, -701.5, 2.0, 0.0], [0.9, -699.0, -3.0, 799.0]])
+GROUP_G = np.array([[1.0, -0.5, 0.25, 2.0], [0.0, 1.5, -1.0, 0.5], [-2.0, 0.75, 3.0, -1.0]])
+
+
+def test_softmax_and_its_jacobian_product_match_central_differences_and_torch_autograd(torch):
+    from graphbp.activations import softmax, softmax_product
+
+    z = softmax(GROUP_A)
+    assert np.isfinite(z).all() and np.allclose(z.sum(axis=0), 1.0, rtol=1e-15)
+    assert np.allclose(z, torch.softmax(torch.as_tensor(GROUP_A), dim=0).numpy(), rtol=1e-14, atol=1e-300)
+    eps = 1e-6  # J g by central differences along g: (z(a + εg) − z(a − εg)) / 2ε
+    numeric = (softmax(GROUP_A + eps * GROUP_G) - softmax(GROUP_A - eps * GROUP_G)) / (2 * eps)
+    assert np.allclose(softmax_product(z, GROUP_G), numeric, atol=1e-9)
+    a = torch.as_tensor(GROUP_A).requires_grad_()
+    (torch.softmax(a, dim=0) * torch.as_tensor(GROUP_G)).sum().backward()  # Jᵀ g by torch autograd (J is symmetric)
+    assert np.allclose(softmax_product(z, GROUP_G), a.grad.numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_numba_and_torch_run_the_same_softmax_functions_to_the_same_numbers(numba, torch):
+    from graphbp.activations import softmax, softmax_product, torch_softmax
+    from graphbp.compiled.kernels_numba import _softmax, _softmax_product
+
+    z, product = softmax(GROUP_A), softmax_product(softmax(GROUP_A), GROUP_G)
+    assert _softmax.py_func.__code__ is softmax.__code__ and _softmax_product.py_func.__code__ is softmax_product.__code__
+    # A group's rows and a thread's columns: a non-contiguous slice, as the kernels pass it.
+    wide = np.zeros((5, 9))
+    wide[1:4, 2:6] = GROUP_A
+    assert np.allclose(_softmax(wide[1:4, 2:6]), z, rtol=1e-14, atol=1e-300)
+    assert np.allclose(_softmax_product(z, GROUP_G), product, rtol=1e-14, atol=1e-15)
+    forward, torch_product = torch_softmax()
+    assert np.allclose(forward(torch.as_tensor(GROUP_A)).numpy(), z, rtol=1e-14, atol=1e-300)
+    assert np.allclose(torch_product(torch.as_tensor(z), torch.as_tensor(GROUP_G)).numpy(), product, rtol=1e-14, atol=1e-15)

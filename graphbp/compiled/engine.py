@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..activations import get_activation
+from ..activations import get_activation, softmax_product
 from ..backward import BackpropResult, loss_terms
 from ..batches import as_batch, check_batch, check_finite
 from ..exceptions import GraphBPError, ShapeError
@@ -515,8 +515,7 @@ class CompiledNetwork:
             direct[columns] *= activation.derivative(a[rows[columns]])
         for columns in groups:
             # The group's Jacobian ∂z_m/∂a_j = z_m (I_mj − z_j), applied to g (as eq. 5.56's softmax case).
-            y = z[rows[columns]]
-            direct[columns] = y * (direct[columns] - (y * direct[columns]).sum(axis=0))
+            direct[columns] = softmax_product(z[rows[columns]], direct[columns])
         delta, grad_weight, grad_bias = self._sweep(arrays, direct)
         return delta[self.layout.input_rows].T.copy() if inputs else None, grad_weight, grad_bias
 

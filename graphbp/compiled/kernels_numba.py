@@ -30,7 +30,7 @@ from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.experimental import structref
 from numba.typed import List
 
-from ..activations import Activation, get_activation, rebind
+from ..activations import Activation, get_activation, rebind, softmax, softmax_product
 from ..losses import Loss, get_loss
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout
 from .blas import GEMM, product
@@ -75,6 +75,16 @@ _inlined = partial(njit, inline="always", error_model="numpy")
 # No reassociation in the row kernels: nothing there is a reduction, and kernel_math's tanh depends
 # on its order of operations (contraction into fused multiply-adds only makes it more exact).
 _ROW = {"contract"}
+
+
+def _compiled_array_function(function):
+    """A function on whole arrays written in numba's numpy (a loss of :mod:`graphbp.losses`, the softmax of
+    :mod:`graphbp.activations`) compiled by numba as written, with the helpers it calls (cached on disk)."""
+    return njit(cache=True)(rebind(function, np, njit(cache=True)))
+
+
+# A softmax group's z (eq. 5.25) and Jacobian product, the table's own functions compiled.
+_softmax, _softmax_product = _compiled_array_function(softmax), _compiled_array_function(softmax_product)
 
 
 def _row_types(dtype) -> tuple:
@@ -208,16 +218,7 @@ def forward_units(
                 functions[code](a, z, j, n0, n1)  # eq. 5.49: z_j = h(a_j)
             # softmax members and Python activations: only the bias here, h comes after
         if code == SOFTMAX_CODE:
-            for n in range(n0, n1):
-                top = a[first, n]
-                for j in range(first + 1, last):
-                    top = max(top, a[j, n])
-                total = 0.0
-                for j in range(first, last):
-                    z[j, n] = np.exp(a[j, n] - top)
-                    total += z[j, n]
-                for j in range(first, last):
-                    z[j, n] = z[j, n] / total
+            z[first:last, n0:n1] = _softmax(a[first:last, n0:n1])
 
 
 @njit(cache=True, fastmath=_FAST, nogil=True)
@@ -276,12 +277,11 @@ def backward_units(
                 delta[first, n] = through[0, n - n0]
         elif code == SOFTMAX_CODE:
             # δ_j = direct_j + z_j (g_j − Σ_m z_m g_m): the group's Jacobian, applied explicitly.
-            for n in range(n0, n1):
-                mean = 0.0
-                for m in range(first, last):
-                    mean += z[m, n] * through[m - first, n - n0]
-                for j in range(first, last):
-                    delta[j, n] = direct[output_slot[j], n] + z[j, n] * (through[j - first, n - n0] - mean)
+            product = _softmax_product(z[first:last, n0:n1], through[: last - first, : n1 - n0])
+            for j in range(first, last):
+                delta_j, own, row = delta[j, n0:n1], direct[output_slot[j], n0:n1], product[j - first]
+                for n in range(delta_j.size):
+                    delta_j[n] = own[n] + row[n]
         else:
             # eq. 5.56 with the output's own term: δ_j = direct_j + h'(a_j) Σ_k w_kj δ_k
             delta_j = delta[first, n0:n1]
@@ -446,17 +446,12 @@ def backward_run(d, succ_weight, matrices, a, z, direct, delta, through, grad, s
                        d.backward_segments[s, 0], d.backward_segments[s, 1], n0, n1)  # fmt: skip
 
 
-def _compiled_loss_function(function):
-    """A loss function of :mod:`graphbp.losses` compiled by numba as written (cached on disk)."""
-    return njit(cache=True)(rebind(function, np, njit(cache=True)))
-
-
 # The losses whole_pass runs, by position (its `loss_code`): the table's own functions, compiled.
 # Any other loss (a user's Loss) takes the kernels one by one.
 WHOLE_PASS_LOSSES = tuple(get_loss(name) for name in ("sum_of_squares", "binary_cross_entropy", "cross_entropy"))
 _WHOLE_PASS_CODES = {id(loss): code for code, loss in enumerate(WHOLE_PASS_LOSSES)}
 _sse_sample, _sse_delta, _bce_sample, _bce_delta, _ce_sample, _ce_delta = (
-    _compiled_loss_function(f) for loss in WHOLE_PASS_LOSSES for f in (loss.per_sample, loss.output_delta)
+    _compiled_array_function(f) for loss in WHOLE_PASS_LOSSES for f in (loss.per_sample, loss.output_delta)
 )
 
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..activations import get_activation
-from ..forward import softmax, softmax_product
+from ..activations import get_activation, softmax, softmax_product
 from ..network_layout import Layout, LevelPlan, level_plans
 
 __all__ = ["LevelKernels"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..activations import torch_softmax
 from ..compiled.engine import ArrayMapping
 from ..exceptions import GraphBPError
 from ..batches import check_finite
@@ -113,8 +114,9 @@ class BackwardEdges:
 
 @dataclass(frozen=True)
 class ActivationRows:
-    """One activation group's rows of a, z, Σ and δ, its unit code and its (h, h') as torch functions
-    (None for inputs and softmax groups)."""
+    """One activation group's rows of a, z, Σ and δ, its unit code and its (h, h') as torch functions,
+    or for a softmax group its forward and Jacobian product (:func:`graphbp.activations.torch_softmax`);
+    None for inputs."""
 
     code: int
     a: torch.Tensor
@@ -134,6 +136,13 @@ class LevelViews:
     forward: ForwardEdges
     backward: BackwardEdges
     groups: tuple
+
+
+def _group_functions(code: int, functions) -> tuple | None:
+    """The torch functions of an activation group with this unit code (see :class:`ActivationRows`)."""
+    if code == SOFTMAX_CODE:
+        return torch_softmax()
+    return functions(code) if code >= 0 else None
 
 
 class LevelRunner:
@@ -184,7 +193,7 @@ class LevelRunner:
             groups=tuple(
                 ActivationRows(
                     code=code, a=self.a[g0:g1], z=self.z[g0:g1], through=self.through[g0:g1],
-                    delta=self.delta[g0:g1], functions=functions(code) if code >= 0 else None,
+                    delta=self.delta[g0:g1], functions=_group_functions(code, functions),
                 )
                 for code, g0, g1 in span.groups
             ),
@@ -204,10 +213,8 @@ class LevelRunner:
                 torch.index_select(self.z, 0, edges.source, out=edges.scaled)
                 level.a.index_add_(0, edges.local, edges.scaled.mul_(edges.weight))
             for group in level.groups:
-                if group.code == SOFTMAX_CODE:
-                    group.z.copy_(torch.softmax(group.a, dim=0))
-                elif group.code != INPUT:
-                    group.z.copy_(group.functions[0](group.a))  # eq. 5.49
+                if group.code != INPUT:
+                    group.z.copy_(group.functions[0](group.a))  # eq. 5.49, a softmax group's across its rows
         torch.index_select(self.z, 0, i["output_rows"], out=self.y_rows)
 
     def _backward(self) -> None:
@@ -225,9 +232,8 @@ class LevelRunner:
                 # eq. 5.56 for the whole level: Σ_{k ∈ successors(j)} w_kj δ_k
                 level.through.index_add_(0, edges.local, edges.scaled.mul_(edges.weight))
             for group in level.groups:
-                if group.code == SOFTMAX_CODE:
-                    mean = (group.z * group.through).sum(dim=0)
-                    torch.mul(group.z, group.through - mean, out=group.delta)
+                if group.code == SOFTMAX_CODE:  # the group's Jacobian applied to Σ (eq. 5.56)
+                    group.delta.copy_(group.functions[1](group.z, group.through))
                 elif group.code == INPUT:
                     group.delta.copy_(group.through)
                 else:
