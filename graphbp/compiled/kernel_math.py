@@ -24,7 +24,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["KERNEL_NUMPY", "cos", "exp", "log", "sin", "tanh"]
+__all__ = ["KERNEL_NUMPY", "exp", "log", "tanh"]
 
 # exp(y) = 2^k e^r with k = round(y / ln 2) and |r| ≤ ln 2 / 2; ln 2 in two parts (Cody and Waite),
 # the first with trailing zero bits, so k · LN2_HI is exact and r keeps its low bits.
@@ -48,18 +48,6 @@ _HALF = 0.5493061443340549
 # here so k stays small enough for the two factors of 2^k.
 _EXP_OVERFLOW = 710.0
 _EXP_UNDERFLOW = -746.0
-
-# sin, cos: x = k π/2 + r with π/2 in three parts (fdlibm's pio2_1, pio2_2, pio2_2t), the first two of
-# 33 bits, so k · part is exact for |k| < 2^20 and r keeps ~119 bits of π/2; beyond |x| = 2^20 numpy's
-# own (libm's) sin and cos are used.
-_REDUCTION_LIMIT = 2.0**20
-_TWO_OVER_PI = 2 / math.pi
-_PIO2_1 = 1.57079632673412561417e00
-_PIO2_2 = 6.07710050630396597660e-11
-_PIO2_3 = 2.02226624879595063154e-21
-# sin r and cos r on |r| ≤ π/4 by their Taylor series to r¹⁷ and r¹⁸: the first term left out is under 1e-19.
-_S3, _S5, _S7, _S9, _S11, _S13, _S15, _S17 = ((-1) ** n / math.factorial(2 * n + 1) for n in range(1, 9))
-_C4, _C6, _C8, _C10, _C12, _C14, _C16, _C18 = ((-1) ** n / math.factorial(2 * n) for n in range(2, 10))
 
 # log: the bit patterns and constants of the reduction x = 2^k m.
 _SMALLEST_NORMAL = 2.2250738585072014e-308
@@ -170,55 +158,6 @@ def log(x):
 
 
 @njit(inline="always", error_model="numpy")
-def _sin_quarter_turns(x, quarters):
-    """sin(x + quarters · π/2) for |x| < 2^20 and integral quarters, branch-free."""
-    k = np.floor(x * _TWO_OVER_PI + 0.5)
-    r = ((x - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
-    z = r * r
-    sin_r = r + r * z * (_S3 + z * (_S5 + z * (_S7 + z * (_S9 + z * (_S11 + z * (_S13 + z * (_S15 + z * _S17)))))))
-    # cos r = w + ((1 − w) − z/2 + z² P(z)) with w = 1 − z/2: the low bits of 1 − z/2 kept (as fdlibm's k_cos.c)
-    half_z = 0.5 * z
-    w = 1.0 - half_z
-    tail = _C4 + z * (_C6 + z * (_C8 + z * (_C10 + z * (_C12 + z * (_C14 + z * (_C16 + z * _C18))))))
-    cos_r = w + (((1.0 - w) - half_z) + z * z * tail)
-    q = k + quarters
-    q = q - 4.0 * np.floor(0.25 * q)  # 0, 1, 2, 3: sin, cos, −sin, −cos of r
-    value = cos_r if q == 1.0 or q == 3.0 else sin_r
-    return -value if q >= 2.0 else value
-
-
-@njit(inline="always", error_model="numpy")
-def sin(x):
-    """sin x for one float64, in arithmetic a loop can vectorize for |x| < 2^20 (numpy's sin beyond);
-    ±0, ±inf (NaN) and NaN as numpy gives them.
-
-    x = k π/2 + r with |r| ≤ π/4 (Cody-Waite, π/2 in three parts), then ±sin r or ±cos r by k mod 4.
-
-    Examples
-    --------
-    >>> float(sin(np.pi / 6)) == float(np.sin(np.pi / 6)), float(sin(-0.0))
-    (True, -0.0)
-    """
-    if abs(x) >= _REDUCTION_LIMIT:
-        return np.sin(x)
-    return x if x == 0.0 else _sin_quarter_turns(x, 0.0)  # −0 kept
-
-
-@njit(inline="always", error_model="numpy")
-def cos(x):
-    """cos x for one float64, as :func:`sin` (cos x = sin(x + π/2), the quarter turn added to k).
-
-    Examples
-    --------
-    >>> float(cos(np.pi / 3)) == float(np.cos(np.pi / 3)), float(cos(0.0))
-    (True, 1.0)
-    """
-    if abs(x) >= _REDUCTION_LIMIT:
-        return np.cos(x)
-    return _sin_quarter_turns(x, 1.0)
-
-
-@njit(inline="always", error_model="numpy")
 def tanh(x):
     """tanh(x) for one float64, in arithmetic a loop can vectorize; ±0, ±inf and NaN as numpy gives them.
 
@@ -240,7 +179,7 @@ def tanh(x):
 def _kernel_numpy() -> ModuleType:
     namespace = ModuleType("graphbp_kernel_numpy", "numpy as the numba kernels compile it, with graphbp's tanh")
     namespace.__dict__.update({name: value for name, value in vars(np).items() if not name.startswith("__")})
-    namespace.tanh, namespace.exp, namespace.log, namespace.sin, namespace.cos = tanh, exp, log, sin, cos
+    namespace.tanh, namespace.exp, namespace.log = tanh, exp, log
     return namespace
 
 
