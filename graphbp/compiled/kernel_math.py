@@ -1,15 +1,20 @@
-"""What ``np`` means in a table function compiled for the numba kernels: numpy, with a faster tanh.
+"""What ``np`` means in a table function compiled for the numba kernels: numpy, with a faster tanh, exp and log.
 
 The activation table writes each h once against the name ``np``
 (:mod:`graphbp.activations`); each engine says what ``np`` is
 (:func:`graphbp.activations.rebind`): numpy for the reference, torch for the
 torch module, and for the numba kernels :data:`KERNEL_NUMPY`, numpy's
-functions as numba compiles them except :func:`tanh`. numba compiles
-``np.tanh`` to a libm call, which LLVM cannot vectorize, and which took a
-large share of a tanh RandWire network's passes (benchmarks/bench.py). :func:`tanh` here is arithmetic only, without branches or calls, so
-the row kernels' loops run it several numbers at a time; it
-stays within 3 ulp of the correctly rounded value (the test suite sweeps it
-against extended precision).
+functions as numba compiles them except :func:`tanh`, :func:`exp` and
+:func:`log`. numba compiles those to libm calls, which LLVM cannot vectorize,
+and which took a large share of a tanh RandWire network's passes
+(benchmarks/bench.py) and of neat's sigmoid, gauss, elu, selu, softplus, log
+and exp (benchmarks/population.py). The three here are arithmetic only,
+without branches or calls, so the row kernels' loops run them several numbers
+at a time; each stays within 3 ulp of the correctly rounded value over all of
+float64, with ±0, ±inf, NaN, overflow and subnormals as numpy gives them (the
+test suite sweeps them against extended precision). sin and cos stay libm's:
+a branch-free reduction is only right for |x| below a bound, and a libm
+fallback beyond it keeps the loop from vectorizing.
 
 Importing this module needs numba.
 """
