@@ -119,7 +119,7 @@ def exp(x):
 
     Examples
     --------
-    >>> abs(float(exp(1.0)) - np.e) <= np.spacing(np.e), float(exp(-750.0)), float(exp(710.0))
+    >>> bool(abs(float(exp(1.0)) - np.e) <= np.spacing(np.e)), float(exp(-750.0)), float(exp(710.0))
     (True, 0.0, inf)
     """
     y = x if x < _EXP_OVERFLOW else _EXP_OVERFLOW  # NaN goes here too, and is given back at the end
