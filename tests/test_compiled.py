@@ -593,3 +593,45 @@ def test_the_kernels_tanh_is_within_3_ulp_of_the_exact_value(numba):
     activate(specials[None, :], out, 0, 0, specials.size)
     np.testing.assert_array_equal(out[0], [0.0, -0.0, 1.0, -1.0, np.nan])
     assert list(np.signbit(out[0, :2])) == [False, True]
+
+
+@pytest.mark.parametrize("name", ["exp", "log"])
+def test_the_kernels_exp_and_log_are_within_3_ulp_of_the_exact_value(numba, name):
+    """np.exp and np.log inside the numba kernels are graphbp.compiled.kernel_math's: swept over all of float64
+    (subnormals, overflow, the edges of the reduction) against extended precision, and numpy's special values."""
+    from graphbp.compiled import kernel_math
+    from graphbp.compiled.kernels_numba import row_kernels
+
+    assert getattr(kernel_math.KERNEL_NUMPY, name) is getattr(kernel_math, name)
+    ufunc = getattr(np, name)
+    activate, _ = row_kernels(graphbp.activations.Activation(f"kernel {name}", ufunc, ufunc))
+
+    def row(x, out):
+        activate(x[None, :], out[None, :], 0, 0, x.size)
+
+    rng = np.random.default_rng(7)
+    if name == "exp":
+        x = np.concatenate(
+            [rng.uniform(-745.1, 709.78, 100_000), rng.normal(size=20_000), rng.normal(size=20_000) * 1e-9]
+            + [np.arange(-1074, 1024) * np.log(2), [-745.13, 709.78, 1e-310]]
+        )
+        specials = [0.0, -0.0, np.inf, -np.inf, np.nan, 709.79, 800.0, -745.14, -1e300]
+        expected = [1.0, 1.0, np.inf, 0.0, np.nan, np.inf, np.inf, 0.0, 0.0]
+    else:
+        x = np.concatenate(
+            [np.exp(rng.uniform(-744.0, 709.0, 100_000)), rng.uniform(0.5, 2.0, 20_000), 1.0 + rng.normal(size=20_000) * 1e-9]
+            + [np.nextafter(np.sqrt(2.0), [0.0, 2.0]), [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1.0]]
+        )
+        specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -5e-324, 1.0]
+        expected = [-np.inf, -np.inf, np.inf, np.nan, np.nan, np.nan, np.nan, 0.0]
+    z = np.empty_like(x)
+    row(x, z)
+    if np.finfo(np.longdouble).nmant > 52:  # x86: 64-bit mantissa, well under an ulp of a double
+        exact, allowed = getattr(np, name)(x.astype(np.longdouble)), 3.0
+    else:  # long double is a double here: libm stands in, one ulp more allowed
+        exact, allowed = getattr(np, name)(x), 4.0
+    ulp = np.spacing(np.abs(exact).astype(np.float64))
+    assert np.max(np.abs(z - exact) / ulp) <= allowed
+    out = np.empty(len(specials))
+    row(np.array(specials), out)
+    np.testing.assert_array_equal(out, expected)
