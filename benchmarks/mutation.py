@@ -52,9 +52,10 @@ MODULES = {
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
     "graphbp/activations.py": ["tests/test_activations.py", "tests/test_activation_table.py", *BACKPROP_TESTS,
                                "tests/test_hessian.py"],
-    "graphbp/network_layout.py": ["tests/test_network_layout.py", "tests/test_compiled.py", "tests/test_numerics.py"],
-    "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/test_compiled.py"],
-    "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/test_compiled.py",
+    "graphbp/network_layout.py": ["tests/test_network_layout.py", "tests/compiled/test_compiled.py",
+                                  "tests/test_numerics.py"],
+    "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py"],
+    "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py",
                                           "tests/test_activation_table.py"],
     "graphbp/hessian.py": ["tests/test_losses.py", "tests/test_oracle.py", "tests/test_hessian.py"],
 }

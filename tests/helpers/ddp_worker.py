@@ -1,4 +1,4 @@
-"""A DistributedDataParallel worker for tests/test_torch_module.py (spawned processes import it by name)."""
+"""A DistributedDataParallel worker for tests/torch_module/test_torch_module.py (spawned processes import it by name)."""
 
 import gc
 import os

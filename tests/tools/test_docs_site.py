@@ -25,7 +25,7 @@ import pytest
 from chromium import Chromium, find_browser
 from optional import missing, require, under_ci
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROLE = re.compile(r":(?:py:)?(?:func|class|data|meth|attr|mod|obj|exc|ref|doc|math|term|const):`")
 TEX = re.compile(r"\$\$|\\(?:frac|delta|partial|sum|mathrm|texttt|qquad|left|right|begin)\b|\\[(\[]")
 OUTPUT_TROUBLE = re.compile(r"Warning|site-packages")

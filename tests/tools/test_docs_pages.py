@@ -10,7 +10,7 @@ import pytest
 
 import graphbp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 API = (ROOT / "docs" / "api" / "index.rst").read_text(encoding="utf-8")
 PUBLIC_MODULES = ["datasets", "drawing", "explorer", "training_plots", "compiled", "torch_module", "interop", "testing"]
 

@@ -12,7 +12,7 @@ import pytest
 import graphbp
 from graphbp.datasets import digits
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _script(name: str):

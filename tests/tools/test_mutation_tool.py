@@ -4,7 +4,7 @@ import ast
 import importlib.util
 import os
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "mutation.py")
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "mutation.py")
 spec = importlib.util.spec_from_file_location("mutation_tool", SCRIPT)
 mutation = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mutation)
@@ -39,7 +39,7 @@ def test_each_operator_gives_one_mutant(tmp_path):
 
 
 def test_every_listed_module_has_mutants_and_tests():
-    root = os.path.join(os.path.dirname(__file__), "..")
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
     for module_path, tests in mutation.MODULES.items():
         sites = mutation._sites(ast.parse((mutation.ROOT / module_path).read_text()))
         # The reference backward pass is eq. 5.56 and little else (its checks live in batches.py): 10 at least.

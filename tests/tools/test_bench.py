@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from optional import require
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "bench.py")
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "bench.py")
 
 
 def test_benchmark_script_runs_at_tiny_size():

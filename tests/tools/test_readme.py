@@ -14,7 +14,7 @@ import pytest
 
 from graphbp.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The docs pages written by hand (not the folders a build generates).
 DOCUMENTS = ["README.md"] + sorted(

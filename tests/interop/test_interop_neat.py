@@ -529,7 +529,7 @@ def test_refine_neat_names_the_genome_whose_training_fails(small):
 
 # -- the example and the benchmark run (tiny settings; speed is never asserted) ------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_backprop_neat_example_runs_headless(neat, tmp_path):

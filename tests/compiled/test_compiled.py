@@ -33,7 +33,7 @@ VARIANTS = {
     "numba-1": {"backend": "numba", "threads": 1},
     "numba-2": {"backend": "numba", "threads": 2},
     # Dense blocks forced on: every (target level, source level) group a quarter full runs as a
-    # matrix product (tests/test_dense_blocks.py checks the choice itself).
+    # matrix product (tests/compiled/test_dense_blocks.py checks the choice itself).
     "numba-dense": {"backend": "numba", "threads": 2, "dense": True},
     "numpy": {"backend": "numpy"},
 }

@@ -186,7 +186,7 @@ def test_the_explorer_is_legible(measured, name, pinned):
         assert len(page["selected"]) == 1 and page["selected"][0] in page["named"]
 
 
-if __name__ == "__main__":  # prints the counts per network: python tests/test_explorer_legible.py
+if __name__ == "__main__":  # prints the counts per network: python tests/explorer/test_explorer_legible.py
     import tempfile
     from pathlib import Path
 
