@@ -39,6 +39,7 @@ __all__ = [
     "build_layout",
     "edge_order",
     "checked_vector",
+    "parameter_keys_of",
     "read_values",
     "write_values",
     "unit_levels",
@@ -140,6 +141,12 @@ def edge_order(G, net: Network) -> list[tuple]:
     node_rank = {node: k for k, node in enumerate(G)}
     pred = G._pred  # the plain dict under G.pred: a view per node costs more than the sort
     return [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
+
+
+def parameter_keys_of(layout: Layout) -> list[tuple]:
+    """``("weight", (i, j))`` and ``("bias", j)`` in the order of the layout's θ (:func:`graphbp.parameter_keys`)."""
+    order = layout.net.order
+    return [("weight", edge) for edge in layout.edges] + [("bias", order[p]) for p in layout.bias_rows.tolist()]
 
 
 def checked_vector(theta, keys) -> np.ndarray:

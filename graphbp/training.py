@@ -202,7 +202,7 @@ def train(
     epochs, max_evaluations, batch_size = _check_counts(epochs, max_evaluations, batch_size)
     _check_split(validation_split)
     total, write = _objective(G, x, t, loss, weight, engine)
-    rng, train_rows, validation_rows = _split(x, validation_split, seed)
+    rng, train_rows, validation_rows = split_rows(x, validation_split, seed)
     step_rule, name = _step_rule(optimizer)
     theta = get_parameters(G, weight)
     frozen = frozen_entries(G, weight)
@@ -324,7 +324,7 @@ def train_many(
 
     population = compile_many(graphs, weight=weight, backend=backend)
     X, T, loss = population.checked_batch(x, t, loss)
-    offsets = population._theta_offset
+    offsets = population.theta_offsets
 
     def total(theta, rows):
         population.load_flat(np.array(theta))
@@ -337,7 +337,7 @@ def train_many(
     def norms(grad):
         return np.sqrt(np.add.reduceat(np.square(grad), offsets[:-1]))
 
-    rng, train_rows, validation_rows = _split(x, validation_split, seed)
+    rng, train_rows, validation_rows = split_rows(x, validation_split, seed)
     if type(step_rule) not in (GradientDescent, Adam):  # a rule not known to be element-wise: per graph
         step_rule = _PerGraph(step_rule, offsets)
     frozen = np.concatenate([
@@ -399,8 +399,9 @@ def _check_split(validation_split) -> None:
         raise GraphBPError(f"validation_split must be in [0, 1), got {validation_split!r}")
 
 
-def _split(x, validation_split: float, seed) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
-    """The seeded generator, and the training and validation rows it draws (sorted)."""
+def split_rows(x, validation_split: float, seed) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """The seeded generator, and the training and validation rows it draws (sorted): the split
+    :func:`train` and :func:`train_many` hold out for `seed` (``graphbp train`` scores the same rows)."""
     shape = np.shape(x)
     n_samples = 1 if len(shape) == 1 else shape[0]   # a 1-D x is one sample
     rng = np.random.default_rng(seed)

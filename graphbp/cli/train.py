@@ -37,7 +37,7 @@ from ..generators import mlp, random_dag
 from ..io import write_json
 from ..network import read_network
 from ..optimizers import get_optimizer, optimizer_names
-from ..training import ENGINES, SCIPY_METHODS, accuracy, train
+from ..training import ENGINES, SCIPY_METHODS, accuracy, split_rows, train
 from ._network_input import read_network_file
 from ._options import integer, real
 
@@ -114,18 +114,6 @@ def choose_optimizer(args):
             raise GraphBPError(f"--lr and --batch-size apply to {', '.join(optimizer_names())}, not {args.optimizer}")
         return args.optimizer
     return get_optimizer(args.optimizer, args.lr)
-
-
-def split_rows(n_samples: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows, validation rows), sorted, as graphbp.train holds them out for this `seed`.
-
-    graphbp.train draws ``default_rng(seed).permutation(n_samples)`` first and
-    holds out its first ``round(validation_split * n_samples)`` rows; drawn the
-    same way here, the accuracies below are over the very rows it trained on.
-    """
-    shuffled = np.random.default_rng(seed).permutation(n_samples)
-    n_validation = int(round(validation_split * n_samples))
-    return np.sort(shuffled[n_validation:]), np.sort(shuffled[:n_validation])
 
 
 def scores(G, x, t, history, train_rows, validation_rows, classes: bool) -> dict:
@@ -218,7 +206,7 @@ def run(args) -> int:
         progress=not args.no_progress, engine=args.engine,
     )
     seconds = time.perf_counter() - start
-    train_rows, validation_rows = split_rows(len(x), args.validation_split, args.seed)
+    _, train_rows, validation_rows = split_rows(x, args.validation_split, args.seed)
     summary = {
         "dataset": args.dataset, "loss_name": loss, "optimizer": history.optimizer, "message": history.message,
         **scores(G, x, t, history, train_rows, validation_rows, classes=loss not in ("sse", "sum_of_squares")),

@@ -24,7 +24,7 @@ from ..exceptions import GraphBPError, ShapeError
 from ..fingerprints import fingerprint, graph_activations, graph_listed
 from ..forward import ForwardResult
 from ..network import read_network
-from ..network_layout import build_layout, checked_vector, read_values, write_values
+from ..network_layout import build_layout, checked_vector, parameter_keys_of, read_values, write_values
 from .dense_blocks import auto_plan, blas_limits_available, plan_blocks
 from .kernels_numpy import LevelKernels
 
@@ -297,7 +297,7 @@ class CompiledNetwork:
     @cached_property
     def _keys(self) -> tuple:
         # Built once: set_parameters runs on every step of a torch loop, and E keys cost more than the check.
-        return tuple([("weight", edge) for edge in self.layout.edges] + [("bias", node) for node in self._bias_index])
+        return tuple(parameter_keys_of(self.layout))
 
     def get_parameters(self) -> np.ndarray:
         """The parameter vector θ (float64), in the order of :func:`graphbp.parameter_keys`."""

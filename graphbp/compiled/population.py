@@ -31,6 +31,7 @@ from ..network_layout import (
     Layout,
     build_layout,
     checked_vector,
+    parameter_keys_of,
     read_values,
     write_values,
 )
@@ -147,6 +148,8 @@ class CompiledPopulation:
     dtype : numpy.dtype
     backend : str
         ``"numba"`` or ``"numpy"``.
+    theta_offsets : numpy.ndarray
+        Where each graph's θ starts in the population's flat θ (each graph's after the other), and its length last.
     """
 
     def __init__(self, graphs, dtype=np.float64, threads: int | None = None, weight: str = "weight", backend: str = "auto"):
@@ -172,7 +175,7 @@ class CompiledPopulation:
         # Each graph's θ (its weights then its biases, the order of parameter_keys) is a slice of the
         # population's flat vector; the union's θ has every weight, then every bias.
         bias_offset = np.cumsum([0] + [layout.bias_rows.size for layout in self.layouts])
-        self._theta_offset = self._edge_offset + bias_offset
+        self.theta_offsets = self._edge_offset + bias_offset
         self._union_of_flat = np.concatenate([
             np.concatenate([np.arange(self._edge_offset[g], self._edge_offset[g + 1]),
                             n_edges + np.arange(bias_offset[g], bias_offset[g + 1])])
@@ -199,11 +202,11 @@ class CompiledPopulation:
 
     def refresh(self) -> CompiledPopulation:
         """Re-read every graph's weights and biases (after the user changed them there)."""
-        flat = np.empty(self._theta_offset[-1])
+        flat = np.empty(self.theta_offsets[-1])
         for g, (G, layout) in enumerate(zip(self.graphs, self.layouts)):
             with _naming(g):
                 weights, biases = read_values(G, layout, self.weight)
-            flat[self._theta_offset[g] : self._theta_offset[g + 1]] = np.concatenate([weights, biases[layout.bias_rows]])
+            flat[self.theta_offsets[g] : self.theta_offsets[g + 1]] = np.concatenate([weights, biases[layout.bias_rows]])
         self.load_flat(flat)
         return self
 
@@ -218,11 +221,11 @@ class CompiledPopulation:
         self.kernels.load(union[:n_edges], bias)
 
     def _split(self, flat: np.ndarray) -> list[np.ndarray]:
-        return np.split(flat, self._theta_offset[1:-1])
+        return np.split(flat, self.theta_offsets[1:-1])
 
     def parameter_keys(self) -> list[list[tuple]]:
         """Each graph's ``("weight", (i, j))`` and ``("bias", j)`` in vector order (:func:`graphbp.parameter_keys`)."""
-        return [_keys(layout) for layout in self.layouts]
+        return [parameter_keys_of(layout) for layout in self.layouts]
 
     def get_parameters(self) -> list[np.ndarray]:
         """Each graph's parameter vector θ (float64, order of :func:`graphbp.parameter_keys`)."""
@@ -240,16 +243,16 @@ class CompiledPopulation:
         thetas = list(thetas)
         if len(thetas) != len(self):
             raise ShapeError(f"set_parameters needs one parameter vector per graph ({len(self)}); got {len(thetas)}")
-        sizes = np.diff(self._theta_offset)
+        sizes = np.diff(self.theta_offsets)
         for g, theta in enumerate(thetas):
             if np.shape(theta) != (sizes[g],):
                 with _naming(g):
-                    checked_vector(theta, _keys(self.layouts[g]))
+                    checked_vector(theta, parameter_keys_of(self.layouts[g]))
         flat = np.concatenate(thetas).astype(np.float64)  # a copy: the caller may change theirs
         if not math.isfinite(flat.sum()):
-            g = int(np.searchsorted(self._theta_offset, np.flatnonzero(~np.isfinite(flat))[0], side="right")) - 1
+            g = int(np.searchsorted(self.theta_offsets, np.flatnonzero(~np.isfinite(flat))[0], side="right")) - 1
             with _naming(g):
-                checked_vector(thetas[g], _keys(self.layouts[g]))
+                checked_vector(thetas[g], parameter_keys_of(self.layouts[g]))
         self.load_flat(flat)
         return self
 
@@ -381,11 +384,6 @@ def _python_only(activations) -> bool:
     from .kernels_numba import compiled_activation
 
     return any(compiled_activation(activation) is None for activation in activations)
-
-
-def _keys(layout: Layout) -> list[tuple]:
-    order = layout.net.order
-    return [("weight", edge) for edge in layout.edges] + [("bias", order[p]) for p in layout.bias_rows.tolist()]
 
 
 def _output_slopes(networks: list[Network]) -> list[tuple]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import graphbp
 import graphbp.cli.train
 from graphbp import irregular_network, mlp, random_dag, skip_mlp
-from graphbp.cli import COMMAND_MODULES, build_parser, main
+from graphbp.cli import COMMAND_MODULES, main
 from graphbp.io import write_json
 
 NUMBERS = st.one_of(

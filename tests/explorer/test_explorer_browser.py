@@ -13,21 +13,16 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from chromium import Chromium, find_browser
+from chromium import chromium_for_tests
 from graphbp import backprop, bishop_network, irregular_network, random_dag, read_network
 from graphbp.explorer import write_html
-from optional import missing, require
 
 CIRCLES = "[...document.querySelectorAll('circle[data-node]')]"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = find_browser()
-    if executable is None:
-        missing("chromium", "apt-get install chromium; bash .ci/run does")
-    require("websocket", "pip install -e '.[test]' installs websocket-client")
-    with Chromium(executable) as chromium:
+    with chromium_for_tests() as chromium:
         yield chromium
 
 

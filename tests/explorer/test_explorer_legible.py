@@ -15,10 +15,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from chromium import Chromium, find_browser
+from chromium import Chromium, chromium_for_tests, find_browser
 from graphbp import backprop, bishop_network, irregular_network, mlp, random_dag, read_network
 from graphbp.explorer import write_html
-from optional import missing, require
 
 MIN_TEXT_PX = 9.0
 
@@ -157,11 +156,7 @@ def measure_all(browser, folder) -> dict:
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
-    executable = find_browser()
-    if executable is None:
-        missing("chromium", "apt-get install chromium; bash .ci/run does")
-    require("websocket", "pip install -e '.[test]' installs websocket-client")
-    with Chromium(executable) as browser:
+    with chromium_for_tests() as browser:
         result = measure_all(browser, tmp_path_factory.mktemp("legible"))
         assert browser.errors == []
     return result

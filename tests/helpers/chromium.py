@@ -24,6 +24,18 @@ def find_browser() -> str | None:
     return os.environ.get("GRAPHBP_CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), None)
 
 
+def chromium_for_tests(**options) -> "Chromium":
+    """A :class:`Chromium` for a browser test: skips locally (fails under CI=true) without chromium or
+    websocket-client. `options` are Chromium's (width, height, timeout)."""
+    from optional import missing, require
+
+    executable = find_browser()
+    if executable is None:
+        missing("chromium", "apt-get install chromium; bash .ci/run does")
+    require("websocket", "pip install -e '.[test]' installs websocket-client")
+    return Chromium(executable, **options)
+
+
 class Chromium:
     """``with Chromium(path) as browser: browser.open(url); browser.evaluate("1 + 1")``."""
 

@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from chromium import Chromium, find_browser
-from optional import missing, require, under_ci
+from chromium import chromium_for_tests
+from optional import require, under_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = re.compile(r":(?:py:)?(?:func|class|data|meth|attr|mod|obj|exc|ref|doc|math|term|const):`")
@@ -66,11 +66,7 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = find_browser()
-    if executable is None:
-        missing("chromium", "apt-get install chromium; bash .ci/run does")
-    require("websocket", "pip install -e '.[test]' installs websocket-client")
-    with Chromium(executable, width=1400, height=900) as chromium:
+    with chromium_for_tests(width=1400, height=900) as chromium:
         yield chromium
 
 
