@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate
 
 import numpy as np
 
@@ -116,6 +117,12 @@ class Layout:
     def max_unit(self) -> int:
         return int(np.diff(self.unit_ptr).max())
 
+    @cached_property
+    def bias_nodes(self) -> tuple:
+        """The nodes at `bias_rows`: whose bias is a parameter, in parameter order."""
+        order = self.net.order
+        return tuple(order[p] for p in self.bias_rows.tolist())
+
 
 def _unit_codes(net: Network) -> tuple[list[int], tuple]:
     """Each unit's code, and the element-wise entries the codes index (in order of first use)."""
@@ -145,8 +152,7 @@ def edge_order(G, net: Network) -> list[tuple]:
 
 def parameter_keys_of(layout: Layout) -> list[tuple]:
     """``("weight", (i, j))`` and ``("bias", j)`` in the order of the layout's θ (:func:`graphbp.parameter_keys`)."""
-    order = layout.net.order
-    return [("weight", edge) for edge in layout.edges] + [("bias", order[p]) for p in layout.bias_rows.tolist()]
+    return [("weight", edge) for edge in layout.edges] + [("bias", node) for node in layout.bias_nodes]
 
 
 def checked_vector(theta, keys) -> np.ndarray:
@@ -166,43 +172,43 @@ def checked_vector(theta, keys) -> np.ndarray:
 
 def build_layout(G, net: Network) -> Layout:
     """Number the nodes of a validated network and build its CSR arrays (one pass over the edges)."""
-    position = {node: p for p, node in enumerate(net.order)}
+    # Python lists made into arrays once at the end: a network of a population has a few dozen
+    # nodes, where one numpy call per array costs more than the list it is made from.
+    order = net.order
+    position = {node: p for p, node in enumerate(order)}
     pred, succ = G._pred, G._succ  # plain dicts, as in edge_order
     edges = edge_order(G, net)
     edge_index = {edge: e for e, edge in enumerate(edges)}
-    degree_in = np.fromiter((len(pred[j]) for j in net.order), dtype=np.int64, count=len(position))
-    degree_out = np.fromiter((len(succ[j]) for j in net.order), dtype=np.int64, count=len(position))
-    pred_ptr = np.concatenate([[0], np.cumsum(degree_in)])
-    succ_ptr = np.concatenate([[0], np.cumsum(degree_out)])
-    pred_index = np.fromiter((position[i] for i, _ in edges), dtype=np.int64, count=len(edges))
-    succ_index = np.fromiter((position[k] for j in net.order for k in succ[j]), dtype=np.int64, count=len(edges))
-    succ_edge = np.fromiter(
-        (edge_index[j, k] for j in net.order for k in succ[j]), dtype=np.int64, count=len(edges)
-    )
-    sizes = [len(unit) for unit in net.units]
+    outgoing = [(position[k], edge_index[j, k]) for j in order for k in succ[j]]
+    output_rows = [position[k] for k in net.outputs]
+    output_slot = [-1] * len(order)
+    for k, p in enumerate(output_rows):
+        output_slot[p] = k
     input_set = set(net.inputs)
-    output_slot = np.full(len(position), -1, dtype=np.int64)
-    output_rows = np.array([position[k] for k in net.outputs], dtype=np.int64)
-    output_slot[output_rows] = np.arange(len(output_rows))
     codes, activations = _unit_codes(net)
     return Layout(
         net=net,
         position=position,
         edges=edges,
         edge_index=edge_index,
-        pred_ptr=pred_ptr,
-        pred_index=pred_index,
-        succ_ptr=succ_ptr,
-        succ_index=succ_index,
-        succ_edge=succ_edge,
-        unit_ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        unit_code=np.array(codes, dtype=np.int64),
+        pred_ptr=_ints(accumulate((len(pred[j]) for j in order), initial=0)),
+        pred_index=_ints([position[i] for i, _ in edges]),
+        succ_ptr=_ints(accumulate((len(succ[j]) for j in order), initial=0)),
+        succ_index=_ints([k for k, _ in outgoing]),
+        succ_edge=_ints([e for _, e in outgoing]),
+        unit_ptr=_ints(accumulate(map(len, net.units), initial=0)),
+        unit_code=_ints(codes),
         activations=activations,
-        bias_rows=np.array([p for p, node in enumerate(net.order) if node not in input_set], dtype=np.int64),
-        input_rows=np.array([position[i] for i in net.inputs], dtype=np.int64),
-        output_rows=output_rows,
-        output_slot=output_slot,
+        bias_rows=_ints([p for p, node in enumerate(order) if node not in input_set]),
+        input_rows=_ints([position[i] for i in net.inputs]),
+        output_rows=_ints(output_rows),
+        output_slot=_ints(output_slot),
     )
+
+
+def _ints(values) -> np.ndarray:
+    """An int64 array of an iterable of ints."""
+    return np.array(values if isinstance(values, list) else list(values), dtype=np.int64)
 
 
 def read_values(G, layout: Layout, weight: str) -> tuple[np.ndarray, np.ndarray]:
@@ -215,30 +221,29 @@ def read_values(G, layout: Layout, weight: str) -> tuple[np.ndarray, np.ndarray]
     ParameterError
         A missing or non-finite weight or bias (the edge or node is named).
     """
-    if G.number_of_edges() != layout.n_edges or G.number_of_nodes() != layout.n_nodes:
+    adjacency, nodes = G._adj, G._node  # plain dicts: several times faster than G.adj's views on 400k edges
+    if len(nodes) != layout.n_nodes or sum(map(len, adjacency.values())) != layout.n_edges:
         raise GraphStructureError(
             "the graph's nodes or edges changed since it was compiled; compile it again (graphbp.compile(G))"
         )
     try:
-        adjacency = G._adj  # plain dicts: several times faster than G.adj's views on 400k edges
         weights = np.array([adjacency[i][j][weight] for i, j in layout.edges], dtype=np.float64)
     except KeyError:
-        i, j = next(edge for edge in layout.edges if weight not in G.adj[edge[0]][edge[1]])
+        i, j = next(edge for edge in layout.edges if weight not in adjacency[edge[0]][edge[1]])
         raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute") from None
     except (TypeError, ValueError):
         weights = None
-    order = layout.net.order
-    biases = np.zeros(len(order))
+    biases = np.zeros(layout.n_nodes)
     try:
-        biases[layout.bias_rows] = [G.nodes[order[p]].get("bias", 0.0) for p in layout.bias_rows]
+        biases[layout.bias_rows] = [nodes[node].get("bias", 0.0) for node in layout.bias_nodes]
     except (TypeError, ValueError):
         biases = None
     if weights is None or not np.isfinite(weights).all():
-        i, j = next(e for e in layout.edges if not _finite(G.adj[e[0]][e[1]][weight]))
-        raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {G.adj[i][j][weight]!r}; it must be a finite number")
+        i, j = next(e for e in layout.edges if not _finite(adjacency[e[0]][e[1]][weight]))
+        raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {adjacency[i][j][weight]!r}; it must be a finite number")
     if biases is None or not np.isfinite(biases).all():
-        node = next(order[p] for p in layout.bias_rows if not _finite(G.nodes[order[p]].get("bias", 0.0)))
-        raise ParameterError(f"node {node!r} has bias {G.nodes[node].get('bias')!r}; it must be a finite number")
+        node = next(node for node in layout.bias_nodes if not _finite(nodes[node].get("bias", 0.0)))
+        raise ParameterError(f"node {node!r} has bias {nodes[node].get('bias')!r}; it must be a finite number")
     return weights, biases
 
 
@@ -329,12 +334,12 @@ def level_plans(layout: Layout) -> list[LevelPlan]:
 
 def write_values(G, layout: Layout, weight: str, theta: np.ndarray) -> None:
     """Write a parameter vector (order of :func:`graphbp.parameter_keys`) into the graph's attributes."""
-    n_edges, order = layout.n_edges, layout.net.order
+    n_edges = layout.n_edges
     adjacency, nodes = G._adj, G._node  # plain dicts: G.adj's views cost more than the assignment itself
     for (i, j), value in zip(layout.edges, theta[:n_edges].tolist()):
         adjacency[i][j][weight] = value
-    for p, value in zip(layout.bias_rows.tolist(), theta[n_edges:].tolist()):
-        nodes[order[p]]["bias"] = value
+    for node, value in zip(layout.bias_nodes, theta[n_edges:].tolist()):
+        nodes[node]["bias"] = value
 
 
 def _finite(value) -> bool:

@@ -72,10 +72,13 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
     edge_offset = np.cumsum([0] + [layout.n_edges for layout in layouts])
 
     def shifted(name: str, offset) -> np.ndarray:
-        return np.concatenate([getattr(layout, name) + offset[g] for g, layout in enumerate(layouts)])
+        # one concatenation and one addition for the whole population, not one addition per network
+        parts = [getattr(layout, name) for layout in layouts]
+        return np.concatenate(parts) + np.repeat(offset[:-1], [part.size for part in parts])
 
     def pointers(name: str, offset) -> np.ndarray:
-        return np.concatenate([*(getattr(layout, name)[:-1] + offset[g] for g, layout in enumerate(layouts)), offset[-1:]])
+        parts = [getattr(layout, name)[:-1] for layout in layouts]
+        return np.concatenate([np.concatenate(parts) + np.repeat(offset[:-1], [part.size for part in parts]), offset[-1:]])
 
     activations: dict = {}  # id -> (code, entry): by identity, as hashing an entry hashes its functions
     codes = []
@@ -85,7 +88,9 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
         table = [activations.setdefault(id(h), (len(activations), h))[0] for h in layout.activations]
         codes.append(np.array([*table, SOFTMAX_CODE, INPUT], dtype=np.int64)[layout.unit_code])
     n_outputs = len(layouts[0].output_rows)
-    slots = [np.where(layout.output_slot >= 0, layout.output_slot + g * n_outputs, -1) for g, layout in enumerate(layouts)]
+    # A node's column among the union's outputs: graph g's outputs come after those of graphs 0..g-1.
+    output_slot = np.concatenate([layout.output_slot for layout in layouts])
+    output_slot[output_slot >= 0] += np.repeat(np.arange(len(layouts)) * n_outputs, n_outputs)
     input_rows, output_rows = shifted("input_rows", node_offset), shifted("output_rows", node_offset)
     pred_ptr, pred_index = pointers("pred_ptr", edge_offset), shifted("pred_index", node_offset)
     unit_ptr = pointers("unit_ptr", node_offset)
@@ -124,7 +129,7 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
         bias_rows=shifted("bias_rows", node_offset),
         input_rows=input_rows,
         output_rows=output_rows,
-        output_slot=np.concatenate(slots),
+        output_slot=output_slot,
     )
     return layout, node_offset, edge_offset
 
