@@ -42,11 +42,18 @@ __all__ = ["CompiledPopulation", "compile_many", "join_layouts"]
 
 @contextmanager
 def _naming(index: int):
-    """Errors raised inside name graph `index` of the population (same exception class)."""
+    """Errors raised inside name graph `index` of the population (same exception class).
+
+    The error also carries the index as ``error.graph`` and its own message as
+    ``error.reason``, so a caller that knows the graphs by other names
+    (:func:`graphbp.interop.refine_neat`: genome keys) can say it its way.
+    """
     try:
         yield
     except GraphBPError as error:
-        raise type(error)(f"graph {index} of the population: {error}") from None
+        named = type(error)(f"graph {index} of the population: {error}")
+        named.graph, named.reason = index, str(error)
+        raise named from None
 
 
 def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]:

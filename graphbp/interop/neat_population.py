@@ -12,7 +12,6 @@ losses are returned (Baldwinian: the genomes stay as they were).
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -22,8 +21,6 @@ from .neat_genome import from_neat, genome_config_of, genome_edges, write_parame
 
 __all__ = ["refine_neat"]
 
-# How graphbp.compile_many names a member in its errors ("graph 3 of the population: ..."): mapped to the genome's key.
-_MEMBER = re.compile(r"graph (\d+) of the population: ")
 
 
 def _keyed(genomes) -> list[tuple]:
@@ -175,11 +172,10 @@ def refine_neat(
                 backend=backend,
             )
     except GraphBPError as error:
-        member = _MEMBER.match(str(error))
+        member = getattr(error, "graph", None)  # set where compile_many names a member by its index
         if member is None:
             raise
-        key = keyed[int(member.group(1))][0]
-        raise type(error)(f"genome {key!r}: {str(error)[member.end():]}") from None
+        raise type(error)(f"genome {keyed[member][0]!r}: {error.reason}") from None
     if write_back:
         # The graphs are from_neat's of these genomes, changed by training in their weights and biases
         # only: to_neat's checks of the structure and activations would find nothing.

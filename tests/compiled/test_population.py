@@ -225,8 +225,13 @@ def test_bad_input_is_named():
     cyclic = graphs[1].copy()
     u, v = next(iter(cyclic.edges))
     cyclic.add_edge(v, u, weight=1.0)
-    with pytest.raises(GraphStructureError, match="graph 1 of the population: the graph has a cycle"):
+    with pytest.raises(GraphStructureError, match="graph 1 of the population: the graph has a cycle") as caught:
         graphbp.compile_many([graphs[0], cyclic])
+    # the member's index and its own message, for callers that name members otherwise (refine_neat: genome keys)
+    assert caught.value.graph == 1
+    with pytest.raises(GraphStructureError) as alone:
+        graphbp.read_network(cyclic)
+    assert caught.value.reason == str(alone.value)
     with pytest.raises(GraphBPError, match="dtype must be float64 or float32"):
         graphbp.compile_many(graphs, dtype=np.int32)
     population = graphbp.compile_many(graphs)
