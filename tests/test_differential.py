@@ -235,7 +235,7 @@ def test_the_torch_level_loop_keeps_float64_under_a_float32_default_dtype():
 
 
 def test_a_perturbed_gradient_is_caught_naming_engine_parameter_and_numbers(monkeypatch):
-    from graphbp.compiled.engine import CompiledNetwork
+    from graphbp.compiled import CompiledNetwork
 
     original = CompiledNetwork.loss_and_gradient
 
@@ -256,7 +256,7 @@ def test_a_perturbed_gradient_is_caught_naming_engine_parameter_and_numbers(monk
 
 
 def test_a_wrong_delta_and_a_raising_engine_are_caught(monkeypatch):
-    from graphbp.compiled.engine import CompiledResult
+    from graphbp.compiled import CompiledResult
 
     G = graphbp.irregular_network()
     x, t = [[0.5, -1.0], [2.0, 0.3]], [[1.0, 0.0], [0.0, 1.0]]

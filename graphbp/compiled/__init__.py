@@ -41,8 +41,10 @@ population
     edges are shifted by its offsets.
 """
 
-from .engine import ArrayMapping, CompiledNetwork, CompiledResult, compile_network, numba_available
+from .backends import numba_available
+from .engine import CompiledNetwork, compile_network
 from .population import CompiledPopulation, compile_many
+from .results import ArrayMapping, CompiledResult
 
 compile = compile_network
 

@@ -46,8 +46,8 @@ def available_engines() -> tuple[str, ...]:
     >>> "numpy" in available_engines()
     True
     """
+    from ..compiled.backends import numba_available
     from ..compiled.dense_blocks import blas_limits_available
-    from ..compiled.engine import numba_available
 
     numba = numba_available()
     present = {
