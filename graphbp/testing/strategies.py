@@ -247,12 +247,12 @@ def _random_network(rng, nodes, n_in, n_out, kind, elementwise, names, dead_ends
 def _sample_counts(st, min_samples: int, max_samples: int):
     """Batch sizes from min to max, biased to both sides of the compiled engine's thresholds."""
     special = {min_samples, max_samples, 1, 2}
-    try:
-        from ..compiled.kernels_numba import MIN_BLOCK  # per thread; a whole pass in one call below 2 MIN_BLOCK
+    try:  # a thread's least share; a whole pass runs in one call below twice it
+        from ..compiled.kernels_numba import MIN_SAMPLES_PER_THREAD as share
     except ImportError:  # without numba its thresholds do not matter
-        MIN_BLOCK = None
-    if MIN_BLOCK:
-        special |= {n + d for n in (MIN_BLOCK, 2 * MIN_BLOCK, 3 * MIN_BLOCK) for d in (-1, 0, 1)}
+        share = None
+    if share:
+        special |= {n + d for n in (share, 2 * share, 3 * share) for d in (-1, 0, 1)}
     special = sorted(n for n in special if min_samples <= n <= max_samples)
     return st.one_of(st.sampled_from(special), st.integers(min_samples, max_samples))
 
