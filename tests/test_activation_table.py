@@ -188,7 +188,10 @@ def test_softmax_and_its_jacobian_product_match_central_differences_and_torch_au
 
 def test_numba_and_torch_run_the_same_softmax_functions_to_the_same_numbers(numba, torch):
     from graphbp.activations import softmax, softmax_product, torch_softmax
-    from graphbp.compiled.kernels_numba.rows import compiled_softmax, compiled_softmax_product
+    from graphbp.compiled.kernels_numba.rows import (
+        compiled_softmax,
+        compiled_softmax_product,
+    )
 
     z, product = softmax(GROUP_A), softmax_product(softmax(GROUP_A), GROUP_G)
     assert compiled_softmax.py_func.__code__ is softmax.__code__
