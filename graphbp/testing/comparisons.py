@@ -68,7 +68,7 @@ def quantities(result) -> dict:
 
 
 def compare_all(label: str, expected: dict, actual: dict, rtol: float) -> None:
-    """Compare every quantity of `actual` (as from :func:`quantities`) with `expected`'s, as :func:`assert_results_close`."""
+    """Compare each quantity of `actual` (as :func:`quantities` gives) with `expected`'s: an AssertionError if not close."""
     for symbol, (kind, values) in actual.items():
         _compare(label, symbol, kind, expected[symbol][1], values, rtol)
 

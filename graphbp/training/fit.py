@@ -131,16 +131,12 @@ def train(
     step_rule, name = optimizer_rule(optimizer)
     theta = get_parameters(G, weight)
     frozen = frozen_entries(G, weight)
-    run = Run(write, mean_objective(total, frozen), train_rows, validation_rows, callback, progress, epochs)
-    run.optimizer = name
-    try:
+    objective = mean_objective(total, frozen)
+    with Run(write, objective, train_rows, validation_rows, callback, progress, epochs, name) as run:
         if step_rule is None:
             scipy_loop(run, theta, name, epochs, max_evaluations)
         else:
             first_order_loop(run, theta, frozen, step_rule, epochs, max_evaluations, batch_size, rng)
-    finally:
-        run.flush()
-        run.bar.close()
     return run.histories()[0]
 
 

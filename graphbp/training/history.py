@@ -66,9 +66,11 @@ class History:
 
 
 class Run:
-    """The bookkeeping of one training run: records, the graph update, callback and progress bar."""
+    """The bookkeeping of one training run: records, the graph update, callback and progress bar; leaving it as a
+    context manager writes the last θ into the graph and closes the bar."""
 
-    def __init__(self, write, mean_objective, train_rows, validation_rows, callback, progress, epochs, norm=None):
+    def __init__(self, write, mean_objective, train_rows, validation_rows, callback, progress, epochs, optimizer: str,
+                 norm=None):
         self.write, self.objective = write, mean_objective
         # ‖∇θ‖, or for a population one norm per graph; not np.linalg.norm: its BLAS call can take
         # milliseconds when the cores are busy
@@ -78,9 +80,17 @@ class Run:
         self.records: list[dict] = []
         self.theta, self.written = None, True
         self.evaluations = 0
-        self.optimizer, self.message = "", ""
+        self.optimizer, self.message = optimizer, ""
         self.start = time.perf_counter()
         self.bar = tqdm(total=epochs, unit="epoch", disable=not progress, mininterval=0.5, delay=1.0, leave=False)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *error) -> None:
+        """The graph gets the last θ and the bar goes, however training ended (an error or an interrupt too)."""
+        self.flush()
+        self.bar.close()
 
     def record(self, theta: np.ndarray) -> bool:
         """Score θ, keep it for the graph, call back (G written first); True when the callback asks to stop."""

@@ -152,14 +152,10 @@ def train_many(
     frozen = np.concatenate([
         offsets[g] + frozen_entries(G, weight, layout.edges) for g, (G, layout) in enumerate(zip(graphs, population.layouts))
     ])  # fmt: skip
-    run = Run(write, mean_objective(total, frozen), train_rows, validation_rows, callback, progress, epochs, norms)
-    run.optimizer = name
-    try:
+    objective = mean_objective(total, frozen)
+    with Run(write, objective, train_rows, validation_rows, callback, progress, epochs, name, norms) as run:
         first_order_loop(run, np.concatenate(population.get_parameters()), frozen, step_rule, epochs, max_evaluations,
                          batch_size, rng)  # fmt: skip
-    finally:
-        run.flush()
-        run.bar.close()
     return run.histories(len(graphs))
 
 
