@@ -8,10 +8,13 @@ segments of them with the dense blocks' matrix products (BLAS) where those
 come in; :func:`whole_pass` runs forward, the loss and backward on a small
 batch in one call.
 
-Every ``cache=True`` kernel that calls another is in this module: numba's
-disk cache is checked against the calling function's own file only, so a
-kernel compiled against a callee in another file would keep its old machine
-code after that file changed.
+The kernels that call one another are all in this module: numba's disk
+cache (``cache=True``) is checked against the calling function's own file
+only, so a kernel keeps the machine code of a callee in another file after
+that file changed. The callees from elsewhere (the softmax and the losses of
+the tables in :mod:`graphbp.activations` and :mod:`graphbp.losses`,
+:func:`graphbp.compiled.blas.product`) are the exception: after changing one,
+clear the cache (``find graphbp -name '*.nbi' -o -name '*.nbc' | xargs rm -f``).
 """
 
 from __future__ import annotations
