@@ -13,7 +13,7 @@ import pytest
 CI = os.environ.get("CI", "").lower() == "true"
 MISSING = {name for name in ("numba", "torch") if importlib.util.find_spec(name) is None}
 
-collect_ignore = ["graphbp/compiled/kernels_numba.py"] if "numba" in MISSING and not CI else []
+collect_ignore = ["graphbp/compiled/kernels_numba"] if "numba" in MISSING and not CI else []
 
 
 def pytest_configure(config):

@@ -55,12 +55,14 @@ MODULES = {
     "graphbp/network_layout.py": ["tests/test_network_layout.py", "tests/compiled/test_compiled.py",
                                   "tests/test_numerics.py"],
     "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py"],
-    "graphbp/compiled/kernels_numba.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py",
-                                          "tests/test_activation_table.py"],
+    **{f"graphbp/compiled/kernels_numba/{name}.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py",
+                                                    "tests/test_activation_table.py"]
+       for name in ("rows", "passes", "kernels")},
     "graphbp/hessian.py": ["tests/test_losses.py", "tests/test_oracle.py", "tests/test_hessian.py"],
 }
 # Only the variants of the compiled tests that run the mutated backend.
-SELECT = {"graphbp/compiled/kernels_numpy.py": "numpy", "graphbp/compiled/kernels_numba.py": "numba"}
+SELECT = {"graphbp/compiled/kernels_numpy.py": "numpy",
+          **{path: "numba" for path in MODULES if path.startswith("graphbp/compiled/kernels_numba/")}}
 
 BINARY = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
           ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.MatMult: ast.Mult}

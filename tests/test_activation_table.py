@@ -188,15 +188,19 @@ def test_softmax_and_its_jacobian_product_match_central_differences_and_torch_au
 
 def test_numba_and_torch_run_the_same_softmax_functions_to_the_same_numbers(numba, torch):
     from graphbp.activations import softmax, softmax_product, torch_softmax
-    from graphbp.compiled.kernels_numba import _softmax, _softmax_product
+    from graphbp.compiled.kernels_numba.rows import (
+        compiled_softmax,
+        compiled_softmax_product,
+    )
 
     z, product = softmax(GROUP_A), softmax_product(softmax(GROUP_A), GROUP_G)
-    assert _softmax.py_func.__code__ is softmax.__code__ and _softmax_product.py_func.__code__ is softmax_product.__code__
+    assert compiled_softmax.py_func.__code__ is softmax.__code__
+    assert compiled_softmax_product.py_func.__code__ is softmax_product.__code__
     # A group's rows and a thread's columns: a non-contiguous slice, as the kernels pass it.
     wide = np.zeros((5, 9))
     wide[1:4, 2:6] = GROUP_A
-    assert np.allclose(_softmax(wide[1:4, 2:6]), z, rtol=1e-14, atol=1e-300)
-    assert np.allclose(_softmax_product(z, GROUP_G), product, rtol=1e-14, atol=1e-15)
+    assert np.allclose(compiled_softmax(wide[1:4, 2:6]), z, rtol=1e-14, atol=1e-300)
+    assert np.allclose(compiled_softmax_product(z, GROUP_G), product, rtol=1e-14, atol=1e-15)
     forward, torch_product = torch_softmax()
     assert np.allclose(forward(torch.as_tensor(GROUP_A)).numpy(), z, rtol=1e-14, atol=1e-300)
     assert np.allclose(torch_product(torch.as_tensor(z), torch.as_tensor(GROUP_G)).numpy(), product, rtol=1e-14, atol=1e-15)

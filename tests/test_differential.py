@@ -6,8 +6,8 @@ below 32 samples). So random irregular DAGs (odd node names, skips, outputs
 feeding units, dead ends, every loss) with built-in activations, a
 numba-compilable user activation and a Python-only one (``np.where``, which
 numba cannot compile) are run through every engine, at batch and chunk sizes
-on both sides of each engine's thresholds: MIN_BLOCK = 16 samples per thread,
-2 x MIN_BLOCK for the one-call pass, ``chunk_size`` = N - 1, N, N + 1, dense
+on both sides of each engine's thresholds: MIN_SAMPLES_PER_THREAD = 16 samples per thread,
+2 x MIN_SAMPLES_PER_THREAD for the one-call pass, ``chunk_size`` = N - 1, N, N + 1, dense
 blocks (``dense=True``; "auto" needs 4,096 edges). The reference itself is
 checked against central differences and an independent torch autograd engine,
 and graphbp.testing is checked to catch wrong engines (the old bug included).
@@ -235,7 +235,7 @@ def test_the_torch_level_loop_keeps_float64_under_a_float32_default_dtype():
 
 
 def test_a_perturbed_gradient_is_caught_naming_engine_parameter_and_numbers(monkeypatch):
-    from graphbp.compiled.engine import CompiledNetwork
+    from graphbp.compiled import CompiledNetwork
 
     original = CompiledNetwork.loss_and_gradient
 
@@ -256,7 +256,7 @@ def test_a_perturbed_gradient_is_caught_naming_engine_parameter_and_numbers(monk
 
 
 def test_a_wrong_delta_and_a_raising_engine_are_caught(monkeypatch):
-    from graphbp.compiled.engine import CompiledResult
+    from graphbp.compiled import CompiledResult
 
     G = graphbp.irregular_network()
     x, t = [[0.5, -1.0], [2.0, 0.3]], [[1.0, 0.0], [0.0, 1.0]]
@@ -376,6 +376,22 @@ def test_networks_cover_the_irregular_features():
     record()
     assert seen >= {"sum_of_squares", "binary_cross_entropy", "cross_entropy", "int", "str", "tuple",
                     "output feeding a unit", "dead end", "skip", "listed", "unlisted", "elu_where", "cube"}  # fmt: skip
+
+
+def test_inputs_leans_to_the_compiled_engines_thresholds(numba):
+    """Each size either side of a threshold turns up, though N ranges to 1000 (a uniform draw would seldom hit one)."""
+    from graphbp.compiled.kernels_numba import MIN_SAMPLES_PER_THREAD as share
+
+    wanted = {n + d for n in (share, 2 * share, 3 * share) for d in (-1, 0, 1)}
+    seen = set()
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None, phases=[Phase.generate])
+    @given(inputs(graphbp.bishop_network(), max_samples=1000))
+    def record(batch):
+        seen.add(batch[0].shape[0])
+
+    record()
+    assert wanted <= seen, f"never drawn: {sorted(wanted - seen)}"
 
 
 def test_bad_arguments_are_named():

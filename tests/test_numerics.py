@@ -13,7 +13,7 @@ import scipy.sparse
 
 import graphbp
 from graphbp.activations import LEAKY_RELU_SLOPE
-from graphbp.compiled import engine as compiled_engine
+from graphbp.compiled import backends as compiled_backends
 from graphbp.generators import random_dag
 from torch_engine import assert_matches_torch
 from optional import missing
@@ -27,7 +27,7 @@ ENGINES = {
 
 
 def run(engine, G, X, T, loss):
-    if engine.startswith("numba") and not compiled_engine.numba_available():
+    if engine.startswith("numba") and not compiled_backends.numba_available():
         missing("numba", "pip install -e '.[fast]'")
     if ENGINES[engine] is None:
         return graphbp.backprop(G, X, T, loss=loss)

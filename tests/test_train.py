@@ -271,9 +271,9 @@ def test_compiled_engine_gives_the_reference_trajectory(run, backend, monkeypatc
     """Every optimizer: the same θ after every epoch (1e-10), the same History, G updated the same way."""
     if backend == "numba":
         require("numba")
-    import graphbp.compiled.engine
+    import graphbp.compiled.backends
 
-    monkeypatch.setattr(graphbp.compiled.engine, "numba_available", lambda: backend == "numba")
+    monkeypatch.setattr(graphbp.compiled.backends, "numba_available", lambda: backend == "numba")
     G = random_dag(30, k=4, p=0.75, n_inputs=3, n_outputs=2, seed=8)
     X, T = batch(G, n=24, seed=8)
     trajectories, histories, graphs = {}, {}, {}

@@ -4,15 +4,17 @@ The maths is the reference's (eqs. 5.48-5.56, the losses of
 :mod:`graphbp.losses`); only the data layout differs: every a_j, z_j, δ_j is
 a row of a (nodes, N) array, so memory is O(V·N + E) and no Python runs per
 node or per sample (except for a user's own activation functions).
+
+:class:`CompiledNetwork` holds the arrays and runs the passes; the backend's
+kernels come from :mod:`.backends`, the work arrays and what a pass hands on
+from :mod:`.workspaces`, the results it returns from :mod:`.results`.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -24,161 +26,19 @@ from ..exceptions import GraphBPError, ShapeError
 from ..fingerprints import fingerprint, graph_activations, graph_listed
 from ..forward import ForwardResult
 from ..network import read_network
-from ..network_layout import build_layout, checked_vector, parameter_keys_of, read_values, write_values
+from ..network_layout import (
+    build_layout,
+    checked_vector,
+    parameter_keys_of,
+    read_values,
+    write_values,
+)
+from .backends import checked_options, make_kernels
 from .dense_blocks import auto_plan, blas_limits_available, plan_blocks
-from .kernels_numpy import LevelKernels
+from .results import ArrayMapping, CompiledResult
+from .workspaces import Chunk, WholePass, Workspaces
 
-__all__ = ["CompiledNetwork", "CompiledResult", "compile_network", "ArrayMapping", "numba_available"]
-
-BACKENDS = ("auto", "numba", "numpy")
-
-# Sets of work arrays kept for later passes (more only while passes run at once).
-_KEPT_WORKSPACES = 4
-
-
-def numba_available() -> bool:
-    """Whether the numba kernels can be used (numba is an optional extra: ``pip install graphbp[fast]``)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-class ArrayMapping(Mapping):
-    """A read-only mapping key -> ``array[index[key]]``, built in O(1) over a shared index.
-
-    The compiled engine returns its per-node and per-edge results this way, so
-    a result for 400k edges costs no dict construction; ``dict(mapping)`` makes
-    a plain dict when wanted. With ``scalar=True`` the values are floats
-    (rows of one number, as from a one-sample batch, included).
-    """
-
-    __slots__ = ("_index", "_array", "_scalar")
-
-    def __init__(self, index: dict, array: np.ndarray, scalar: bool = False):
-        self._index, self._array, self._scalar = index, array, scalar
-
-    def __getitem__(self, key):
-        value = self._array[self._index[key]]
-        return value.item() if self._scalar else value
-
-    def __iter__(self) -> Iterator:
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{key!r}: {self[key]!r}" for key in list(self._index)[:3])
-        return f"ArrayMapping({{{shown}{', ...' if len(self) > 3 else ''}}})"
-
-
-@dataclass(slots=True)
-class WholePass:
-    """A pass over a whole batch: what :meth:`CompiledNetwork.backprop` and ``loss_and_gradient`` read.
-
-    Attributes
-    ----------
-    work : numpy.ndarray
-        (3, nodes, N): a, z and δ of every node and sample.
-    gradient : numpy.ndarray
-        ∂E/∂θ (order of :func:`graphbp.parameter_keys`), in the engine's dtype.
-    sample_loss : numpy.ndarray
-        E_n of each sample.
-    total : float
-        E = Σ_n E_n.
-    loss : Loss
-    single : bool
-        Whether `x` was one sample given as a 1-D array.
-    """
-
-    work: np.ndarray
-    gradient: np.ndarray
-    sample_loss: np.ndarray
-    total: float
-    loss: object
-    single: bool
-
-
-@dataclass(slots=True)
-class Chunk:
-    """One chunk of a streamed batch (:meth:`CompiledNetwork._batches`): its first sample, a, z, E_n, δ, ∂E/∂w, ∂E/∂b."""
-
-    start: int
-    a: np.ndarray
-    z: np.ndarray
-    sample_loss: np.ndarray
-    delta: np.ndarray
-    grad_weight: np.ndarray
-    grad_bias: np.ndarray
-
-
-class Workspaces:
-    """(nodes, N) work arrays a, z, δ kept between passes, lent to one pass at a time.
-
-    Fresh pages cost a page fault each on first touch: on large graphs that is
-    a sizeable part of a pass, so passes borrow their arrays from here and give
-    them back. A set lent out is never lent again before it is given back, so
-    passes running at once (threads, or two torch forwards before their
-    backwards) never share arrays; the lock makes lending thread-safe.
-    """
-
-    def __init__(self, n_nodes: int, dtype):
-        self.n_nodes, self.dtype = n_nodes, dtype
-        self._free: list[list[np.ndarray]] = []
-        self._lock = threading.Lock()
-
-    def take(self, width: int) -> list[np.ndarray]:
-        """Three (nodes, width) arrays a, z, δ: a set given back earlier, or new ones."""
-        with self._lock:
-            for k, arrays in enumerate(self._free):
-                if arrays[0].shape[1] == width:
-                    return self._free.pop(k)
-        return [np.empty((self.n_nodes, width), dtype=self.dtype) for _ in range(3)]
-
-    def give(self, arrays: list[np.ndarray]) -> None:
-        """Take a set back for later passes (the oldest kept sets beyond a few are dropped)."""
-        with self._lock:
-            self._free.append(arrays)
-            del self._free[:-_KEPT_WORKSPACES]
-
-    @contextmanager
-    def lent(self, width: int):
-        arrays = self.take(width)
-        try:
-            yield arrays
-        finally:
-            self.give(arrays)
-
-
-def checked_options(dtype, backend: str) -> tuple[np.dtype, str]:
-    """The work dtype, and the backend with "auto" resolved: "numba" when installed, else "numpy".
-
-    Raises
-    ------
-    GraphBPError
-        A dtype other than float64 or float32, an unknown backend, or "numba" without numba.
-    """
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float64, np.float32):
-        raise GraphBPError(f"dtype must be float64 or float32, got {dtype}")
-    if backend not in BACKENDS:
-        raise GraphBPError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
-    if backend == "numba" and not numba_available():
-        raise GraphBPError("backend='numba' needs numba: pip install 'graphbp[fast]' (or use backend='numpy')")
-    if backend == "auto":
-        backend = "numba" if numba_available() else "numpy"
-    return dtype, backend
-
-
-def make_kernels(layout, backend: str, threads: int | None, dtype, plan=None):
-    """The backend's name and its kernels for `layout` (a resolved backend, see :func:`checked_options`)."""
-    if backend == "numba":
-        from .kernels_numba import NumbaKernels
-
-        return backend, NumbaKernels(layout, threads, dtype, plan)
-    return backend, LevelKernels(layout)
+__all__ = ["CompiledNetwork", "compile_network"]
 
 
 class CompiledNetwork:
@@ -589,67 +449,7 @@ class CompiledNetwork:
             A z_j or δ_j became NaN or inf (the node and sample are named).
         """
         passed = self._whole(x, t, loss, chunk_size) or self._chunked(x, t, loss, chunk_size)
-        return CompiledResult.of_pass(self, passed)
-
-
-class CompiledResult(BackpropResult):
-    """The :class:`~graphbp.BackpropResult` of a compiled pass, made in O(1).
-
-    Its ``a``, ``z``, ``delta``, ``grad_weight`` and ``grad_bias`` are
-    :class:`ArrayMapping` views of the pass's arrays and ``y`` a copy of the
-    outputs' rows, made on first use: on one sample of a tiny network, making
-    them costs more than the pass.
-    """
-
-    @classmethod
-    def of_pass(cls, net: CompiledNetwork, passed: WholePass) -> CompiledResult:
-        """The result of a pass of `net`."""
-        result = object.__new__(cls)
-        # Not the frozen dataclass's __init__, which sets each field through object.__setattr__ (a call
-        # per field): the plain fields in one update; the mappings come from `_pass` when read (cached_property
-        # writes __dict__ too). dataclasses.replace still works: it calls __init__ with every field.
-        result.__dict__.update(
-            inputs=net.network.inputs,
-            outputs=net.network.outputs,
-            loss=passed.total,
-            sample_loss=passed.total if passed.single else passed.sample_loss,  # E = E_n for one sample
-            loss_name=passed.loss.name,
-            network=net._network_now(),
-            _pass=(net.layout, net._bias_index, passed.work, passed.gradient, passed.single),
-        )
-        return result
-
-    @cached_property
-    def y(self) -> np.ndarray:
-        layout, _, work, _, single = self._pass
-        y = work[1][layout.output_rows].T.copy()
-        return y[0] if single else y
-
-    def _mapping(self, row: int) -> ArrayMapping:
-        layout, _, work, _, single = self._pass
-        return ArrayMapping(layout.position, work[row], scalar=single)
-
-    @cached_property
-    def a(self) -> ArrayMapping:
-        return self._mapping(0)
-
-    @cached_property
-    def z(self) -> ArrayMapping:
-        return self._mapping(1)
-
-    @cached_property
-    def delta(self) -> ArrayMapping:
-        return self._mapping(2)
-
-    @cached_property
-    def grad_weight(self) -> ArrayMapping:
-        layout, _, _, gradient, _ = self._pass
-        return ArrayMapping(layout.edge_index, gradient[: layout.n_edges], scalar=True)
-
-    @cached_property
-    def grad_bias(self) -> ArrayMapping:
-        layout, bias_index, _, gradient, _ = self._pass
-        return ArrayMapping(bias_index, gradient[layout.n_edges :], scalar=True)
+        return CompiledResult.of_pass(self._network_now(), self.layout, self._bias_index, passed)
 
 
 def compile_network(

@@ -303,13 +303,7 @@ def draw(
 
     net = read_network(G, weight) if result is None else result_network(G, result, weight)
     ax = plt.gca() if ax is None else ax
-    unknown = set(values) - set(_QUANTITY_SYMBOL)
-    if unknown:
-        raise GraphBPError(f"values may hold {sorted(_QUANTITY_SYMBOL)}, got {sorted(unknown, key=str)}")
-    if highlight is not None and highlight not in G:
-        raise GraphStructureError(f"highlight node {highlight!r} is not in the graph")
-    if highlight is not None and result is None:
-        raise GraphBPError("highlight needs a result: draw(G, result, highlight=j)")
+    _check_request(G, result, values, highlight)
     positions = network_positions(G, net, pos, sweeps=4)
     nodes = list(net.order)
     labelled = len(nodes) <= max_labelled
@@ -337,9 +331,7 @@ def draw(
     node_size, radius = diameter**2, diameter / 2
     bends = edge_courses(positions, list(G.edges), points_per_unit(ax), radius, (ax.get_xlim(), ax.get_ylim()))
     edge_value = _edge_values(G, result, edge_values, weight)
-    largest = max([abs(v) for v in edge_value.values()] + [0.0]) or 1.0
-    thin = 0.3 if labelled else 0.15
-    widths = [thin + (2.8 if labelled else 1.0) * abs(edge_value[e]) / largest for e in bends]
+    widths = _edge_widths(edge_value, bends, labelled)
     drawn["edges"] = draw_edges(G, positions, bends, ax=ax, width=widths, edge_color="0.45",
                                 alpha=0.25 if highlight is not None else 0.8, arrowsize=10 if labelled else 5,
                                 node_size=node_size)
@@ -364,13 +356,36 @@ def draw(
                                                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                                                       "alpha": 0.8})
     drawn["bends"] = bends
+    _declutter_and_note(ax, drawn, node_size, len(nodes) if labelled and names and not names_shown else 0)
+    return drawn
+
+
+def _check_request(G, result, values, highlight) -> None:
+    """Raise for an unknown quantity in `values`, or a `highlight` node not in `G` or without a result."""
+    unknown = set(values) - set(_QUANTITY_SYMBOL)
+    if unknown:
+        raise GraphBPError(f"values may hold {sorted(_QUANTITY_SYMBOL)}, got {sorted(unknown, key=str)}")
+    if highlight is not None and highlight not in G:
+        raise GraphStructureError(f"highlight node {highlight!r} is not in the graph")
+    if highlight is not None and result is None:
+        raise GraphBPError("highlight needs a result: draw(G, result, highlight=j)")
+
+
+def _edge_widths(edge_value: dict, edges, labelled: bool) -> list:
+    """Line widths of `edges`, from thin to thick in proportion to |edge value| (thinner when not labelled)."""
+    largest = max([abs(v) for v in edge_value.values()] + [0.0]) or 1.0
+    thin = 0.3 if labelled else 0.15
+    return [thin + (2.8 if labelled else 1.0) * abs(edge_value[e]) / largest for e in edges]
+
+
+def _declutter_and_note(ax, drawn, node_size: float, names_left_out: int) -> None:
+    """Leave out the texts that would cover others (:func:`declutter`) and say in the note how many, per kind."""
     left_out = declutter(ax, drawn, node_size)
-    if labelled and names and not names_shown:
-        left_out = {"names": len(nodes), **left_out}
+    if names_left_out:
+        left_out = {"names": names_left_out, **left_out}
     if drawn["note"] is not None:
         counts = [f"{count} {kind}" for kind, count in left_out.items() if count]
         drawn["note"].set_text(f"left out for room: {', '.join(counts)}" if counts else " ")
-    return drawn
 
 
 def _colorbar(ax, mappable, limit: float, clipped: bool):

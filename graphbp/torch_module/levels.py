@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..activations import torch_softmax
-from ..compiled.engine import ArrayMapping
+from ..compiled.results import ArrayMapping
 from ..exceptions import GraphBPError
 from ..batches import check_finite
 from ..network_layout import INPUT, SOFTMAX_CODE, Layout, level_plans

@@ -18,7 +18,7 @@ import pytest
 
 import graphbp
 from graphbp import Activation, GraphBPError, GraphStructureError, NumericalError, ParameterError, ShapeError
-from graphbp.compiled import engine as compiled_engine
+from graphbp.compiled import backends as compiled_backends
 from graphbp.generators import from_edges, mlp, random_dag, skip_mlp
 from graphbp.testing import assert_results_close
 from derivative_graphs import softmax_twins
@@ -44,14 +44,14 @@ def _numba_or_skip(request):
     """numba is the optional extra graphbp[fast]: its variants skip locally without it, and fail under CI."""
     callspec = getattr(request.node, "callspec", None)
     variant = callspec.params.get("variant", "") if callspec else ""
-    if variant.startswith("numba") and not compiled_engine.numba_available():
+    if variant.startswith("numba") and not compiled_backends.numba_available():
         missing("numba", "pip install -e '.[fast]'")
 
 
 
 def _available_variants() -> dict:
     """Every variant; without numba only the numpy one locally (and a failure under CI)."""
-    if compiled_engine.numba_available():
+    if compiled_backends.numba_available():
         return VARIANTS
     if under_ci():
         missing("numba", "pip install -e '.[test]'")
@@ -302,7 +302,7 @@ def test_forward_equals_reference():
 
 
 def test_numpy_fallback_without_numba(monkeypatch):
-    monkeypatch.setattr(compiled_engine, "numba_available", lambda: False)
+    monkeypatch.setattr(compiled_backends, "numba_available", lambda: False)
     G = graphbp.irregular_network()
     compiled = graphbp.compile(G)
     assert compiled.backend == "numpy"
@@ -552,7 +552,7 @@ def test_a_compiled_result_is_a_backprop_result_whose_fields_are_made_on_first_u
     X, T = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
     for x, t in ((X[0], T[0]), (X[:3], T[:3]), (X, T)):  # one sample, the one-call pass (numba), 40 samples
         result, reference = net.backprop(x, t), graphbp.backprop(G, x, t)
-        assert isinstance(result, graphbp.BackpropResult) and isinstance(result, compiled_engine.CompiledResult)
+        assert isinstance(result, graphbp.BackpropResult) and isinstance(result, graphbp.compiled.CompiledResult)
         assert "a" not in vars(result) and "y" not in vars(result), "made on first use"
         assert_same_result(result, reference, G)
         assert result.a is result.a and result.y is result.y, "made once"

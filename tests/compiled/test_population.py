@@ -22,7 +22,7 @@ from graphbp import (
     NumericalError,
     ShapeError,
 )
-from graphbp.compiled import engine as compiled_engine
+from graphbp.compiled import backends as compiled_backends
 from graphbp.generators import random_dag
 from graphbp.optimizers import Adam, GradientDescent
 
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:activation 'elu_where_population
 @pytest.fixture(autouse=True)
 def _numba_or_skip(request):
     callspec = getattr(request.node, "callspec", None)
-    if callspec and callspec.params.get("variant", "").startswith("numba") and not compiled_engine.numba_available():
+    if callspec and callspec.params.get("variant", "").startswith("numba") and not compiled_backends.numba_available():
         missing("numba", "pip install -e '.[fast]'")
 
 
@@ -137,7 +137,7 @@ def test_auto_runs_python_only_activations_on_the_numpy_backend():
     """The numba backend calls a Python activation once per unit, the numpy one once per level."""
     python_only = graphbp.compile_many(_population("sse", seed=5, size=2, python_only=("hidden",)))
     compiled = graphbp.compile_many(_population("sse", seed=5, size=2))
-    expected = "numba" if compiled_engine.numba_available() else "numpy"
+    expected = "numba" if compiled_backends.numba_available() else "numpy"
     assert (python_only.backend, compiled.backend) == ("numpy", expected)
 
 
@@ -189,7 +189,7 @@ def test_float32_agrees_with_float64(variant):
 
 
 def test_numpy_backend_without_numba(monkeypatch):
-    monkeypatch.setattr(compiled_engine, "numba_available", lambda: False)
+    monkeypatch.setattr(compiled_backends, "numba_available", lambda: False)
     graphs = _population("bce", seed=2, size=3)
     population = graphbp.compile_many(graphs)
     assert population.backend == "numpy"
