@@ -35,7 +35,9 @@ from ..network_layout import (
     read_values,
     write_values,
 )
-from .engine import ArrayMapping, Workspaces, checked_options, make_kernels
+from .backends import checked_options, make_kernels
+from .results import ArrayMapping
+from .workspaces import Workspaces
 
 __all__ = ["CompiledPopulation", "compile_many", "join_layouts"]
 
