@@ -266,9 +266,9 @@ def engines_for(G, has_torch: bool) -> list[str]:
 def _dense_blocks_taken(G) -> bool:
     """Whether the compiled engine's dense="auto" runs part of G's edges as dense blocks."""
     from graphbp.compiled.dense_blocks import auto_plan
-    from graphbp.network_layout import build_layout
+    from graphbp.wiring import build_wiring
 
-    return graphbp.compiled.numba_available() and auto_plan(build_layout(G, graphbp.read_network(G))) is not None
+    return graphbp.compiled.numba_available() and auto_plan(build_wiring(G, graphbp.read_network(G))) is not None
 
 
 def _faster_hand_written(results: dict, threads: str):

@@ -40,7 +40,7 @@ def build(seed: int):
 def fit_compiled(G, x, t, weight_decay: float = WEIGHT_DECAY, iterations: int = ITERATIONS):
     """Train `G` in place by L-BFGS-B on the compiled engine: mean cross-entropy + ½λ‖w‖² (biases free)."""
     net = graphbp.compile(G)
-    n_weights, n_samples = net.layout.n_edges, len(x)
+    n_weights, n_samples = net.wiring.n_edges, len(x)
 
     def objective(theta):
         net.set_parameters(theta)

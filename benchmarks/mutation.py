@@ -52,7 +52,7 @@ MODULES = {
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
     "graphbp/activations.py": ["tests/test_activations.py", "tests/test_activation_table.py", *BACKPROP_TESTS,
                                "tests/test_hessian.py"],
-    "graphbp/network_layout.py": ["tests/test_network_layout.py", "tests/compiled/test_compiled.py",
+    "graphbp/wiring.py": ["tests/test_wiring.py", "tests/compiled/test_compiled.py",
                                   "tests/test_numerics.py"],
     "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py"],
     **{f"graphbp/compiled/kernels_numba/{name}.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py",

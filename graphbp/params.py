@@ -20,7 +20,7 @@ import numpy as np
 
 from .backward import backward_pass
 from .batches import prepare
-from .network_layout import checked_vector, edge_order
+from .wiring import checked_vector, edge_order
 from .network import read_network, result_network
 
 __all__ = [

@@ -9,7 +9,7 @@ import pytest
 import graphbp
 from graphbp import Activation, ActivationError
 from graphbp.activations import rebind, torch_activation
-from graphbp.network_layout import INPUT, SOFTMAX_CODE, build_layout
+from graphbp.wiring import INPUT, SOFTMAX_CODE, build_wiring
 
 BUILTIN = ["identity", "tanh", "logistic", "relu", "leaky_relu", "softplus"]
 GRID = np.concatenate([np.linspace(-40.0, 40.0, 81), [-1e-3, 1e-3, 0.37, -2.9]])  # no kink hit exactly
@@ -82,14 +82,14 @@ def test_kernel_codes_are_indices_into_the_table_entries_the_network_uses():
     G = graphbp.irregular_network()
     G.nodes["h3"]["activation"] = SOFTSIGN
     net = graphbp.read_network(G)
-    layout = build_layout(G, net)
-    assert layout.activations == (graphbp.get_activation("tanh"), graphbp.get_activation("logistic"),
+    wiring = build_wiring(G, net)
+    assert wiring.activations == (graphbp.get_activation("tanh"), graphbp.get_activation("logistic"),
                                   graphbp.get_activation("identity"), SOFTSIGN, graphbp.get_activation("relu"))
-    for unit, code in zip(net.units, layout.unit_code.tolist()):
+    for unit, code in zip(net.units, wiring.unit_code.tolist()):
         if unit[0] in net.inputs:
             assert code == INPUT
         else:
-            assert code != SOFTMAX_CODE and layout.activations[code] is net.activation[unit[0]]
+            assert code != SOFTMAX_CODE and wiring.activations[code] is net.activation[unit[0]]
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -1,6 +1,6 @@
 """The compiled engine: the same backpropagation as the reference, over flat arrays.
 
-``graphbp.compile(G)`` reads the graph once (:mod:`graphbp.network_layout`) and returns a
+``graphbp.compile(G)`` reads the graph once (:mod:`graphbp.wiring`) and returns a
 :class:`CompiledNetwork` whose passes run either the numba kernels
 (:mod:`.kernels_numba`, a loop over nodes with the batch innermost, threads
 over the batch; on layered graphs the edges between two nearly fully joined
@@ -19,7 +19,7 @@ unit
     One step of a pass: a single node, or a whole softmax group (computed together).
     ``forward_units`` / ``backward_units`` (:mod:`.kernels_numba.passes`) run a range of units.
 code
-    A unit's activation: an index into ``Layout.activations``, or ``INPUT``,
+    A unit's activation: an index into ``Wiring.activations``, or ``INPUT``,
     ``SOFTMAX_CODE``, or ``PYTHON`` (an entry numba cannot compile, applied as Python between kernel runs;
     :mod:`.kernels_numba.rows`).
 row kernel

@@ -2,7 +2,7 @@
 
 :func:`checked_options` checks a compile's dtype and backend (resolving
 ``"auto"``) and :func:`make_kernels` builds that backend's kernels for a
-layout; :class:`~graphbp.compiled.CompiledNetwork` and
+wiring; :class:`~graphbp.compiled.CompiledNetwork` and
 :class:`~graphbp.compiled.CompiledPopulation` both start here.
 """
 
@@ -48,11 +48,11 @@ def checked_options(dtype, backend: str) -> tuple[np.dtype, str]:
     return dtype, backend
 
 
-def make_kernels(layout, backend: str, threads: int | None, dtype, plan=None):
-    """The backend's name and its kernels for `layout` (a resolved backend, see :func:`checked_options`)."""
+def make_kernels(wiring, backend: str, threads: int | None, dtype, plan=None):
+    """The backend's name and its kernels for `wiring` (a resolved backend, see :func:`checked_options`)."""
     if backend == "numba":
         from .kernels_numba import NumbaKernels
 
-        return backend, NumbaKernels(layout, threads, dtype, plan)
-    return backend, LevelKernels(layout)
+        return backend, NumbaKernels(wiring, threads, dtype, plan)
+    return backend, LevelKernels(wiring)
 

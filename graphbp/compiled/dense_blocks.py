@@ -5,7 +5,7 @@ every unit of the next. The per-node kernels read one row of N numbers per
 edge for 2N flops (memory bound, a few GFLOP/s); the same sums taken as one
 matrix product per pair of levels run at BLAS speed. So the edges are grouped
 by (level of the target, level of the source) (levels as in
-:func:`graphbp.network_layout.unit_levels`); a group whose edges fill at least
+:func:`graphbp.wiring.unit_levels`); a group whose edges fill at least
 :data:`DENSITY` of its targets × its sources becomes a block with a dense
 weight matrix W_b (zeros where an edge is missing). With R and C the block's
 target and source rows:
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network_layout import Layout, level_units
+from ..wiring import Wiring, level_units
 
 __all__ = [
     "DENSITY", "MIN_BLOCK_EDGES", "DenseBlock", "BlockPlan", "plan_blocks", "auto_plan", "one_blas_thread",
@@ -76,7 +76,7 @@ class DenseBlock:
 
 @dataclass(frozen=True)
 class BlockPlan:
-    """Dense blocks and the sparse rest of a layout, and where the kernels must stop for a block.
+    """Dense blocks and the sparse rest of a wiring, and where the kernels must stop for a block.
 
     Attributes
     ----------
@@ -90,7 +90,7 @@ class BlockPlan:
     seeded_forward, seeded_backward : numpy.ndarray
         Per position, whether a block writes its a (forward) or its first part of δ (backward).
     pred_ptr, pred_index, pred_edge, succ_ptr, succ_index, succ_edge : numpy.ndarray
-        The layout's CSR arrays with the blocks' edges left out; ``pred_edge`` gives each
+        The wiring's CSR arrays with the blocks' edges left out; ``pred_edge`` gives each
         remaining predecessor entry's edge index e.
     """
 
@@ -119,13 +119,13 @@ def _index(positions: np.ndarray) -> slice | np.ndarray:
     return positions
 
 
-def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
-    """The dense blocks of `layout`: (target level, source level) groups of ≥ `min_edges` edges filling ≥ DENSITY.
+def plan_blocks(wiring: Wiring, min_edges: int = 1) -> BlockPlan:
+    """The dense blocks of `wiring`: (target level, source level) groups of ≥ `min_edges` edges filling ≥ DENSITY.
 
     Parameters
     ----------
-    layout : Layout
-        The compiled network's arrays (:func:`graphbp.network_layout.build_layout`).
+    wiring : Wiring
+        The compiled network's arrays (:func:`graphbp.wiring.build_wiring`).
     min_edges : int, default 1
         Smaller groups stay with the per-node kernels.
 
@@ -137,27 +137,27 @@ def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
     Examples
     --------
     >>> import graphbp
-    >>> from graphbp.network_layout import build_layout
+    >>> from graphbp.wiring import build_wiring
     >>> G = graphbp.mlp([2, 3, 1], seed=0)
-    >>> plan = plan_blocks(build_layout(G, graphbp.read_network(G)))
+    >>> plan = plan_blocks(build_wiring(G, graphbp.read_network(G)))
     >>> [block.shape for block in plan.blocks], plan.dense_edges   # inputs → hidden, hidden → output
     ([(3, 2), (1, 3)], 9)
     >>> plan.blocks[0].rows, plan.blocks[0].cols                    # contiguous positions: slices, no copies
     (slice(2, 5, None), slice(0, 2, None))
     """
-    levels = level_units(layout)
-    unit_level = np.empty(len(layout.unit_code), dtype=np.int64)
+    levels = level_units(wiring)
+    unit_level = np.empty(len(wiring.unit_code), dtype=np.int64)
     for level, units in enumerate(levels):
         unit_level[units] = level
-    node_level = np.repeat(unit_level, np.diff(layout.unit_ptr))
-    n_nodes = layout.n_nodes
-    target = np.repeat(np.arange(n_nodes), np.diff(layout.pred_ptr))
-    source = layout.pred_index
+    node_level = np.repeat(unit_level, np.diff(wiring.unit_ptr))
+    n_nodes = wiring.n_nodes
+    target = np.repeat(np.arange(n_nodes), np.diff(wiring.pred_ptr))
+    source = wiring.pred_index
     key = node_level[target] * len(levels) + node_level[source]
     order = np.argsort(key, kind="stable")
     keys, starts, counts = np.unique(key[order], return_index=True, return_counts=True)
     blocks, targets, sources = [], [], []
-    dense = np.zeros(layout.n_edges, dtype=bool)
+    dense = np.zeros(wiring.n_edges, dtype=bool)
     for group_key, start, count in zip(keys.tolist(), starts.tolist(), counts.tolist()):
         if count < min_edges:
             continue
@@ -183,8 +183,8 @@ def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
         seeded_forward[block.rows] = True
         seeded_backward[block.cols] = True
     kept = ~dense
-    succ_kept = kept[layout.succ_edge]
-    succ_source = np.repeat(np.arange(n_nodes), np.diff(layout.succ_ptr))
+    succ_kept = kept[wiring.succ_edge]
+    succ_source = np.repeat(np.arange(n_nodes), np.diff(wiring.succ_ptr))
     return BlockPlan(
         blocks=tuple(blocks),
         units=np.concatenate(levels).astype(np.int64),
@@ -193,18 +193,18 @@ def plan_blocks(layout: Layout, min_edges: int = 1) -> BlockPlan:
         seeded_forward=seeded_forward,
         seeded_backward=seeded_backward,
         pred_ptr=_pointers(target[kept], n_nodes),
-        pred_index=layout.pred_index[kept],
+        pred_index=wiring.pred_index[kept],
         pred_edge=np.flatnonzero(kept),
         succ_ptr=_pointers(succ_source[succ_kept], n_nodes),
-        succ_index=layout.succ_index[succ_kept],
-        succ_edge=layout.succ_edge[succ_kept],
+        succ_index=wiring.succ_index[succ_kept],
+        succ_edge=wiring.succ_edge[succ_kept],
     )
 
 
-def auto_plan(layout: Layout) -> BlockPlan | None:
+def auto_plan(wiring: Wiring) -> BlockPlan | None:
     """``dense="auto"``'s choice: the groups of ≥ MIN_BLOCK_EDGES edges, if they hold at least half of all edges; else None."""
-    plan = plan_blocks(layout, min_edges=MIN_BLOCK_EDGES)
-    return plan if plan.blocks and 2 * plan.dense_edges >= layout.n_edges else None
+    plan = plan_blocks(wiring, min_edges=MIN_BLOCK_EDGES)
+    return plan if plan.blocks and 2 * plan.dense_edges >= wiring.n_edges else None
 
 
 def _pointers(owner: np.ndarray, n_nodes: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The compiled network: the graph read once into arrays, then passes over those arrays.
 
 The maths is the reference's (eqs. 5.48-5.56, the losses of
-:mod:`graphbp.losses`); only the data layout differs: every a_j, z_j, δ_j is
+:mod:`graphbp.losses`); only where the numbers live differs: every a_j, z_j, δ_j is
 a row of a (nodes, N) array, so memory is O(V·N + E) and no Python runs per
 node or per sample (except for a user's own activation functions).
 
@@ -26,8 +26,8 @@ from ..exceptions import GraphBPError, ShapeError
 from ..fingerprints import fingerprint, graph_activations, graph_listed
 from ..forward import ForwardResult
 from ..network import read_network
-from ..network_layout import (
-    build_layout,
+from ..wiring import (
+    build_wiring,
     checked_vector,
     parameter_keys_of,
     read_values,
@@ -54,8 +54,8 @@ class CompiledNetwork:
     graph : networkx.DiGraph
     network : Network
         The validated reading of the graph.
-    layout : Layout
-        The arrays (see :mod:`graphbp.network_layout`).
+    wiring : Wiring
+        The arrays (see :mod:`graphbp.wiring`).
     dtype : numpy.dtype
         float64, or float32 (about 1e-5 relative agreement with float64).
     backend : str
@@ -80,8 +80,8 @@ class CompiledNetwork:
         dense = dense if isinstance(dense, str) else bool(dense)  # 0 and 1 read as False and True
         self.graph, self.weight = G, weight
         self.network = read_network(G, weight)
-        self.layout = build_layout(G, self.network)
-        self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
+        self.wiring = build_wiring(G, self.network)
+        self.workspaces = Workspaces(self.wiring.n_nodes, self.dtype)
         # Output columns by element-wise activation, and of each softmax group (for vjp's direct term);
         # identity outputs (h' = 1) have nothing to scale.
         elementwise, groups = self.network.output_columns
@@ -92,18 +92,18 @@ class CompiledNetwork:
                 by_activation.setdefault(activation, []).append(k)
         self._output_columns = ([(h, np.array(ks)) for h, ks in by_activation.items()], groups)
         order = self.network.order
-        self._bias_index = {order[p]: r for r, p in enumerate(self.layout.bias_rows.tolist())}
+        self._bias_index = {order[p]: r for r, p in enumerate(self.wiring.bias_rows.tolist())}
         # For the fingerprint of the parameters in use (results carry it): G's order of nodes and edges,
         # each edge's θ index, and each node's θ index (-1 for inputs, whose bias is 0).
         self._nodes, self._graph_edges = tuple(G), tuple(G.edges)
         self._activations, self._listed = graph_activations(G), graph_listed(G)
-        self._edge_theta = np.array([self.layout.edge_index[e] for e in self._graph_edges], dtype=np.int64)
-        n_edges = self.layout.n_edges
+        self._edge_theta = np.array([self.wiring.edge_index[e] for e in self._graph_edges], dtype=np.int64)
+        n_edges = self.wiring.n_edges
         self._bias_theta = np.array([n_edges + self._bias_index[n] if n in self._bias_index else -1 for n in self._nodes])
         if backend == "numpy" and dense is True:
             raise GraphBPError("dense=True needs the numba backend (pip install 'graphbp[fast]')")
         plan = self._block_plan(dense) if backend == "numba" else None
-        self.backend, self.kernels = make_kernels(self.layout, backend, threads, self.dtype, plan)
+        self.backend, self.kernels = make_kernels(self.wiring, backend, threads, self.dtype, plan)
         self.refresh()
 
     def _block_plan(self, dense):
@@ -115,8 +115,8 @@ class CompiledNetwork:
                 raise GraphBPError("dense=True needs threadpoolctl (pip install 'graphbp[fast]')")
             return None
         if dense == "auto":
-            return auto_plan(self.layout)
-        plan = plan_blocks(self.layout)
+            return auto_plan(self.wiring)
+        plan = plan_blocks(self.wiring)
         return plan if plan.blocks else None
 
     @property
@@ -137,17 +137,17 @@ class CompiledNetwork:
 
     def refresh(self) -> CompiledNetwork:
         """Re-read every weight and bias from the graph (after the user changed them there)."""
-        weights, biases = read_values(self.graph, self.layout, self.weight)
-        self._load(np.concatenate([weights, biases[self.layout.bias_rows]]))
+        weights, biases = read_values(self.graph, self.wiring, self.weight)
+        self._load(np.concatenate([weights, biases[self.wiring.bias_rows]]))
         return self
 
     def _load(self, theta: np.ndarray) -> None:
         """Take θ (a checked float vector nobody else writes to: the engine keeps it, and views of it)."""
         self._theta = theta
         self._result_network = None  # its fingerprint is taken when a result first needs it
-        n_edges = self.layout.n_edges
-        bias = np.zeros(self.layout.n_nodes, dtype=self.dtype)
-        bias[self.layout.bias_rows] = theta[n_edges:]
+        n_edges = self.wiring.n_edges
+        bias = np.zeros(self.wiring.n_nodes, dtype=self.dtype)
+        bias[self.wiring.bias_rows] = theta[n_edges:]
         self.kernels.load(theta[:n_edges], bias)
 
     def parameter_keys(self) -> list[tuple]:
@@ -157,7 +157,7 @@ class CompiledNetwork:
     @cached_property
     def _keys(self) -> tuple:
         # Built once: set_parameters runs on every step of a torch loop, and E keys cost more than the check.
-        return tuple(parameter_keys_of(self.layout))
+        return tuple(parameter_keys_of(self.wiring))
 
     def get_parameters(self) -> np.ndarray:
         """The parameter vector θ (float64), in the order of :func:`graphbp.parameter_keys`."""
@@ -180,7 +180,7 @@ class CompiledNetwork:
 
     def write_back(self):
         """Write the current weights and biases into the graph's attributes; returns the graph."""
-        write_values(self.graph, self.layout, self.weight, self._theta)
+        write_values(self.graph, self.wiring, self.weight, self._theta)
         return self.graph
 
     def _network_now(self):
@@ -201,7 +201,7 @@ class CompiledNetwork:
     # -- passes -------------------------------------------------------------------------------
 
     def forward_into(self, X: np.ndarray, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Fill a, z (the first two of `arrays`, (nodes, N), rows in ``layout.position`` order) for the batch X
+        """Fill a, z (the first two of `arrays`, (nodes, N), rows in ``wiring.position`` order) for the batch X
         ((N, inputs), checked by the caller) by eqs. 5.48, 5.49; returns them.
 
         The building block of :meth:`forward` for a caller that keeps the arrays
@@ -214,8 +214,8 @@ class CompiledNetwork:
             A z_j became NaN or inf (the node and sample are named).
         """
         a, z = arrays[0], arrays[1]
-        a[self.layout.input_rows] = X.T
-        z[self.layout.input_rows] = X.T
+        a[self.wiring.input_rows] = X.T
+        z[self.wiring.input_rows] = X.T
         with np.errstate(all="ignore"):  # non-finite values are reported below, naming the node
             total = self.kernels.forward(a, z)
         self._check_finite(z, total, "z")
@@ -224,13 +224,13 @@ class CompiledNetwork:
     def _check_finite(self, values: np.ndarray, total, name: str) -> None:
         """No silent NaN: a non-finite `total` (a sum over `values`) sends the arrays to check_finite."""
         if not np.isfinite(total):
-            check_finite(self.network, ArrayMapping(self.layout.position, values), name, reverse=name == "delta")
+            check_finite(self.network, ArrayMapping(self.wiring.position, values), name, reverse=name == "delta")
 
     def _backward(self, arrays, T, loss):
         """E_n, δ, ∂E/∂w and ∂E/∂b of one batch whose forward values are in `arrays` (a, z, δ)."""
         a, z = arrays[0], arrays[1]
         outputs = self.network.outputs
-        rows = self.layout.output_rows
+        rows = self.wiring.output_rows
         sample_loss, direct = loss_terms(
             self.network, loss, dict(zip(outputs, a[rows])), dict(zip(outputs, z[rows])), T
         )
@@ -244,7 +244,7 @@ class CompiledNetwork:
             grad_weight, row_sums = self.kernels.backward(a, z, direct, delta)
         # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1): every row summed, so no bias rows are copied out.
         self._check_finite(delta, row_sums.sum(), "delta")
-        return delta, grad_weight, row_sums[self.layout.bias_rows]
+        return delta, grad_weight, row_sums[self.wiring.bias_rows]
 
     def _batches(self, X, T, loss, chunk_size, lent: bool) -> Iterator[Chunk]:
         """Each :class:`Chunk` of the batch. With `lent`, its arrays are borrowed (valid until the next
@@ -259,7 +259,7 @@ class CompiledNetwork:
                 with self.workspaces.lent(width) as arrays:
                     yield self._chunk(start, X, T, loss, arrays)
             else:
-                arrays = [np.empty((self.layout.n_nodes, width), dtype=self.dtype) for _ in range(3)]
+                arrays = [np.empty((self.wiring.n_nodes, width), dtype=self.dtype) for _ in range(3)]
                 yield self._chunk(start, X, T, loss, arrays)
 
     def _chunk(self, start, X, T, loss, arrays) -> Chunk:
@@ -278,9 +278,9 @@ class CompiledNetwork:
             `x` of the wrong shape or with NaN/inf.
         """
         X, single = as_batch(x, self.network.inputs, "x")
-        a, z = self.forward_into(X, [np.empty((self.layout.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
-        y = z[self.layout.output_rows].T.copy()
-        a_map, z_map = (ArrayMapping(self.layout.position, values, scalar=single) for values in (a, z))
+        a, z = self.forward_into(X, [np.empty((self.wiring.n_nodes, X.shape[0]), dtype=self.dtype) for _ in range(2)])
+        y = z[self.wiring.output_rows].T.copy()
+        a_map, z_map = (ArrayMapping(self.wiring.position, values, scalar=single) for values in (a, z))
         return ForwardResult(
             self.network.inputs, self.network.outputs, a_map, z_map, y[0] if single else y, network=self._network_now()
         )
@@ -302,7 +302,7 @@ class CompiledNetwork:
             return whole.total, whole.gradient.astype(np.float64, copy=False)
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
-        n_edges = self.layout.n_edges
+        n_edges = self.wiring.n_edges
         for chunk in self._batches(X, T, loss, chunk_size, lent=True):
             total += float(chunk.sample_loss.sum())
             gradient[:n_edges] += chunk.grad_weight
@@ -368,7 +368,7 @@ class CompiledNetwork:
             A δ_j became NaN or inf (the node and sample are named).
         """
         a, z = arrays[0], arrays[1]
-        rows = self.layout.output_rows
+        rows = self.wiring.output_rows
         direct = np.asarray(grad_y, dtype=self.dtype).T.copy()
         elementwise, groups = self._output_columns
         for activation, columns in elementwise:
@@ -377,7 +377,7 @@ class CompiledNetwork:
             # The group's Jacobian ∂z_m/∂a_j = z_m (I_mj − z_j), applied to g (as eq. 5.56's softmax case).
             direct[columns] = softmax_product(z[rows[columns]], direct[columns])
         delta, grad_weight, grad_bias = self._sweep(arrays, direct)
-        return delta[self.layout.input_rows].T.copy() if inputs else None, grad_weight, grad_bias
+        return delta[self.wiring.input_rows].T.copy() if inputs else None, grad_weight, grad_bias
 
     def _whole(self, x, t, loss, chunk_size) -> WholePass | None:
         """The :class:`WholePass` of a batch run as one kernel call, or None.
@@ -394,7 +394,7 @@ class CompiledNetwork:
         X, T, loss, single = check_batch(self.network, x, t, loss, finite=False)
         if chunk_size is not None and chunk_size < X.shape[0]:
             return None
-        work = np.empty((3, self.layout.n_nodes, X.shape[0]), dtype=self.dtype)
+        work = np.empty((3, self.wiring.n_nodes, X.shape[0]), dtype=self.dtype)
         done = whole(loss, X, T, work)  # compiled: no numpy floating-point warnings to silence
         if done is None:
             return None
@@ -408,10 +408,10 @@ class CompiledNetwork:
     def _chunked(self, x, t, loss, chunk_size) -> WholePass:
         """As :meth:`_whole`, the batch run chunk by chunk through the kernels one by one."""
         X, T, loss, single = check_batch(self.network, x, t, loss)
-        work = np.empty((3, self.layout.n_nodes, X.shape[0]), dtype=self.dtype)
+        work = np.empty((3, self.wiring.n_nodes, X.shape[0]), dtype=self.dtype)
         sample_loss = np.empty(X.shape[0])
         gradient = np.zeros(self._theta.size)
-        n_edges = self.layout.n_edges
+        n_edges = self.wiring.n_edges
         for chunk in self._batches(X, T, loss, chunk_size, lent=True):
             columns = slice(chunk.start, chunk.start + chunk.a.shape[1])
             work[0, :, columns], work[1, :, columns], work[2, :, columns] = chunk.a, chunk.z, chunk.delta
@@ -449,7 +449,7 @@ class CompiledNetwork:
             A z_j or δ_j became NaN or inf (the node and sample are named).
         """
         passed = self._whole(x, t, loss, chunk_size) or self._chunked(x, t, loss, chunk_size)
-        return CompiledResult.of_pass(self._network_now(), self.layout, self._bias_index, passed)
+        return CompiledResult.of_pass(self._network_now(), self.wiring, self._bias_index, passed)
 
 
 def compile_network(

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from ..activations import get_activation, softmax, softmax_product
-from ..network_layout import Layout, LevelPlan, level_plans
+from ..wiring import Wiring, LevelPlan, level_plans
 
 __all__ = ["LevelKernels"]
 
@@ -42,13 +42,13 @@ def _rows_matrix(rows, ptr, index, ids_of, n_nodes):
 class _Level:
     """One level: its rows, their forward/backward matrices, and their activation groups."""
 
-    def __init__(self, layout: Layout, plan: LevelPlan):
+    def __init__(self, wiring: Wiring, plan: LevelPlan):
         self.rows, self.computed = plan.rows, plan.computed
-        n = layout.n_nodes
-        edge_ids = np.arange(layout.n_edges)
-        self.forward_matrix, self.forward_ids = _rows_matrix(self.computed, layout.pred_ptr, layout.pred_index, edge_ids, n)
+        n = wiring.n_nodes
+        edge_ids = np.arange(wiring.n_edges)
+        self.forward_matrix, self.forward_ids = _rows_matrix(self.computed, wiring.pred_ptr, wiring.pred_index, edge_ids, n)
         self.backward_matrix, self.backward_ids = _rows_matrix(
-            self.rows, layout.succ_ptr, layout.succ_index, layout.succ_edge, n
+            self.rows, wiring.succ_ptr, wiring.succ_index, wiring.succ_edge, n
         )
         # Row groups as (positions, their indices within self.rows). An input's z is x: h is the
         # identity there, and its δ is ∂E_n/∂x_i.
@@ -65,12 +65,12 @@ class _Level:
 
 
 class LevelKernels:
-    """Forward and backward passes of a layout by level scheduling (see the module docstring)."""
+    """Forward and backward passes of a wiring by level scheduling (see the module docstring)."""
 
-    def __init__(self, layout: Layout):
-        self.layout = layout
-        self.levels = [_Level(layout, plan) for plan in level_plans(layout)]
-        self.target = np.repeat(np.arange(layout.n_nodes), np.diff(layout.pred_ptr))
+    def __init__(self, wiring: Wiring):
+        self.wiring = wiring
+        self.levels = [_Level(wiring, plan) for plan in level_plans(wiring)]
+        self.target = np.repeat(np.arange(wiring.n_nodes), np.diff(wiring.pred_ptr))
 
     def load(self, weight: np.ndarray, bias: np.ndarray) -> None:
         """Take new parameter values."""
@@ -93,7 +93,7 @@ class LevelKernels:
 
     def backward(self, a, z, direct, delta) -> tuple[np.ndarray, np.ndarray]:
         """Fill delta (eqs. 5.54-5.56); return ∂E/∂w for every edge (eq. 5.53) and Σ_n δ_j per row."""
-        slot = self.layout.output_slot
+        slot = self.wiring.output_slot
         for level in reversed(self.levels):
             # eq. 5.56 for the whole level: Σ_{k ∈ successors(j)} w_kj δ_k
             through = level.backward_matrix @ delta
@@ -105,12 +105,12 @@ class LevelKernels:
 
     def gradient(self, z, delta) -> np.ndarray:
         """∂E/∂w_ji = Σ_n δ_j z_i, in blocks of edges so the temporary stays small."""
-        layout = self.layout
-        grad = np.empty(layout.n_edges, dtype=delta.dtype)
+        wiring = self.wiring
+        grad = np.empty(wiring.n_edges, dtype=delta.dtype)
         step = max(1, _GRADIENT_BLOCK // delta.shape[1])
-        for start in range(0, layout.n_edges, step):
+        for start in range(0, wiring.n_edges, step):
             block = slice(start, start + step)
-            grad[block] = np.einsum("ij,ij->i", delta[self.target[block]], z[layout.pred_index[block]])
+            grad[block] = np.einsum("ij,ij->i", delta[self.target[block]], z[wiring.pred_index[block]])
         return grad
 
 

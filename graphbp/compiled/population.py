@@ -4,7 +4,7 @@ Topology search (NEAT and the like) trains a whole generation of small
 networks at once. Compiled one by one, each network pays the per-graph costs
 (its kernel set, its calls) many times over the arithmetic of its pass.
 :func:`compile_many` reads each graph once (:func:`graphbp.read_network`,
-:func:`~graphbp.network_layout.build_layout`), joins their arrays into the
+:func:`~graphbp.wiring.build_wiring`), joins their arrays into the
 arrays of their disjoint union (positions and edge numbers shifted by each
 graph's offset: no union graph is built) and makes one kernel set for the
 union. A pass over the population is one pass over the union: eqs. 5.48-5.56
@@ -25,11 +25,11 @@ from ..batches import as_batch, check_batch, check_finite
 from ..exceptions import GraphBPError, ShapeError
 from ..losses import check_loss, get_loss
 from ..network import Network, read_network
-from ..network_layout import (
+from ..wiring import (
     INPUT,
     SOFTMAX_CODE,
-    Layout,
-    build_layout,
+    Wiring,
+    build_wiring,
     checked_vector,
     parameter_keys_of,
     read_values,
@@ -39,7 +39,7 @@ from .backends import checked_options, make_kernels
 from .results import ArrayMapping
 from .workspaces import Workspaces
 
-__all__ = ["CompiledPopulation", "compile_many", "join_layouts"]
+__all__ = ["CompiledPopulation", "compile_many", "join_wirings"]
 
 
 @contextmanager
@@ -58,48 +58,48 @@ def _naming(index: int):
         raise named from None
 
 
-def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]:
-    """The :class:`~graphbp.network_layout.Layout` of the disjoint union of some networks, and their offsets.
+def join_wirings(wirings: list[Wiring]) -> tuple[Wiring, np.ndarray, np.ndarray]:
+    """The :class:`~graphbp.wiring.Wiring` of the disjoint union of some networks, and their offsets.
 
     A node of network g at position p there is at position ``node_offset[g] + p``
     of the union, and edge e of network g is edge ``edge_offset[g] + e``. Each
     network's CSR arrays are copied with those shifts, so the union's arrays
     cost O(V + E) numpy work, not a reading of a union graph. The union's
-    nodes are named by their positions, and its reading (``layout.net``)
+    nodes are named by their positions, and its reading (``wiring.net``)
     holds the inputs, outputs, order, units and softmax groups the kernels
-    read; each network's own reading is its layout's. Outputs are network
+    read; each network's own reading is its wiring's. Outputs are network
     0's, then network 1's, ...; so are the inputs (each network reads the
     same columns of x).
 
     Returns
     -------
-    layout : Layout
+    wiring : Wiring
     node_offset, edge_offset : numpy.ndarray
-        Length ``len(layouts) + 1``: where each network's positions and edges start (and the totals).
+        Length ``len(wirings) + 1``: where each network's positions and edges start (and the totals).
     """
-    node_offset = np.cumsum([0] + [layout.n_nodes for layout in layouts])
-    edge_offset = np.cumsum([0] + [layout.n_edges for layout in layouts])
+    node_offset = np.cumsum([0] + [wiring.n_nodes for wiring in wirings])
+    edge_offset = np.cumsum([0] + [wiring.n_edges for wiring in wirings])
 
     def shifted(name: str, offset) -> np.ndarray:
         # one concatenation and one addition for the whole population, not one addition per network
-        parts = [getattr(layout, name) for layout in layouts]
+        parts = [getattr(wiring, name) for wiring in wirings]
         return np.concatenate(parts) + np.repeat(offset[:-1], [part.size for part in parts])
 
     def pointers(name: str, offset) -> np.ndarray:
-        parts = [getattr(layout, name)[:-1] for layout in layouts]
+        parts = [getattr(wiring, name)[:-1] for wiring in wirings]
         return np.concatenate([np.concatenate(parts) + np.repeat(offset[:-1], [part.size for part in parts]), offset[-1:]])
 
     activations: dict = {}  # id -> (code, entry): by identity, as hashing an entry hashes its functions
     codes = []
-    for layout in layouts:
+    for wiring in wirings:
         # Each network's codes into the union's table; indices -2 and -1 (the table read from its end)
         # keep SOFTMAX_CODE and INPUT as they are.
-        table = [activations.setdefault(id(h), (len(activations), h))[0] for h in layout.activations]
-        codes.append(np.array([*table, SOFTMAX_CODE, INPUT], dtype=np.int64)[layout.unit_code])
-    n_outputs = len(layouts[0].output_rows)
+        table = [activations.setdefault(id(h), (len(activations), h))[0] for h in wiring.activations]
+        codes.append(np.array([*table, SOFTMAX_CODE, INPUT], dtype=np.int64)[wiring.unit_code])
+    n_outputs = len(wirings[0].output_rows)
     # A node's column among the union's outputs: graph g's outputs come after those of graphs 0..g-1.
-    output_slot = np.concatenate([layout.output_slot for layout in layouts])
-    output_slot[output_slot >= 0] += np.repeat(np.arange(len(layouts)) * n_outputs, n_outputs)
+    output_slot = np.concatenate([wiring.output_slot for wiring in wirings])
+    output_slot[output_slot >= 0] += np.repeat(np.arange(len(wirings)) * n_outputs, n_outputs)
     input_rows, output_rows = shifted("input_rows", node_offset), shifted("output_rows", node_offset)
     pred_ptr, pred_index = pointers("pred_ptr", edge_offset), shifted("pred_index", node_offset)
     unit_ptr = pointers("unit_ptr", node_offset)
@@ -108,21 +108,21 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
     targets = np.repeat(np.arange(n_nodes), np.diff(pred_ptr))
     edges = list(zip(pred_index.tolist(), targets.tolist()))
     output_column = {p: k for k, p in enumerate(output_rows.tolist())}
-    groups = [(g, group) for g, layout in enumerate(layouts) for group in layout.net.softmax_groups]
+    groups = [(g, group) for g, wiring in enumerate(wirings) for group in wiring.net.softmax_groups]
     net = Network(
         inputs=tuple(input_rows.tolist()),
         outputs=tuple(output_column),
         order=tuple(range(n_nodes)),
         units=tuple(tuple(range(a, b)) for a, b in zip(unit_ptr[:-1].tolist(), unit_ptr[1:].tolist())),
-        activation={},  # the table entries are in `activations`, each graph's own reading in its layout.net
+        activation={},  # the table entries are in `activations`, each graph's own reading in its wiring.net
         bias={},
         softmax_groups=tuple(
-            tuple(int(node_offset[g]) + layouts[g].position[node] for node in group) for g, group in groups
+            tuple(int(node_offset[g]) + wirings[g].position[node] for node in group) for g, group in groups
         ),
         dead_ends=(),
-        weight=layouts[0].net.weight,
+        weight=wirings[0].net.weight,
     )
-    layout = Layout(
+    wiring = Wiring(
         net=net,
         position=dict(zip(net.order, net.order)),
         edges=edges,
@@ -140,7 +140,7 @@ def join_layouts(layouts: list[Layout]) -> tuple[Layout, np.ndarray, np.ndarray]
         output_rows=output_rows,
         output_slot=output_slot,
     )
-    return layout, node_offset, edge_offset
+    return wiring, node_offset, edge_offset
 
 
 class CompiledPopulation:
@@ -155,10 +155,10 @@ class CompiledPopulation:
     graphs : list of networkx.DiGraph
     networks : list of Network
         Each graph's validated reading.
-    layouts : list of Layout
-        Each graph's own arrays (:mod:`graphbp.network_layout`).
-    layout : Layout
-        The arrays of their disjoint union (:func:`join_layouts`), which the kernels run.
+    wirings : list of Wiring
+        Each graph's own arrays (:mod:`graphbp.wiring`).
+    wiring : Wiring
+        The arrays of their disjoint union (:func:`join_wirings`), which the kernels run.
     dtype : numpy.dtype
     backend : str
         ``"numba"`` or ``"numpy"``.
@@ -171,7 +171,7 @@ class CompiledPopulation:
         self.graphs, self.weight = list(graphs), weight
         if not self.graphs:
             raise GraphBPError("compile_many needs at least one graph; got an empty list")
-        self.networks, self.layouts = [], []
+        self.networks, self.wirings = [], []
         for index, G in enumerate(self.graphs):
             with _naming(index):
                 net = read_network(G, weight)
@@ -183,12 +183,12 @@ class CompiledPopulation:
                 )
             self._counts = counts
             self.networks.append(net)
-            self.layouts.append(build_layout(G, net))
-        self.layout, self._node_offset, self._edge_offset = join_layouts(self.layouts)
-        n_edges = self.layout.n_edges
+            self.wirings.append(build_wiring(G, net))
+        self.wiring, self._node_offset, self._edge_offset = join_wirings(self.wirings)
+        n_edges = self.wiring.n_edges
         # Each graph's θ (its weights then its biases, the order of parameter_keys) is a slice of the
         # population's flat vector; the union's θ has every weight, then every bias.
-        bias_offset = np.cumsum([0] + [layout.bias_rows.size for layout in self.layouts])
+        bias_offset = np.cumsum([0] + [wiring.bias_rows.size for wiring in self.wirings])
         self.theta_offsets = self._edge_offset + bias_offset
         self._union_of_flat = np.concatenate([
             np.concatenate([np.arange(self._edge_offset[g], self._edge_offset[g + 1]),
@@ -199,17 +199,17 @@ class CompiledPopulation:
         self._output_slopes = _output_slopes(self.networks)
         self._structures = _output_structures(self.networks)
         self._fitting_losses: set = set()  # losses every graph's outputs were checked to fit
-        if backend == "auto" and resolved == "numba" and _python_only(self.layout.activations):
+        if backend == "auto" and resolved == "numba" and _python_only(self.wiring.activations):
             resolved = "numpy"
-        self.backend, self.kernels = make_kernels(self.layout, resolved, threads, self.dtype)
-        self.workspaces = Workspaces(self.layout.n_nodes, self.dtype)
+        self.backend, self.kernels = make_kernels(self.wiring, resolved, threads, self.dtype)
+        self.workspaces = Workspaces(self.wiring.n_nodes, self.dtype)
         self.refresh()
 
     def __len__(self) -> int:
         return len(self.graphs)
 
     def __repr__(self) -> str:
-        return (f"CompiledPopulation({len(self)} graphs, {self.layout.n_nodes} nodes, {self.layout.n_edges} edges, "
+        return (f"CompiledPopulation({len(self)} graphs, {self.wiring.n_nodes} nodes, {self.wiring.n_edges} edges, "
                 f"backend={self.backend!r}, dtype={self.dtype.name})")  # fmt: skip
 
     # -- parameters ---------------------------------------------------------------------------
@@ -217,10 +217,10 @@ class CompiledPopulation:
     def refresh(self) -> CompiledPopulation:
         """Re-read every graph's weights and biases (after the user changed them there)."""
         flat = np.empty(self.theta_offsets[-1])
-        for g, (G, layout) in enumerate(zip(self.graphs, self.layouts)):
+        for g, (G, wiring) in enumerate(zip(self.graphs, self.wirings)):
             with _naming(g):
-                weights, biases = read_values(G, layout, self.weight)
-            flat[self.theta_offsets[g] : self.theta_offsets[g + 1]] = np.concatenate([weights, biases[layout.bias_rows]])
+                weights, biases = read_values(G, wiring, self.weight)
+            flat[self.theta_offsets[g] : self.theta_offsets[g + 1]] = np.concatenate([weights, biases[wiring.bias_rows]])
         self.load_flat(flat)
         return self
 
@@ -229,9 +229,9 @@ class CompiledPopulation:
         self._flat = flat
         union = np.empty_like(flat)
         union[self._union_of_flat] = flat
-        n_edges = self.layout.n_edges
-        bias = np.zeros(self.layout.n_nodes, dtype=self.dtype)
-        bias[self.layout.bias_rows] = union[n_edges:]
+        n_edges = self.wiring.n_edges
+        bias = np.zeros(self.wiring.n_nodes, dtype=self.dtype)
+        bias[self.wiring.bias_rows] = union[n_edges:]
         self.kernels.load(union[:n_edges], bias)
 
     def _split(self, flat: np.ndarray) -> list[np.ndarray]:
@@ -239,7 +239,7 @@ class CompiledPopulation:
 
     def parameter_keys(self) -> list[list[tuple]]:
         """Each graph's ``("weight", (i, j))`` and ``("bias", j)`` in vector order (:func:`graphbp.parameter_keys`)."""
-        return [parameter_keys_of(layout) for layout in self.layouts]
+        return [parameter_keys_of(wiring) for wiring in self.wirings]
 
     def get_parameters(self) -> list[np.ndarray]:
         """Each graph's parameter vector θ (float64, order of :func:`graphbp.parameter_keys`)."""
@@ -261,19 +261,19 @@ class CompiledPopulation:
         for g, theta in enumerate(thetas):
             if np.shape(theta) != (sizes[g],):
                 with _naming(g):
-                    checked_vector(theta, parameter_keys_of(self.layouts[g]))
+                    checked_vector(theta, parameter_keys_of(self.wirings[g]))
         flat = np.concatenate(thetas).astype(np.float64)  # a copy: the caller may change theirs
         if not math.isfinite(flat.sum()):
             g = int(np.searchsorted(self.theta_offsets, np.flatnonzero(~np.isfinite(flat))[0], side="right")) - 1
             with _naming(g):
-                checked_vector(thetas[g], parameter_keys_of(self.layouts[g]))
+                checked_vector(thetas[g], parameter_keys_of(self.wirings[g]))
         self.load_flat(flat)
         return self
 
     def write_back(self) -> list:
         """Write each graph's current weights and biases into its attributes; returns the graphs."""
-        for G, layout, theta in zip(self.graphs, self.layouts, self._split(self._flat)):
-            write_values(G, layout, self.weight, theta)
+        for G, wiring, theta in zip(self.graphs, self.wirings, self._split(self._flat)):
+            write_values(G, wiring, self.weight, theta)
         return self.graphs
 
     # -- passes -------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ class CompiledPopulation:
         X, single = as_batch(x, self.networks[0].inputs, "x")
         with self.workspaces.lent(X.shape[0]) as arrays:
             self._forward(X, arrays)
-            y = arrays[1][self.layout.output_rows].T.astype(np.float64)
+            y = arrays[1][self.wiring.output_rows].T.astype(np.float64)
         outputs = np.split(y, len(self), axis=1)
         return [part[0] for part in outputs] if single else outputs
 
@@ -338,7 +338,7 @@ class CompiledPopulation:
 
     def flat_loss_and_gradient(self, X: np.ndarray, T: np.ndarray, loss) -> tuple[np.ndarray, np.ndarray]:
         """E per graph and the flat ∂E/∂θ (each graph's after the other) of checked arrays."""
-        layout = self.layout
+        wiring = self.wiring
         with self.workspaces.lent(X.shape[0]) as arrays:
             a, z, delta = self._forward(X, arrays)
             sample_loss, direct = self._loss_terms(loss, a, z, T)
@@ -347,14 +347,14 @@ class CompiledPopulation:
             if not math.isfinite(row_sums.sum()):
                 self._raise_non_finite(delta, "delta")
         # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1)
-        gradient = np.concatenate([grad_weight, row_sums[layout.bias_rows]])[self._union_of_flat]
+        gradient = np.concatenate([grad_weight, row_sums[wiring.bias_rows]])[self._union_of_flat]
         # Each graph's Σ_n E_n summed as CompiledNetwork sums it (pairwise over a contiguous row).
         return np.ascontiguousarray(sample_loss.T).sum(axis=1), gradient.astype(np.float64, copy=False)
 
     def _forward(self, X: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
         """Fill a, z of `arrays` for the batch X (eqs. 5.48, 5.49): each graph's inputs read the columns of X."""
         a, z = arrays[0], arrays[1]
-        rows = self.layout.input_rows
+        rows = self.wiring.input_rows
         a[rows] = z[rows] = X.T[self._input_columns]
         with np.errstate(all="ignore"):
             total = self.kernels.forward(a, z)
@@ -369,7 +369,7 @@ class CompiledPopulation:
         share one grouping, on their outputs stacked as N × (those graphs)
         samples of K outputs: E_n of one graph is a "sample" of the stack.
         """
-        rows = self.layout.output_rows
+        rows = self.wiring.output_rows
         A, Y = (np.asarray(values[rows].T, dtype=np.float64) for values in (a, z))
         slope = np.ones_like(A)
         for activation, columns in self._output_slopes:
@@ -386,11 +386,11 @@ class CompiledPopulation:
 
     def _raise_non_finite(self, values: np.ndarray, name: str) -> None:
         """Name the first graph (and its node and sample, :func:`graphbp.batches.check_finite`) where `values` is not finite."""
-        for g, layout in enumerate(self.layouts):
+        for g, wiring in enumerate(self.wirings):
             own = values[self._node_offset[g] : self._node_offset[g + 1]]
             if not math.isfinite(own.sum()):
                 with _naming(g):
-                    check_finite(layout.net, ArrayMapping(layout.position, own), name, reverse=name == "delta")
+                    check_finite(wiring.net, ArrayMapping(wiring.position, own), name, reverse=name == "delta")
 
 
 def _python_only(activations) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..backward import BackpropResult
 from ..network import Network
-from ..network_layout import Layout
+from ..wiring import Wiring
 from .workspaces import WholePass
 
 __all__ = ["ArrayMapping", "CompiledResult"]
@@ -60,8 +60,8 @@ class CompiledResult(BackpropResult):
     """
 
     @classmethod
-    def of_pass(cls, network: Network, layout: Layout, bias_index: dict, passed: WholePass) -> CompiledResult:
-        """The result of a pass over `layout`: `network` the reading it carries (its fingerprint that of the
+    def of_pass(cls, network: Network, wiring: Wiring, bias_index: dict, passed: WholePass) -> CompiledResult:
+        """The result of a pass over `wiring`: `network` the reading it carries (its fingerprint that of the
         parameters the pass used), `bias_index` each node with a bias -> its entry of ∂E/∂b."""
         result = object.__new__(cls)
         # Not the frozen dataclass's __init__, which sets each field through object.__setattr__ (a call
@@ -74,19 +74,19 @@ class CompiledResult(BackpropResult):
             sample_loss=passed.total if passed.single else passed.sample_loss,  # E = E_n for one sample
             loss_name=passed.loss.name,
             network=network,
-            _pass=(layout, bias_index, passed.work, passed.gradient, passed.single),
+            _pass=(wiring, bias_index, passed.work, passed.gradient, passed.single),
         )
         return result
 
     @cached_property
     def y(self) -> np.ndarray:
-        layout, _, work, _, single = self._pass
-        y = work[1][layout.output_rows].T.copy()
+        wiring, _, work, _, single = self._pass
+        y = work[1][wiring.output_rows].T.copy()
         return y[0] if single else y
 
     def _mapping(self, row: int) -> ArrayMapping:
-        layout, _, work, _, single = self._pass
-        return ArrayMapping(layout.position, work[row], scalar=single)
+        wiring, _, work, _, single = self._pass
+        return ArrayMapping(wiring.position, work[row], scalar=single)
 
     @cached_property
     def a(self) -> ArrayMapping:
@@ -102,11 +102,11 @@ class CompiledResult(BackpropResult):
 
     @cached_property
     def grad_weight(self) -> ArrayMapping:
-        layout, _, _, gradient, _ = self._pass
-        return ArrayMapping(layout.edge_index, gradient[: layout.n_edges], scalar=True)
+        wiring, _, _, gradient, _ = self._pass
+        return ArrayMapping(wiring.edge_index, gradient[: wiring.n_edges], scalar=True)
 
     @cached_property
     def grad_bias(self) -> ArrayMapping:
-        layout, bias_index, _, gradient, _ = self._pass
-        return ArrayMapping(bias_index, gradient[layout.n_edges :], scalar=True)
+        wiring, bias_index, _, gradient, _ = self._pass
+        return ArrayMapping(bias_index, gradient[wiring.n_edges :], scalar=True)
 

@@ -29,7 +29,7 @@ class CompiledPass(torch.autograd.Function):
         z = engine.forward_into(X.detach().numpy(), lease.value)[1]
         ctx.module, ctx.lease, ctx.theta = module, lease, theta
         ctx.save_for_backward(X, weight, bias)  # torch then refuses a backward after they changed in place
-        return torch.from_numpy(z[engine.layout.output_rows].T.copy())
+        return torch.from_numpy(z[engine.wiring.output_rows].T.copy())
 
     @staticmethod
     def backward(ctx, grad_y):

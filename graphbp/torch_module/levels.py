@@ -1,7 +1,7 @@
 """The level loop: the network's passes as torch operations on flat buffers, for any device (CUDA above all).
 
 The rows of the (V, N) buffers a, z, Σ and δ are the positions of
-:func:`graphbp.network_layout.level_plans`, level after level, so a
+:func:`graphbp.wiring.level_plans`, level after level, so a
 topological level is one slice of every buffer and each activation group of it
 a sub-slice. Each level's sums are one ``index_select``, one scale and one
 ``index_add_`` (eq. 5.48 forward, eq. 5.56 backward), in place, with ∂E/∂w
@@ -22,7 +22,7 @@ from ..activations import torch_softmax
 from ..compiled.results import ArrayMapping
 from ..exceptions import GraphBPError
 from ..batches import check_finite
-from ..network_layout import INPUT, SOFTMAX_CODE, Layout, level_plans
+from ..wiring import INPUT, SOFTMAX_CODE, Wiring, level_plans
 
 __all__ = ["RowPlan", "LevelRunner", "LevelPass"]
 
@@ -43,22 +43,22 @@ class LevelSpan:
 
 
 class RowPlan:
-    """The level plans of a layout with rows numbered level after level, and both edge orders (numpy).
+    """The level plans of a wiring with rows numbered level after level, and both edge orders (numpy).
 
-    ``position[r]`` is the layout position of row r. Edges are listed twice: by
+    ``position[r]`` is the wiring position of row r. Edges are listed twice: by
     target row (forward, eq. 5.48) and by source row (backward, eq. 5.56), each
     with the row's index within its level (``*_local``) for a level-sized scatter.
     """
 
-    def __init__(self, layout: Layout):
-        plans = level_plans(layout)
+    def __init__(self, wiring: Wiring):
+        plans = level_plans(wiring)
         self.position = np.concatenate([plan.rows for plan in plans])
         row = np.empty_like(self.position)
         row[self.position] = np.arange(self.position.size)
         row_bounds = np.concatenate([[0], np.cumsum([plan.rows.size for plan in plans])])
         level_of_row = np.repeat(np.arange(len(plans)), np.diff(row_bounds))
-        target = row[np.repeat(np.arange(layout.n_nodes), np.diff(layout.pred_ptr))]
-        source = row[layout.pred_index]
+        target = row[np.repeat(np.arange(wiring.n_nodes), np.diff(wiring.pred_ptr))]
+        source = row[wiring.pred_index]
         forward, backward = np.argsort(target, kind="stable"), np.argsort(source, kind="stable")
         self.forward_edge, self.forward_source = forward, source[forward]
         self.forward_local = target[forward] - row_bounds[level_of_row[target[forward]]]
@@ -77,12 +77,12 @@ class RowPlan:
             )
             for L, plan in enumerate(plans)
         ]
-        n_bias = layout.bias_rows.size
-        bias_slot = np.full(layout.n_nodes, n_bias)  # inputs read the zero appended after the biases
-        bias_slot[layout.bias_rows] = np.arange(n_bias)
+        n_bias = wiring.bias_rows.size
+        bias_slot = np.full(wiring.n_nodes, n_bias)  # inputs read the zero appended after the biases
+        bias_slot[wiring.bias_rows] = np.arange(n_bias)
         self.row_bias = bias_slot[self.position]
         self.input_rows, self.output_rows, self.bias_rows = (
-            row[layout.input_rows], row[layout.output_rows], row[layout.bias_rows]
+            row[wiring.input_rows], row[wiring.output_rows], row[wiring.bias_rows]
         )
         widths = np.diff(forward_bounds).tolist() + np.diff(backward_bounds).tolist()
         self.max_edges = max(widths + [1])
@@ -151,8 +151,8 @@ class LevelRunner:
     `functions(code)` gives the (h, h') torch functions of an element-wise unit code.
     """
 
-    def __init__(self, layout: Layout, plan: RowPlan, functions, weight, bias, N: int, capture: bool):
-        self.layout, self.plan, self.weight, self.bias = layout, plan, weight, bias
+    def __init__(self, wiring: Wiring, plan: RowPlan, functions, weight, bias, N: int, capture: bool):
+        self.wiring, self.plan, self.weight, self.bias = wiring, plan, weight, bias
         device, dtype = weight.device, weight.dtype
         index = {name: torch.as_tensor(getattr(plan, name), dtype=torch.long, device=device) for name in (
             "forward_edge", "forward_source", "forward_local", "backward_edge", "backward_target",
@@ -286,7 +286,7 @@ class LevelRunner:
 
     def _name_non_finite(self, values, name: str) -> None:
         """Raise NumericalError naming the first node (in pass order) whose row is not finite."""
-        net = self.layout.net
+        net = self.wiring.net
         rows = {net.order[p]: r for r, p in enumerate(self.plan.position.tolist())}
         check_finite(net, ArrayMapping(rows, values.detach().cpu().numpy()), name, reverse=name == "delta")
         raise GraphBPError(f"a {name} value is not finite")  # unreachable unless the buffers changed meanwhile

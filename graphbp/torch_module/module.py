@@ -16,7 +16,7 @@ import torch
 from ..activations import torch_elementwise
 from ..compiled.engine import CompiledNetwork
 from ..exceptions import ActivationError, GraphBPError, GraphStructureError, ShapeError
-from ..network_layout import write_values
+from ..wiring import write_values
 from .bridge import CompiledPass
 from .lease import Lease
 from .levels import LevelPass, LevelRunner, RowPlan
@@ -50,22 +50,22 @@ class GraphModule(torch.nn.Module):
         super().__init__()
         dtype = dtype or torch.get_default_dtype()
         engine = CompiledNetwork(G, weight, dtype=_numpy_dtype(dtype))
-        layout = engine.layout
-        self.graph, self.weight_attribute, self.layout = G, weight, layout
+        wiring = engine.wiring
+        self.graph, self.weight_attribute, self.wiring = G, weight, wiring
         theta = engine.get_parameters()
-        self.weight = torch.nn.Parameter(torch.as_tensor(theta[: layout.n_edges], dtype=dtype))
-        self.bias = torch.nn.Parameter(torch.as_tensor(theta[layout.n_edges :], dtype=dtype))
+        self.weight = torch.nn.Parameter(torch.as_tensor(theta[: wiring.n_edges], dtype=dtype))
+        self.bias = torch.nn.Parameter(torch.as_tensor(theta[wiring.n_edges :], dtype=dtype))
         self.cuda_graph, self.levels_on_cpu = cuda_graph, False
         self._start_caches({engine.dtype: engine})
 
     def _elementwise(self, code: int):
         """The level loop's (h, h') for the activation with this kernel code, as torch functions."""
-        layout = self.layout
+        wiring = self.wiring
         try:
-            return torch_elementwise(layout.activations[code])
+            return torch_elementwise(wiring.activations[code])
         except ActivationError as error:
-            unit = int(np.flatnonzero(layout.unit_code == code)[0])
-            raise ActivationError(f"node {layout.net.order[layout.unit_ptr[unit]]!r}: {error}") from None
+            unit = int(np.flatnonzero(wiring.unit_code == code)[0])
+            raise ActivationError(f"node {wiring.net.order[wiring.unit_ptr[unit]]!r}: {error}") from None
 
     def _start_caches(self, engines: dict) -> None:
         self._engines, self._loaded = engines, {}
@@ -84,7 +84,7 @@ class GraphModule(torch.nn.Module):
 
     def forward(self, X):
         """y for an (N, inputs) batch (eqs. 5.48, 5.49); backward gives ∂L/∂X, ∂L/∂weight, ∂L/∂bias."""
-        n_inputs = self.layout.input_rows.size
+        n_inputs = self.wiring.input_rows.size
         if X.ndim != 2 or X.shape[1] != n_inputs or X.shape[0] == 0:
             raise ShapeError(f"X has shape {tuple(X.shape)}; expected (N, {n_inputs}), one column per input node")
         if X.device != self.weight.device:
@@ -98,7 +98,7 @@ class GraphModule(torch.nn.Module):
         engine = self._engines.get(dtype)
         if engine is None:
             engine = self._engines[dtype] = CompiledNetwork(self.graph, self.weight_attribute, dtype=dtype)
-            if engine.layout.edges != self.layout.edges:
+            if engine.wiring.edges != self.wiring.edges:
                 raise GraphStructureError("the graph's nodes or edges changed since to_torch; build the module again")
         return engine
 
@@ -122,12 +122,12 @@ class GraphModule(torch.nn.Module):
         key = (weight.device, N, weight.dtype, weight.data_ptr(), bias.data_ptr(), self.cuda_graph)
         with self._lock:
             if self._plan is None:
-                self._plan = RowPlan(self.layout)
+                self._plan = RowPlan(self.wiring)
             free = self._runners.setdefault(key, [])
             runner = free.pop() if free else None
         if runner is None:
             with _CAPTURE:  # one capture at a time
-                runner = LevelRunner(self.layout, self._plan, self._elementwise, weight, bias, N, self.cuda_graph)
+                runner = LevelRunner(self.wiring, self._plan, self._elementwise, weight, bias, N, self.cuda_graph)
 
         def give(runner, free=free):
             with self._lock:
@@ -231,8 +231,8 @@ def from_torch(module: GraphModule, G=None, weight: str | None = None):
     """
     G = module.graph if G is None else G
     weight = module.weight_attribute if weight is None else weight
-    layout = module.layout
-    if set(G.edges) != set(layout.edges) or len(G) != layout.n_nodes or any(n not in G for n in layout.position):
+    wiring = module.wiring
+    if set(G.edges) != set(wiring.edges) or len(G) != wiring.n_nodes or any(n not in G for n in wiring.position):
         raise GraphStructureError("the graph's nodes or edges differ from the module's; write into the graph it was built from")
-    write_values(G, layout, weight, module.parameter_vector())
+    write_values(G, wiring, weight, module.parameter_vector())
     return G

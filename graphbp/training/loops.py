@@ -57,7 +57,7 @@ def frozen_entries(G, weight: str = "weight", edges=None) -> np.ndarray:
     """
     if edges is None:
         edges = [key for kind, key in parameter_keys(G, weight) if kind == "weight"]
-    adjacency = G._adj  # plain dicts, as network_layout reads them
+    adjacency = G._adj  # plain dicts, as wiring reads them
     return np.array([e for e, (i, j) in enumerate(edges) if not adjacency[i][j].get("trainable", True)], dtype=np.int64)
 
 

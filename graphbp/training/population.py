@@ -150,7 +150,7 @@ def train_many(
     if type(step_rule) not in (GradientDescent, Adam):  # a rule not known to be element-wise: per graph
         step_rule = _PerGraph(step_rule, offsets)
     frozen = np.concatenate([
-        offsets[g] + frozen_entries(G, weight, layout.edges) for g, (G, layout) in enumerate(zip(graphs, population.layouts))
+        offsets[g] + frozen_entries(G, weight, wiring.edges) for g, (G, wiring) in enumerate(zip(graphs, population.wirings))
     ])  # fmt: skip
     objective = mean_objective(total, frozen)
     with Run(write, objective, train_rows, validation_rows, callback, progress, epochs, name, norms) as run:

@@ -57,7 +57,7 @@ def _partly_dense(seed=0):
 
 def test_auto_takes_dense_blocks_on_layered_graphs_only():
     layered = graphbp.compile(_layered())
-    assert layered.dense_edges >= layered.layout.n_edges / 2
+    assert layered.dense_edges >= layered.wiring.n_edges / 2
     # The two 72 x 72 layer pairs; 8 x 72 and 72 x 6 are under MIN_BLOCK_EDGES, the skips are too sparse.
     assert [block.shape for block in layered.kernels.plan.blocks] == [(72, 72), (72, 72)]
     randwire = random_dag(300, k=8, p=0.75, n_inputs=6, n_outputs=4, seed=13)
@@ -88,7 +88,7 @@ def _plan_shape(compiled):
     assert any(block.edges.size < block.shape[0] * block.shape[1] for block in plan.blocks)
     assert any(len(blocks) > 1 for blocks in plan.forward_cuts.values())
     assert any(len(blocks) > 1 for blocks in plan.backward_cuts.values())
-    assert 0 < compiled.dense_edges < compiled.layout.n_edges
+    assert 0 < compiled.dense_edges < compiled.wiring.n_edges
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -192,6 +192,6 @@ def test_bad_dense_options_are_named():
 
 
 def test_no_group_reaches_the_minimum_on_a_small_graph():
-    plan = plan_blocks(graphbp.compile(graphbp.bishop_network(), dense=False).layout, min_edges=MIN_BLOCK_EDGES)
+    plan = plan_blocks(graphbp.compile(graphbp.bishop_network(), dense=False).wiring, min_edges=MIN_BLOCK_EDGES)
     assert plan.blocks == () and plan.dense_edges == 0
-    assert plan_blocks(graphbp.compile(graphbp.bishop_network(), dense=False).layout).dense_edges == 12  # 2x3, 3x2
+    assert plan_blocks(graphbp.compile(graphbp.bishop_network(), dense=False).wiring).dense_edges == 12  # 2x3, 3x2

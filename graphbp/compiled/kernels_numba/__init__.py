@@ -13,7 +13,7 @@ blocks (:mod:`..dense_blocks`) run part of the edges as matrix products; then
 Σ_k w_kj δ_k (backward) instead of 0.
 
 The modules: :mod:`.rows` (the row kernels: the activation table compiled),
-:mod:`.pass_struct` (:class:`PassData`, the layout as the kernels take it),
+:mod:`.pass_struct` (:class:`PassData`, the wiring as the kernels take it),
 :mod:`.passes` (the kernels: units, runs with dense blocks, the one-call
 whole pass) and :mod:`.kernels` (:class:`NumbaKernels`, which splits a batch
 across threads and runs the passes).

@@ -1,4 +1,4 @@
-"""NumbaKernels: the forward and backward passes of a layout with the numba kernels, the batch split across threads.
+"""NumbaKernels: the forward and backward passes of a wiring with the numba kernels, the batch split across threads.
 
 Each thread runs its share of a batch's columns (a span) through a whole
 pass: the kernels of :mod:`.passes`, a Python activation's h or h' between
@@ -16,7 +16,7 @@ from numba.typed import List
 
 from ...activations import get_activation
 from ...losses import Loss
-from ...network_layout import Layout
+from ...wiring import Wiring
 from ..blas import GEMM
 from ..dense_blocks import BlockPlan, one_blas_thread
 from .pass_struct import PassData, pass_data
@@ -48,7 +48,7 @@ _POOL = ThreadPoolExecutor(thread_name_prefix="graphbp")
 
 
 class NumbaKernels:
-    """Forward and backward passes of a layout with the numba kernels, the batch split across threads.
+    """Forward and backward passes of a wiring with the numba kernels, the batch split across threads.
 
     Every table entry numba compiles runs inside the kernels. Units with an
     activation it cannot compile (code :data:`PYTHON`) cut the passes into
@@ -62,10 +62,10 @@ class NumbaKernels:
     the batch's columns through the whole pass.
     """
 
-    def __init__(self, layout: Layout, threads: int | None = None, dtype=np.float64, plan: BlockPlan | None = None):
-        self.layout, self.threads, self.plan = layout, threads, plan
+    def __init__(self, wiring: Wiring, threads: int | None = None, dtype=np.float64, plan: BlockPlan | None = None):
+        self.wiring, self.threads, self.plan = wiring, threads, plan
         dtype = self.dtype = np.dtype(dtype).type
-        compiled = [row_kernels(activation, dtype) for activation in layout.activations]
+        compiled = [row_kernels(activation, dtype) for activation in wiring.activations]
         # A Python-only entry keeps a compiled placeholder in the list, so its codes stay the table's.
         placeholder = row_kernels(get_activation("identity"), dtype)
         pairs = [pair or placeholder for pair in compiled] or [placeholder]
@@ -75,11 +75,11 @@ class NumbaKernels:
             self.functions.append(h)
             self.derivatives.append(slope)
         python = {code for code, pair in enumerate(compiled) if pair is None}
-        self.codes = np.array([PYTHON if code in python else code for code in layout.unit_code.tolist()], dtype=np.int64)
-        n_units = len(layout.unit_code)
+        self.codes = np.array([PYTHON if code in python else code for code in wiring.unit_code.tolist()], dtype=np.int64)
+        n_units = len(wiring.unit_code)
         if plan is None:
-            self.csr, self.units = layout, np.arange(n_units, dtype=np.int64)
-            self.seeded_forward = self.seeded_backward = np.zeros(layout.n_nodes, dtype=bool)
+            self.csr, self.units = wiring, np.arange(n_units, dtype=np.int64)
+            self.seeded_forward = self.seeded_backward = np.zeros(wiring.n_nodes, dtype=bool)
         else:
             self.csr, self.units = plan, plan.units
             self.seeded_forward, self.seeded_backward = plan.seeded_forward, plan.seeded_backward
@@ -91,10 +91,10 @@ class NumbaKernels:
         cuts = sorted({0, n_units, *customs, *backward_cuts})
         self.backward_segments = list(zip(cuts[:-1], cuts[1:]))[::-1]
         # Each output's unit code (SOFTMAX_CODE for a group member), for whole_pass's h'(a_k).
-        self.output_codes = np.repeat(self.codes, np.diff(layout.unit_ptr))[layout.output_rows]
+        self.output_codes = np.repeat(self.codes, np.diff(wiring.unit_ptr))[wiring.output_rows]
         # The output columns of each softmax group, as the losses take them; numba cannot loop over an
         # empty tuple, so a network without groups passes one empty column list (read by no loss it can use).
-        groups = tuple(np.asarray(columns, dtype=np.int64) for columns in layout.net.output_columns[1])
+        groups = tuple(np.asarray(columns, dtype=np.int64) for columns in wiring.net.output_columns[1])
         self.groups = groups or (np.empty(0, dtype=np.int64),)
         # Whole passes (see whole) only where every unit runs compiled and no block cuts the pass; a Python
         # unit at the very end (an output) leaves one forward segment, so the count of segments cannot tell.
@@ -109,8 +109,8 @@ class NumbaKernels:
         self.backward_runs = _runs([self.units[start] for start, _ in self.backward_segments], self.codes)
 
     def _pass_data(self, forward_cuts: dict, backward_cuts: dict) -> PassData:
-        """The :class:`PassData` of this layout and block plan."""
-        layout, csr, blocks = self.layout, self.csr, self.plan.blocks if self.plan else ()
+        """The :class:`PassData` of this wiring and block plan."""
+        wiring, csr, blocks = self.wiring, self.csr, self.plan.blocks if self.plan else ()
         number = {id(block): b for b, block in enumerate(blocks)}
 
         def cut_lists(segments, position, cuts):
@@ -118,7 +118,7 @@ class NumbaKernels:
             return _pointers_of(lists), np.array([b for blocks_ in lists for b in blocks_], dtype=np.int64)
 
         def indices(part):
-            lists = [np.arange(layout.n_nodes)[getattr(block, part)] for block in blocks]
+            lists = [np.arange(wiring.n_nodes)[getattr(block, part)] for block in blocks]
             return _pointers_of(lists), np.concatenate(lists or [np.empty(0)]).astype(np.int64)
 
         shapes = [block.shape[0] * block.shape[1] for block in blocks]
@@ -127,11 +127,11 @@ class NumbaKernels:
         )
         (row_ptr, row_index), (col_ptr, col_index) = indices("rows"), indices("cols")
         return pass_data(
-            functions=self.functions, derivatives=self.derivatives, unit_ptr=layout.unit_ptr,
+            functions=self.functions, derivatives=self.derivatives, unit_ptr=wiring.unit_ptr,
             codes=self.codes, pred_ptr=csr.pred_ptr, pred_index=csr.pred_index, succ_ptr=csr.succ_ptr,
-            succ_index=csr.succ_index, succ_edge=csr.succ_edge, output_slot=layout.output_slot,
-            input_rows=layout.input_rows, output_rows=layout.output_rows, output_codes=self.output_codes,
-            bias_rows=layout.bias_rows, max_unit=layout.max_unit, units=self.units,
+            succ_index=csr.succ_index, succ_edge=csr.succ_edge, output_slot=wiring.output_slot,
+            input_rows=wiring.input_rows, output_rows=wiring.output_rows, output_codes=self.output_codes,
+            bias_rows=wiring.bias_rows, max_unit=wiring.max_unit, units=self.units,
             seeded_forward=self.seeded_forward, seeded_backward=self.seeded_backward,
             forward_segments=np.array(self.forward_segments, dtype=np.int64).reshape(-1, 2),
             forward_cut_ptr=forward_cut_ptr, forward_cut_blocks=forward_cut_blocks,
@@ -165,7 +165,7 @@ class NumbaKernels:
             else:
                 from numba import get_num_threads
 
-                work = self.layout.n_edges * width // MIN_THREAD_WORK
+                work = self.wiring.n_edges * width // MIN_THREAD_WORK
                 threads = max(1, min(get_num_threads(), width // MIN_SAMPLES_PER_THREAD, work))
         return [(width * c // threads, width * (c + 1) // threads) for c in range(threads)]
 
@@ -183,8 +183,8 @@ class NumbaKernels:
 
     def _activation(self, unit: int):
         """The table entry of a unit and the position of its (single) node."""
-        layout = self.layout
-        return layout.activations[layout.unit_code[unit]], layout.unit_ptr[unit]
+        wiring = self.wiring
+        return wiring.activations[wiring.unit_code[unit]], wiring.unit_ptr[unit]
 
     def forward(self, a: np.ndarray, z: np.ndarray) -> float:
         """Fill a and z (inputs' rows already hold x); return Σ z (for the finiteness check)."""
@@ -223,8 +223,8 @@ class NumbaKernels:
         spans = self._spans(a.shape[1])
         width = max(n1 - n0 for n0, n1 in spans)
         # One per thread, summed at the end; not zeroed: a pass writes each edge's entry once (a block's or the kernels').
-        grad = np.empty((len(spans), self.layout.n_edges), dtype=a.dtype)
-        through = np.empty((len(spans), self.layout.max_unit, width), dtype=a.dtype)
+        grad = np.empty((len(spans), self.wiring.n_edges), dtype=a.dtype)
+        through = np.empty((len(spans), self.wiring.max_unit, width), dtype=a.dtype)
         sums = self._on_threads(
             lambda c, n0, n1: self._backward_columns(a, z, direct, delta, through[c], grad[c], n0, n1), spans
         )
@@ -239,7 +239,7 @@ class NumbaKernels:
             backward_run(self.data, self.succ_weight, self.matrices, a, z, direct, delta, through, grad, s0, s1, n0, n1)
             if unit >= 0:
                 activation, j = self._activation(unit)
-                slot, columns = self.layout.output_slot[j], slice(n0, n1)
+                slot, columns = self.wiring.output_slot[j], slice(n0, n1)
                 own = direct[slot, columns] if slot >= 0 else 0.0
                 delta[j, columns] = own + activation.derivative(a[j, columns]) * delta[j, columns]
         return row_sums(delta, n0, n1)

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, typeof
 
 from ...losses import get_loss
-from ...network_layout import INPUT, SOFTMAX_CODE
+from ...wiring import INPUT, SOFTMAX_CODE
 from ..blas import product
 from .rows import (
     PYTHON,
@@ -48,7 +48,7 @@ def forward_units(
 ):  # fmt: skip
     """a and z of units ``units[k_start:k_stop]`` on columns n0:n1 (inputs' rows already hold x).
 
-    ``functions[c]`` is the row kernel of h for activation code c (:attr:`Layout.activations`).
+    ``functions[c]`` is the row kernel of h for activation code c (:attr:`Wiring.activations`).
     A row j with ``seeded[j]`` starts from the a_j already there (a dense block's part of
     the sum, :mod:`.dense_blocks`) instead of 0.
     """

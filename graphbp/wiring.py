@@ -1,4 +1,6 @@
-"""A validated network turned once into flat arrays: the plan every engine executes.
+"""The wiring of a validated network: its nodes numbered and its edges as flat arrays, the plan every engine executes.
+
+("Layout" is the drawing's word, for positions on a page: :func:`graphbp.drawing.layout`.)
 
 This module sits below every engine: the numpy and numba backends of
 :mod:`graphbp.compiled`, the torch module and :mod:`graphbp.params` all take
@@ -17,7 +19,7 @@ topological order with softmax groups adjacent). The edges are stored twice:
   ``G.successors(j)`` order, with ``succ_edge`` giving each entry's ``e``:
   the summation set S_j of eq. 5.56, which the backward pass gathers over.
 
-A unit's activation code is its entry's index in ``layout.activations`` (the
+A unit's activation code is its entry's index in ``wiring.activations`` (the
 element-wise table entries this network uses, in order of first use), or
 :data:`INPUT` / :data:`SOFTMAX_CODE`: codes come from the table, never from a
 list kept in step with it by hand.
@@ -36,8 +38,8 @@ from .exceptions import GraphStructureError, ParameterError, ShapeError
 from .network import Network
 
 __all__ = [
-    "Layout",
-    "build_layout",
+    "Wiring",
+    "build_wiring",
     "edge_order",
     "checked_vector",
     "parameter_keys_of",
@@ -56,7 +58,7 @@ SOFTMAX_CODE = -2
 
 
 @dataclass(frozen=True)
-class Layout:
+class Wiring:
     """The arrays of a compiled network (positions are indices into ``net.order``).
 
     Attributes
@@ -150,9 +152,9 @@ def edge_order(G, net: Network) -> list[tuple]:
     return [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
 
 
-def parameter_keys_of(layout: Layout) -> list[tuple]:
-    """``("weight", (i, j))`` and ``("bias", j)`` in the order of the layout's θ (:func:`graphbp.parameter_keys`)."""
-    return [("weight", edge) for edge in layout.edges] + [("bias", node) for node in layout.bias_nodes]
+def parameter_keys_of(wiring: Wiring) -> list[tuple]:
+    """``("weight", (i, j))`` and ``("bias", j)`` in the order of the wiring's θ (:func:`graphbp.parameter_keys`)."""
+    return [("weight", edge) for edge in wiring.edges] + [("bias", node) for node in wiring.bias_nodes]
 
 
 def checked_vector(theta, keys) -> np.ndarray:
@@ -170,7 +172,7 @@ def checked_vector(theta, keys) -> np.ndarray:
     return theta
 
 
-def build_layout(G, net: Network) -> Layout:
+def build_wiring(G, net: Network) -> Wiring:
     """Number the nodes of a validated network and build its CSR arrays (one pass over the edges)."""
     # Python lists made into arrays once at the end: a network of a population has a few dozen
     # nodes, where one numpy call per array costs more than the list it is made from.
@@ -186,7 +188,7 @@ def build_layout(G, net: Network) -> Layout:
         output_slot[p] = k
     input_set = set(net.inputs)
     codes, activations = _unit_codes(net)
-    return Layout(
+    return Wiring(
         net=net,
         position=position,
         edges=edges,
@@ -211,48 +213,48 @@ def _ints(values) -> np.ndarray:
     return np.array(values if isinstance(values, list) else list(values), dtype=np.int64)
 
 
-def read_values(G, layout: Layout, weight: str) -> tuple[np.ndarray, np.ndarray]:
+def read_values(G, wiring: Wiring, weight: str) -> tuple[np.ndarray, np.ndarray]:
     """The weights (parameter order) and the bias of every position (0 for inputs), read from `G`.
 
     Raises
     ------
     GraphStructureError
-        If edges or nodes were added or removed since the layout was built.
+        If edges or nodes were added or removed since the wiring was built.
     ParameterError
         A missing or non-finite weight or bias (the edge or node is named).
     """
     adjacency, nodes = G._adj, G._node  # plain dicts: several times faster than G.adj's views on 400k edges
-    if len(nodes) != layout.n_nodes or sum(map(len, adjacency.values())) != layout.n_edges:
+    if len(nodes) != wiring.n_nodes or sum(map(len, adjacency.values())) != wiring.n_edges:
         raise GraphStructureError(
             "the graph's nodes or edges changed since it was compiled; compile it again (graphbp.compile(G))"
         )
     try:
-        weights = np.array([adjacency[i][j][weight] for i, j in layout.edges], dtype=np.float64)
+        weights = np.array([adjacency[i][j][weight] for i, j in wiring.edges], dtype=np.float64)
     except KeyError:
-        i, j = next(edge for edge in layout.edges if weight not in adjacency[edge[0]][edge[1]])
+        i, j = next(edge for edge in wiring.edges if weight not in adjacency[edge[0]][edge[1]])
         raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute") from None
     except (TypeError, ValueError):
         weights = None
-    biases = np.zeros(layout.n_nodes)
+    biases = np.zeros(wiring.n_nodes)
     try:
-        biases[layout.bias_rows] = [nodes[node].get("bias", 0.0) for node in layout.bias_nodes]
+        biases[wiring.bias_rows] = [nodes[node].get("bias", 0.0) for node in wiring.bias_nodes]
     except (TypeError, ValueError):
         biases = None
     if weights is None or not np.isfinite(weights).all():
-        i, j = next(e for e in layout.edges if not _finite(adjacency[e[0]][e[1]][weight]))
+        i, j = next(e for e in wiring.edges if not _finite(adjacency[e[0]][e[1]][weight]))
         raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {adjacency[i][j][weight]!r}; it must be a finite number")
     if biases is None or not np.isfinite(biases).all():
-        node = next(node for node in layout.bias_nodes if not _finite(nodes[node].get("bias", 0.0)))
+        node = next(node for node in wiring.bias_nodes if not _finite(nodes[node].get("bias", 0.0)))
         raise ParameterError(f"node {node!r} has bias {nodes[node].get('bias')!r}; it must be a finite number")
     return weights, biases
 
 
-def unit_levels(layout: Layout) -> np.ndarray:
+def unit_levels(wiring: Wiring) -> np.ndarray:
     """Level of each unit: 0 without predecessors, else one more than its deepest predecessor."""
     # Python lists, not numpy calls per unit: a unit has few sources, and a call costs more than they do.
-    node_level = [0] * layout.n_nodes
+    node_level = [0] * wiring.n_nodes
     unit_level = []
-    ptr, pred_ptr, pred_index = (array.tolist() for array in (layout.unit_ptr, layout.pred_ptr, layout.pred_index))
+    ptr, pred_ptr, pred_index = (array.tolist() for array in (wiring.unit_ptr, wiring.pred_ptr, wiring.pred_index))
     for first, last in zip(ptr[:-1], ptr[1:]):
         sources = pred_index[pred_ptr[first] : pred_ptr[last]]
         level = max(map(node_level.__getitem__, sources)) + 1 if sources else 0
@@ -261,9 +263,9 @@ def unit_levels(layout: Layout) -> np.ndarray:
     return np.array(unit_level, dtype=np.int64)
 
 
-def level_units(layout: Layout) -> list[np.ndarray]:
+def level_units(wiring: Wiring) -> list[np.ndarray]:
     """The units of each level, level 0 first: every unit depends only on units of earlier levels."""
-    levels = unit_levels(layout)
+    levels = unit_levels(wiring)
     by_level = np.argsort(levels, kind="stable")
     bounds = np.searchsorted(levels[by_level], np.arange(levels.max() + 2))
     return [by_level[bounds[L] : bounds[L + 1]] for L in range(levels.max() + 1)]
@@ -285,9 +287,9 @@ class LevelPlan:
         Every position of the level's units, inputs included, grouped by activation code.
     groups : tuple of (int, int, int)
         ``(code, start, stop)``: ``rows[start:stop]`` share the unit code `code`
-        (an index into ``layout.activations``, :data:`INPUT` or :data:`SOFTMAX_CODE`).
+        (an index into ``wiring.activations``, :data:`INPUT` or :data:`SOFTMAX_CODE`).
     activations : tuple of Activation
-        The layout's element-wise table entries, which the codes index.
+        The wiring's element-wise table entries, which the codes index.
     """
 
     rows: np.ndarray
@@ -312,11 +314,11 @@ class LevelPlan:
         return tuple(self.rows[start:stop] for code, start, stop in self.groups if code == SOFTMAX_CODE)
 
 
-def level_plans(layout: Layout) -> list[LevelPlan]:
+def level_plans(wiring: Wiring) -> list[LevelPlan]:
     """A :class:`LevelPlan` per level, level 0 first (see :func:`level_units`)."""
-    ptr, codes = layout.unit_ptr, layout.unit_code
+    ptr, codes = wiring.unit_ptr, wiring.unit_code
     plans = []
-    for units in level_units(layout):
+    for units in level_units(wiring):
         units = units[np.argsort(codes[units], kind="stable")]  # by code, then in topological order
         sizes = np.diff(ptr)[units]
         starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
@@ -328,17 +330,17 @@ def level_plans(layout: Layout) -> list[LevelPlan]:
             else:
                 groups.append([code, starts[k], starts[k + 1]])
         rows = np.concatenate([np.arange(ptr[u], ptr[u + 1]) for u in units.tolist()]).astype(np.int64)
-        plans.append(LevelPlan(rows=rows, groups=tuple(map(tuple, groups)), activations=layout.activations))
+        plans.append(LevelPlan(rows=rows, groups=tuple(map(tuple, groups)), activations=wiring.activations))
     return plans
 
 
-def write_values(G, layout: Layout, weight: str, theta: np.ndarray) -> None:
+def write_values(G, wiring: Wiring, weight: str, theta: np.ndarray) -> None:
     """Write a parameter vector (order of :func:`graphbp.parameter_keys`) into the graph's attributes."""
-    n_edges = layout.n_edges
+    n_edges = wiring.n_edges
     adjacency, nodes = G._adj, G._node  # plain dicts: G.adj's views cost more than the assignment itself
-    for (i, j), value in zip(layout.edges, theta[:n_edges].tolist()):
+    for (i, j), value in zip(wiring.edges, theta[:n_edges].tolist()):
         adjacency[i][j][weight] = value
-    for node, value in zip(layout.bias_nodes, theta[n_edges:].tolist()):
+    for node, value in zip(wiring.bias_nodes, theta[n_edges:].tolist()):
         nodes[node]["bias"] = value
 
 

@@ -1,4 +1,4 @@
-"""The layout module below every engine: parameter order, CSR arrays, level plans, vector checks."""
+"""The wiring module below every engine: parameter order, CSR arrays, level plans, vector checks."""
 
 import networkx as nx
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 import graphbp
 from graphbp import ShapeError
 from graphbp.generators import from_edges, random_dag, skip_mlp
-from graphbp.network_layout import build_layout, checked_vector, edge_order, level_plans, level_units
+from graphbp.wiring import build_wiring, checked_vector, edge_order, level_plans, level_units
 
 GRAPHS = {
     "bishop": graphbp.bishop_network,
@@ -25,7 +25,7 @@ def test_edge_order_is_the_weight_part_of_parameter_keys_and_survives_a_copy(nam
     net = graphbp.read_network(G)
     weights = [key for kind, key in graphbp.parameter_keys(G) if kind == "weight"]
     assert edge_order(G, net) == weights
-    assert build_layout(G, net).edges == weights
+    assert build_wiring(G, net).edges == weights
     H = nx.DiGraph()
     H.add_nodes_from(G.nodes(data=True))
     H.add_edges_from(reversed(list(G.edges(data=True))))  # edges added in another order
@@ -36,26 +36,26 @@ def test_edge_order_is_the_weight_part_of_parameter_keys_and_survives_a_copy(nam
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_csr_arrays_list_each_nodes_predecessors_and_successors(name):
     G = GRAPHS[name]()
-    layout = build_layout(G, graphbp.read_network(G))
-    order = layout.net.order
+    wiring = build_wiring(G, graphbp.read_network(G))
+    order = wiring.net.order
     for p, j in enumerate(order):
-        predecessors = [order[i] for i in layout.pred_index[layout.pred_ptr[p] : layout.pred_ptr[p + 1]]]
+        predecessors = [order[i] for i in wiring.pred_index[wiring.pred_ptr[p] : wiring.pred_ptr[p + 1]]]
         assert sorted(predecessors, key=list(G).index) == predecessors and set(predecessors) == set(G.pred[j])
-        entries = range(layout.succ_ptr[p], layout.succ_ptr[p + 1])
-        assert [order[layout.succ_index[e]] for e in entries] == list(G.successors(j))  # S_j in G's order
-        assert [layout.edges[layout.succ_edge[e]] for e in entries] == [(j, k) for k in G.successors(j)]
+        entries = range(wiring.succ_ptr[p], wiring.succ_ptr[p + 1])
+        assert [order[wiring.succ_index[e]] for e in entries] == list(G.successors(j))  # S_j in G's order
+        assert [wiring.edges[wiring.succ_edge[e]] for e in entries] == [(j, k) for k in G.successors(j)]
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_level_plan_puts_every_unit_after_all_its_predecessors(name):
     G = GRAPHS[name]()
-    layout = build_layout(G, graphbp.read_network(G))
-    levels = level_units(layout)
+    wiring = build_wiring(G, graphbp.read_network(G))
+    levels = level_units(wiring)
     level_of = {}
     for L, units in enumerate(levels):
         for u in units.tolist():
-            for p in range(layout.unit_ptr[u], layout.unit_ptr[u + 1]):
-                level_of[layout.net.order[p]] = L
+            for p in range(wiring.unit_ptr[u], wiring.unit_ptr[u + 1]):
+                level_of[wiring.net.order[p]] = L
     assert sorted(level_of, key=str) == sorted(G, key=str)  # every node exactly once
     assert all(level_of[i] < level_of[j] for i, j in G.edges)
     assert all(len(units) for units in levels)
@@ -89,24 +89,24 @@ def test_level_plans_group_each_levels_computed_rows_by_table_entry():
     G.add_node("s2", activation="softmax")
     G.add_weighted_edges_from([("h3", "s1", 0.5), ("h1", "s2", -0.5)])
     G.graph["outputs"] = ["y1", "y2", "s1", "s2"]
-    layout = build_layout(G, graphbp.read_network(G))
-    order = layout.net.order
-    plans = level_plans(layout)
+    wiring = build_wiring(G, graphbp.read_network(G))
+    order = wiring.net.order
+    plans = level_plans(wiring)
     assert [order[p] for p in plans[0].rows] == ["x1", "x2"] and plans[0].computed.size == 0
     for plan in plans:
         grouped = [p for _, rows in plan.elementwise for p in rows.tolist()] + [p for g in plan.softmax for p in g]
         assert sorted(grouped) == sorted(plan.computed.tolist())
         assert len({activation for activation, _ in plan.elementwise}) == len(plan.elementwise)  # each entry once
         for activation, rows in plan.elementwise:
-            assert all(layout.net.activation[order[p]] is activation for p in rows.tolist())
+            assert all(wiring.net.activation[order[p]] is activation for p in rows.tolist())
     assert [[order[p] for p in g] for plan in plans for g in plan.softmax] == [["s1", "s2"]]
 
 
-def test_a_layout_is_read_only():
-    # One layout serves every thread and every engine built on it: no pass may rebind its arrays.
+def test_a_wiring_is_read_only():
+    # One wiring serves every thread and every engine built on it: no pass may rebind its arrays.
     import dataclasses
 
     G = graphbp.bishop_network()
-    layout = build_layout(G, graphbp.read_network(G))
+    wiring = build_wiring(G, graphbp.read_network(G))
     with pytest.raises(dataclasses.FrozenInstanceError):
-        layout.edges = []
+        wiring.edges = []
