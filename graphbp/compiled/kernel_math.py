@@ -14,7 +14,9 @@ at a time; each stays within 3 ulp of the correctly rounded value over all of
 float64, with ±0, ±inf, NaN, overflow and subnormals as numpy gives them (the
 test suite sweeps them against extended precision). sin and cos stay libm's:
 a branch-free reduction is only right for |x| below a bound, and a libm
-fallback beyond it keeps the loop from vectorizing.
+fallback beyond it keeps the loop from vectorizing (an activation whose
+argument is bounded can use a sine of its own, as neat's clamped sin does in
+:mod:`graphbp.interop.neat_activations`).
 
 Importing this module needs numba.
 """
