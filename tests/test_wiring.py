@@ -110,3 +110,10 @@ def test_a_wiring_is_read_only():
     wiring = build_wiring(G, graphbp.read_network(G))
     with pytest.raises(dataclasses.FrozenInstanceError):
         wiring.edges = []
+
+
+def test_compiled_layout_is_the_wiring_with_a_deprecation_warning():
+    compiled = graphbp.compile(graphbp.bishop_network(), backend="numpy")
+    with pytest.warns(DeprecationWarning, match="renamed CompiledNetwork.wiring"):
+        assert compiled.layout is compiled.wiring
+    assert compiled.wiring.n_edges == 12  # Bishop's 2-3-2 network: 2·3 + 3·2 weights

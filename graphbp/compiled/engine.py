@@ -13,6 +13,7 @@ from :mod:`.workspaces`, the results it returns from :mod:`.results`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import cached_property
@@ -118,6 +119,12 @@ class CompiledNetwork:
             return auto_plan(self.wiring)
         plan = plan_blocks(self.wiring)
         return plan if plan.blocks else None
+
+    @property
+    def layout(self):
+        """Deprecated: :attr:`wiring` ("layout" is the drawing's word, :func:`graphbp.layout`)."""
+        warnings.warn("CompiledNetwork.layout is renamed CompiledNetwork.wiring", DeprecationWarning, stacklevel=2)
+        return self.wiring
 
     @property
     def dense_edges(self) -> int:
