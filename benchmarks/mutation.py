@@ -52,8 +52,9 @@ MODULES = {
     "graphbp/losses.py": ["tests/test_losses.py", *BACKPROP_TESTS, "tests/test_hessian.py"],
     "graphbp/activations.py": ["tests/test_activations.py", "tests/test_activation_table.py", *BACKPROP_TESTS,
                                "tests/test_hessian.py"],
-    "graphbp/wiring.py": ["tests/test_wiring.py", "tests/compiled/test_compiled.py",
-                                  "tests/test_numerics.py"],
+    "graphbp/wiring.py": ["tests/test_wiring.py", "tests/compiled/test_compiled.py", "tests/test_numerics.py",
+                          "tests/compiled/test_population.py"],
+    "graphbp/compiled/population.py": ["tests/compiled/test_population.py"],
     "graphbp/compiled/kernels_numpy.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py"],
     **{f"graphbp/compiled/kernels_numba/{name}.py": ["tests/test_numerics.py", "tests/compiled/test_compiled.py",
                                                     "tests/test_activation_table.py"]

@@ -272,6 +272,33 @@ def test_non_finite_values_are_errors_naming_the_graph_and_node():
     with pytest.raises(NumericalError, match=r"graph 1 of the population: z of node 'b' is inf in sample 1"):
         population.loss_and_gradient([[0.0], [1.0]], [[0.0], [0.0]])
 
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_users_loss_of_the_output_sums_gets_a_and_y_apart(variant):
+    # E_n = ½ Σ_k (a_k − t_k)²: its direct term reads A, not Y (no built-in loss's does), on outputs of every kind
+    on_a = graphbp.Loss("sse_of_a", None, lambda A, Y, T, groups: 0.5 * ((A - T) ** 2).sum(axis=1),
+                        lambda A, Y, T, slope, groups: A - T)  # fmt: skip
+    graphs = _population("sse", seed=11, size=4)
+    assert {graphbp.read_network(G).activation[k].name for G in graphs for k in graphbp.read_network(G).outputs} - {
+        "identity"}, "some output must have y ≠ a"
+    population = graphbp.compile_many(graphs, **VARIANTS[variant])
+    _assert_each_graph_is_its_own(population, graphs, *_batch("sse", 5, np.random.default_rng(2)), on_a)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_delta_overflow_with_finite_z_is_an_error_naming_the_graph_and_node(variant):
+    # z stays finite (tanh, logistic), but δ_h = h'(a_h) (w δ_y1 + w δ_y2) overflows: found in the backward pass
+    G = nx.DiGraph([("x", "h", {"weight": 0.5}), ("h", "y1", {"weight": 1.5e308}), ("h", "y2", {"weight": 1.5e308})])
+    fine = nx.DiGraph([("x", "y1", {"weight": 1.0}), ("x", "y2", {"weight": -1.0})])
+    for H in (G, fine):
+        H.graph["outputs"] = ["y1", "y2"]
+        for k in ("y1", "y2"):
+            H.nodes[k]["activation"] = "logistic"
+    population = graphbp.compile_many([fine, G], **VARIANTS[variant])
+    assert all(np.isfinite(y).all() for y in population.forward([[0.5], [1.0]]))
+    with pytest.raises(NumericalError, match=r"graph 1 of the population: delta of node 'h' is inf in sample 0"):
+        population.loss_and_gradient([[0.5], [1.0]], np.zeros((2, 2)), loss="bce")
+
+
 
 # -- train_many -----------------------------------------------------------------------------
 
