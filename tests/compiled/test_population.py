@@ -273,6 +273,14 @@ def test_non_finite_values_are_errors_naming_the_graph_and_node():
         population.loss_and_gradient([[0.0], [1.0]], [[0.0], [0.0]])
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_population_of_one_graph(variant):
+    graphs = _population("bce", seed=4, size=1)
+    population = graphbp.compile_many(graphs, **VARIANTS[variant])
+    assert len(population) == 1 and population.wiring.n_edges == graphs[0].number_of_edges()
+    _assert_each_graph_is_its_own(population, graphs, *_batch("bce", 3, np.random.default_rng(4)), "bce")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_a_users_loss_of_the_output_sums_gets_a_and_y_apart(variant):
     # E_n = ½ Σ_k (a_k − t_k)²: its direct term reads A, not Y (no built-in loss's does), on outputs of every kind
     on_a = graphbp.Loss("sse_of_a", None, lambda A, Y, T, groups: 0.5 * ((A - T) ** 2).sum(axis=1),
