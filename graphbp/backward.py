@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .batches import check_pass_finite, prepare
+from .batches import check_loss_finite, check_pass_finite, prepare
 from .forward import ForwardResult, per_sample, propagate, softmax_product, stack_outputs, stack_rows
 from .network import Network
 
@@ -102,6 +102,7 @@ def backward_pass(G, net: Network, X: np.ndarray, T: np.ndarray, loss) -> tuple[
     sample_loss, direct = loss_terms(net, loss, a, z, T)
     delta = backward_sweep(G, net, a, z, direct)
     check_pass_finite(net, z, delta)
+    check_loss_finite(sample_loss)
     return a, z, sample_loss, delta
 
 

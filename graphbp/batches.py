@@ -15,7 +15,8 @@ from .exceptions import NumericalError, ShapeError
 from .losses import check_loss, get_loss
 from .network import Network, read_network
 
-__all__ = ["as_batch", "check_batch", "prepare", "check_finite", "check_pass_finite"]
+__all__ = ["as_batch", "check_batch", "prepare", "check_finite", "check_pass_finite", "check_loss_finite",
+           "loss_sum_overflow"]
 
 
 def as_batch(values, nodes: tuple, name: str, finite: bool = True) -> tuple[np.ndarray, bool]:
@@ -101,6 +102,44 @@ def check_pass_finite(net: Network, z: dict, delta: dict) -> None:
     if not math.isfinite(np.concatenate([*z.values(), *delta.values()], axis=None).sum()):
         check_finite(net, z, "z")
         check_finite(net, delta, "delta", reverse=True)
+
+
+def check_loss_finite(sample_loss, start: int = 0) -> None:
+    """Raise if E = Σ_n E_n is not finite though every z and δ is: E_n itself overflowed, or their sum did.
+
+    `sample_loss` holds E_n of the samples ``start, start + 1, ...`` of the batch.
+
+    Raises
+    ------
+    NumericalError
+        Naming the first sample whose E_n is NaN or inf, or saying that the sum overflows.
+
+    Examples
+    --------
+    >>> check_loss_finite(np.array([0.5, np.inf]))
+    Traceback (most recent call last):
+    ...
+    graphbp.exceptions.NumericalError: E_n is inf in sample 1 (an overflow: outputs too far from their targets for float64)
+    """
+    sample_loss = np.asarray(sample_loss, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(sample_loss.sum()):
+            return
+    bad = np.flatnonzero(~np.isfinite(sample_loss))
+    if bad.size:
+        n = int(bad[0])
+        raise NumericalError(
+            f"E_n is {sample_loss[n]} in sample {start + n} (an overflow: outputs too far from their targets for float64)"
+        )
+    raise loss_sum_overflow(sample_loss.max())
+
+
+def loss_sum_overflow(largest: float) -> NumericalError:
+    """The error for an E = Σ_n E_n that overflows though every E_n, the largest `largest`, is finite."""
+    return NumericalError(
+        f"E = Σ_n E_n overflows float64 though every E_n is finite (the largest is {largest:.3g}): "
+        "the outputs are too far from their targets"
+    )
 
 
 def prepare(G, x, t, loss, weight: str):

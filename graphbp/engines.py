@@ -51,7 +51,8 @@ def backprop(G, x, t, loss="sum_of_squares", weight: str = "weight", engine: str
         An unknown `engine`, an invalid network, `x`/`t` of the wrong shape or
         with NaN/inf, an unknown loss, a loss the outputs or targets do not
         fit, or a pass that produced NaN/inf
-        (:class:`~graphbp.exceptions.NumericalError`, naming the node).
+        (:class:`~graphbp.exceptions.NumericalError`, naming the node, or the
+        sample whose E_n overflowed, or saying that E = Σ_n E_n did).
 
     Examples
     --------

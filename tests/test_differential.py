@@ -305,7 +305,8 @@ def test_the_old_one_call_bug_is_caught(old_one_call_bug):
     assert_engines_agree(G, np.ones((33, 2)), np.zeros((33, 2)))  # 32 samples and more never took that pass
     placements = _placement_test(examples=20, phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
                                  database=None)  # fmt: skip
-    with pytest.raises(AssertionError, match="numba-[12] (backprop|loss_and_gradient): "):
+    # a wrong value, or (where the skipped output left E_n = inf) an error the reference does not raise
+    with pytest.raises(AssertionError, match="numba-[12]( backprop| loss_and_gradient)?: "):
         placements()
 
 

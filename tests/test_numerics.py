@@ -171,3 +171,55 @@ def test_float32_mode_keeps_every_work_array_in_float32(engine):
     double = graphbp.backprop(G, X, T)
     assert 1e-10 < abs(loss - double.loss) / double.loss < 1e-5
     assert np.abs(gradient - graphbp.gradient_vector(G, double)).max() > 1e-12
+
+
+# --- an error that overflows while every z and δ stays finite ---------------------------------------------
+
+
+def _far_output(bias):
+    """x -> y (identity) with y's bias `bias`: y ≈ bias, E_n = ½ y² for t = 0, δ_y = y and ∂E/∂x = y all finite."""
+    G = nx.DiGraph([("x", "y", {"weight": 1.0})])
+    G.nodes["y"]["bias"] = bias
+    return G
+
+
+PATHS = {  # every way an engine computes E: one call, chunk by chunk, the fast loss_and_gradient
+    "backprop": lambda engine, G, X, T: run(engine, G, X, T, "sse").loss,
+    "chunked": lambda engine, G, X, T: graphbp.compile(G, **ENGINES[engine]).backprop(X, T, chunk_size=1).loss,
+    "loss_and_gradient": lambda engine, G, X, T: graphbp.compile(G, **ENGINES[engine]).loss_and_gradient(X, T)[0],
+    "loss_and_gradient, chunks of 1": lambda engine, G, X, T: graphbp.compile(G, **ENGINES[engine]).loss_and_gradient(
+        X, T, chunk_size=1)[0],
+    "loss_and_gradient, 40 samples": lambda engine, G, X, T: graphbp.compile(G, **ENGINES[engine]).loss_and_gradient(
+        np.resize(X, (40, 1)), np.resize(T, (40, 1)))[0],
+}
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.parametrize("path", sorted(PATHS))
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_an_error_that_overflows_is_named_not_returned_as_inf(engine, path):
+    if engine == "reference" and path != "backprop":
+        pytest.skip("the reference has one path")
+    if engine.startswith("numba") and not compiled_backends.numba_available():
+        missing("numba", "pip install -e '.[fast]'")
+    X, T = np.array([[1.0], [2.0], [0.5]]), np.zeros((3, 1))
+    # E_n = ½ (1e160)² overflows in every sample; nothing else does
+    with pytest.raises(graphbp.NumericalError, match=r"E_n is inf in sample 0 \(an overflow"):
+        PATHS[path](engine, _far_output(1e160), X, T)
+    # each E_n = ½ (1.2e154 + x)² ≈ 7.2e307 is finite, their sum is not
+    with pytest.raises(graphbp.NumericalError, match=r"E = Σ_n E_n overflows float64 though every E_n is finite"):
+        PATHS[path](engine, _far_output(1.2e154), X, T)
+    # just under: a finite E equal to the reference's
+    finite, rows = _far_output(1e153), 40 if "40" in path else 3
+    expected = graphbp.backprop(finite, np.resize(X, (rows, 1)), np.resize(T, (rows, 1))).loss
+    assert PATHS[path](engine, finite, X, T) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_population_and_training_name_an_error_that_overflows():
+    X, T = np.array([[1.0], [2.0]]), np.zeros((2, 1))
+    population = graphbp.compile_many([_far_output(0.0), _far_output(1e160)], backend="numpy")
+    with pytest.raises(graphbp.NumericalError, match=r"graph 1 of the population: E_n is inf in sample 0"):
+        population.loss_and_gradient(X, T)
+    with pytest.raises(graphbp.NumericalError, match=r"E_n is inf in sample 0"):
+        graphbp.train(_far_output(1e160), X, T, epochs=2, progress=False)

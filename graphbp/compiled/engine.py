@@ -22,7 +22,7 @@ import numpy as np
 
 from ..activations import get_activation, softmax_product
 from ..backward import BackpropResult, loss_terms
-from ..batches import as_batch, check_batch, check_finite
+from ..batches import as_batch, check_batch, check_finite, check_loss_finite, loss_sum_overflow
 from ..exceptions import GraphBPError, ShapeError
 from ..fingerprints import fingerprint, graph_activations, graph_listed
 from ..forward import ForwardResult
@@ -272,7 +272,9 @@ class CompiledNetwork:
     def _chunk(self, start, X, T, loss, arrays) -> Chunk:
         columns = slice(start, start + arrays[0].shape[1])
         a, z = self.forward_into(X[columns], arrays)
-        return Chunk(start, a, z, *self._backward(arrays, T[columns], loss))
+        chunk = Chunk(start, a, z, *self._backward(arrays, T[columns], loss))
+        check_loss_finite(chunk.sample_loss, start)
+        return chunk
 
     def forward(self, x) -> ForwardResult:
         """Run the network on `x`; same result as :func:`graphbp.forward`.
@@ -310,10 +312,14 @@ class CompiledNetwork:
         X, T, loss, _ = check_batch(self.network, x, t, loss)
         total, gradient = 0.0, np.zeros(self._theta.size)
         n_edges = self.wiring.n_edges
+        largest = 0.0
         for chunk in self._batches(X, T, loss, chunk_size, lent=True):
             total += float(chunk.sample_loss.sum())
+            largest = max(largest, float(chunk.sample_loss.max()))
             gradient[:n_edges] += chunk.grad_weight
             gradient[n_edges:] += chunk.grad_bias
+        if not math.isfinite(total):  # every chunk's E was finite (each is checked): their sum overflowed
+            raise loss_sum_overflow(largest)
         return total, gradient
 
     def vjp(self, x, grad_y) -> tuple[np.ndarray, np.ndarray]:
@@ -410,6 +416,8 @@ class CompiledNetwork:
             check_batch(self.network, x, t, loss)  # names a NaN/inf in x or t
             self._check_finite(work[1], work[1].sum(), "z")
             self._check_finite(work[2], work[2].sum(), "delta")
+        if not math.isfinite(total):
+            check_loss_finite(sample_loss)
         return WholePass(work, gradient, sample_loss, total, loss, single)
 
     def _chunked(self, x, t, loss, chunk_size) -> WholePass:
@@ -425,7 +433,11 @@ class CompiledNetwork:
             sample_loss[columns] = chunk.sample_loss
             gradient[:n_edges] += chunk.grad_weight
             gradient[n_edges:] += chunk.grad_bias
-        return WholePass(work, gradient, sample_loss, float(sample_loss.sum()), loss, single)
+        with np.errstate(over="ignore"):
+            total = float(sample_loss.sum())
+        if not math.isfinite(total):  # each chunk's E_n were checked: their sum overflowed
+            raise loss_sum_overflow(float(sample_loss.max()))
+        return WholePass(work, gradient, sample_loss, total, loss, single)
 
     def backprop(self, x, t, loss="sum_of_squares", chunk_size: int | None = None) -> BackpropResult:
         """Error, every δ_j and every gradient; same result as :func:`graphbp.backprop`.
@@ -453,7 +465,8 @@ class CompiledNetwork:
             `x`/`t` of the wrong shape or with NaN/inf, an unknown loss, a loss
             the outputs or targets do not fit, or a bad `chunk_size`.
         NumericalError
-            A z_j or δ_j became NaN or inf (the node and sample are named).
+            A z_j or δ_j became NaN or inf (the node and sample are named), or
+            E overflowed (the sample whose E_n did is named, or the sum is).
         """
         passed = self._whole(x, t, loss, chunk_size) or self._chunked(x, t, loss, chunk_size)
         return CompiledResult.of_pass(self._network_now(), self.wiring, self._bias_index, passed)

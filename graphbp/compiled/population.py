@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..activations import get_activation
-from ..batches import as_batch, check_batch, check_finite
+from ..batches import as_batch, check_batch, check_finite, check_loss_finite
 from ..exceptions import GraphBPError, ShapeError
 from ..losses import check_loss, get_loss
 from ..network import Network, read_network
@@ -330,7 +330,8 @@ class CompiledPopulation:
             `x`/`t` of the wrong shape or with NaN/inf, an unknown loss, or a
             loss some graph's outputs do not fit (the first such graph is named).
         NumericalError
-            A z_j or δ_j became NaN or inf (the graph, node and sample are named).
+            A z_j or δ_j became NaN or inf (the graph, node and sample are
+            named), or a graph's E overflowed (the graph and sample are named).
         """
         X, T, loss = self.checked_batch(x, t, loss)
         errors, gradient = self.flat_loss_and_gradient(X, T, loss)
@@ -349,7 +350,14 @@ class CompiledPopulation:
         # ∂E/∂b_j = Σ_n δ_j (eq. 5.53 with z = 1)
         gradient = np.concatenate([grad_weight, row_sums[wiring.bias_rows]])[self._union_of_flat]
         # Each graph's Σ_n E_n summed as CompiledNetwork sums it (pairwise over a contiguous row).
-        return np.ascontiguousarray(sample_loss.T).sum(axis=1), gradient.astype(np.float64, copy=False)
+        by_graph = np.ascontiguousarray(sample_loss.T)
+        with np.errstate(over="ignore"):
+            errors = by_graph.sum(axis=1)
+        if not math.isfinite(errors.sum()):
+            g = int(np.flatnonzero(~np.isfinite(errors))[0])
+            with _naming(g):
+                check_loss_finite(by_graph[g])
+        return errors, gradient.astype(np.float64, copy=False)
 
     def _forward(self, X: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
         """Fill a, z of `arrays` for the batch X (eqs. 5.48, 5.49): each graph's inputs read the columns of X."""
