@@ -98,9 +98,10 @@ def loss_terms(net: Network, loss, a: dict, z: dict, T: np.ndarray) -> tuple[np.
 
 def backward_pass(G, net: Network, X: np.ndarray, T: np.ndarray, loss) -> tuple[dict, dict, np.ndarray, dict]:
     """a, z, E_n and δ of a batch (eqs. 5.48-5.56), checked for NaN/inf: what backprop and the training objective run."""
-    a, z = propagate(G, net, X)
-    sample_loss, direct = loss_terms(net, loss, a, z, T)
-    delta = backward_sweep(G, net, a, z, direct)
+    with np.errstate(all="ignore"):  # an overflow is found and named below, not left to numpy's warning
+        a, z = propagate(G, net, X)
+        sample_loss, direct = loss_terms(net, loss, a, z, T)
+        delta = backward_sweep(G, net, a, z, direct)
     check_pass_finite(net, z, delta)
     check_loss_finite(sample_loss)
     return a, z, sample_loss, delta

@@ -164,7 +164,8 @@ def forward(G, x, weight: str = "weight") -> ForwardResult:
     """
     net = read_network(G, weight)
     X, single = as_batch(x, net.inputs, "x")
-    a, z = propagate(G, net, X)
+    with np.errstate(all="ignore"):  # an overflow is found and named below, not left to numpy's warning
+        a, z = propagate(G, net, X)
     check_finite(net, z, "z")
     y = stack_outputs(net, z)
     return ForwardResult(

@@ -98,7 +98,7 @@ def test_loss_and_grad_on_a_subset_of_samples_and_bad_vectors():
         fun(bad)
 
 
-@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # the error names the node; numpy says nothing first
 def test_loss_and_grad_names_the_node_that_overflows():
     G = nx.DiGraph([("x", "h", {"weight": 1.0}), ("h", "y", {"weight": 1.0})])
     G.nodes["h"]["activation"] = "relu"
