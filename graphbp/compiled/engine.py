@@ -238,9 +238,10 @@ class CompiledNetwork:
         a, z = arrays[0], arrays[1]
         outputs = self.network.outputs
         rows = self.wiring.output_rows
-        sample_loss, direct = loss_terms(
-            self.network, loss, dict(zip(outputs, a[rows])), dict(zip(outputs, z[rows])), T
-        )
+        with np.errstate(all="ignore"):  # an E_n that overflows is named (check_loss_finite), not warned of
+            sample_loss, direct = loss_terms(
+                self.network, loss, dict(zip(outputs, a[rows])), dict(zip(outputs, z[rows])), T
+            )
         direct = np.array([direct[k] for k in outputs], dtype=self.dtype)
         return (sample_loss, *self._sweep(arrays, direct))
 

@@ -342,7 +342,8 @@ class CompiledPopulation:
         wiring = self.wiring
         with self.workspaces.lent(X.shape[0]) as arrays:
             a, z, delta = self._forward(X, arrays)
-            sample_loss, direct = self._loss_terms(loss, a, z, T)
+            with np.errstate(all="ignore"):  # an E_n that overflows is named below, not warned of
+                sample_loss, direct = self._loss_terms(loss, a, z, T)
             with np.errstate(all="ignore"):  # non-finite values are reported below, naming the node
                 grad_weight, row_sums = self.kernels.backward(a, z, direct, delta)
             if not math.isfinite(row_sums.sum()):
