@@ -49,10 +49,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SOFTMAX
-from .backward import backward_sweep, loss_terms, softmax_backward, successor_sum
+from .backward import backward_pass, backward_sweep, softmax_backward, successor_sum
 from .batches import prepare
-from .exceptions import ActivationError, LossError, ShapeError
-from .forward import activation_tangent, propagate, stack_outputs, tangent_sweep
+from .exceptions import ActivationError, LossError, NumericalError, ShapeError
+from .forward import activation_tangent, stack_outputs, tangent_sweep
 from .network import Network
 from .params import parameter_keys
 
@@ -83,9 +83,7 @@ def _evaluate(G, x, t, loss, weight: str) -> _Point:
             )
     if loss.output_curvature is None:
         raise LossError(f"loss {loss.name!r} has no output_curvature, which Hessians need")
-    a, z = propagate(G, net, X)
-    _, direct = loss_terms(net, loss, a, z, T)
-    delta = backward_sweep(G, net, a, z, direct)
+    a, z, _, delta = backward_pass(G, net, X, T, loss)  # z, δ and E checked for NaN/inf, the node named
     A, Y = stack_outputs(net, a), stack_outputs(net, z)
     elementwise, groups = net.output_columns
     slope, bend = np.ones_like(A), np.zeros_like(A)
@@ -161,6 +159,19 @@ def _directions(point: _Point, v) -> tuple[np.ndarray, bool]:
     return V, single
 
 
+def _checked(point: _Point, values: np.ndarray, what: str, square: bool = False) -> np.ndarray:
+    """`values` if all finite, else a NumericalError naming where the first NaN/inf is.
+
+    Rows are in parameter order; with `square` so are the columns (a Hessian), else a column is a direction (H V).
+    """
+    if np.isfinite(values).all():
+        return values
+    index = np.unravel_index(int(np.flatnonzero(~np.isfinite(values))[0]), values.shape)
+    named = ", ".join(f"{point.keys[k][0]} {point.keys[k][1]!r}" for k in (index if square else index[:1]))
+    direction = f" in direction {index[1]}" if values.ndim == 2 and not square else ""
+    raise NumericalError(f"{what} is {values[index]} at ({named}){direction}: an overflow in the second-order pass")
+
+
 def _products(G, point: _Point, V: np.ndarray) -> np.ndarray:
     """H V for a (W, P) matrix of directions."""
     r_a, r_z = _r_forward(G, point, V)
@@ -199,7 +210,9 @@ def hvp(G, x, t, v, loss="sum_of_squares", weight: str = "weight") -> np.ndarray
         As :func:`graphbp.backprop`; a `v` of the wrong shape or not finite
         (:class:`~graphbp.exceptions.ShapeError`); an activation without a
         second derivative (:class:`~graphbp.exceptions.ActivationError`, the
-        node named); a loss without ``output_curvature``.
+        node named); a loss without ``output_curvature``; a NaN/inf in the
+        pass or in the result (:class:`~graphbp.exceptions.NumericalError`,
+        naming the node, or the parameter whose row overflowed).
 
     Examples
     --------
@@ -212,7 +225,8 @@ def hvp(G, x, t, v, loss="sum_of_squares", weight: str = "weight") -> np.ndarray
     """
     point = _evaluate(G, x, t, loss, weight)
     V, single = _directions(point, v)
-    product = _products(G, point, V)
+    with np.errstate(all="ignore"):  # an overflow is named below
+        product = _checked(point, _products(G, point, V), "H v")
     return product[:, 0] if single else product
 
 
@@ -244,7 +258,8 @@ def hessian(G, x, t, loss="sum_of_squares", weight: str = "weight") -> np.ndarra
            [ 4.,  2.]])
     """
     point = _evaluate(G, x, t, loss, weight)
-    return _products(G, point, np.eye(len(point.keys)))
+    with np.errstate(all="ignore"):  # an overflow is named below
+        return _checked(point, _products(G, point, np.eye(len(point.keys))), "the Hessian", square=True)
 
 
 def outer_product_hessian(G, x, t, loss="sum_of_squares", weight: str = "weight") -> np.ndarray:
@@ -284,10 +299,11 @@ def outer_product_hessian(G, x, t, loss="sum_of_squares", weight: str = "weight"
            [ 4.,  2.]])
     """
     point = _evaluate(G, x, t, loss, weight)
-    r_a, _ = _r_forward(G, point, np.eye(len(point.keys)))
-    J = np.stack([r_a[k] for k in point.net.outputs], axis=1)
-    # J[w, k, n] = ∂a_k/∂θ_w at sample n; Σ_n J_nᵀ Λ_n J_n
-    return np.einsum("wkn,nkl,vln->wv", J, point.gauss_newton, J)
+    with np.errstate(all="ignore"):  # an overflow is named below
+        r_a, _ = _r_forward(G, point, np.eye(len(point.keys)))
+        J = np.stack([r_a[k] for k in point.net.outputs], axis=1)
+        # J[w, k, n] = ∂a_k/∂θ_w at sample n; Σ_n J_nᵀ Λ_n J_n
+        return _checked(point, np.einsum("wkn,nkl,vln->wv", J, point.gauss_newton, J), "the outer-product Hessian", square=True)
 
 
 def _softmax_second(unit, z) -> dict:
@@ -341,6 +357,12 @@ def diagonal_hessian(G, x, t, loss="sum_of_squares", weight: str = "weight") -> 
     True
     """
     point = _evaluate(G, x, t, loss, weight)
+    with np.errstate(all="ignore"):  # an overflow is named below
+        return _checked(point, _diagonal_terms(G, point), "the diagonal Hessian")
+
+
+def _diagonal_terms(G, point: _Point) -> np.ndarray:
+    """The diagonal approximation of eqs. 5.78-5.80 at `point` (see :func:`diagonal_hessian`)."""
     net, a, z, delta, weight = point.net, point.a, point.z, point.delta, point.net.weight
     column = {k: c for c, k in enumerate(net.outputs)}
     second = {}  # node -> ∂²E_n/∂a_j², approximated
@@ -348,7 +370,7 @@ def diagonal_hessian(G, x, t, loss="sum_of_squares", weight: str = "weight") -> 
         if unit[0] not in net.bias:
             continue
         # Through z_m: Σ_k w_km² ∂²E_n/∂a_k² (diagonal part only) and Σ_k w_km δ_k.
-        curved = {m: sum((G[m][k][weight] ** 2 * second[k] for k in G.successors(m)), 0.0) for m in unit}
+        curved = {m: sum((np.square(G[m][k][weight]) * second[k] for k in G.successors(m)), 0.0) for m in unit}
         through = {m: successor_sum(G, m, delta, weight) for m in unit}
         if net.activation[unit[0]] is SOFTMAX:
             first_sq, second_z = _softmax_second(unit, z)

@@ -13,6 +13,7 @@ from graphbp import (
     ActivationError,
     Loss,
     LossError,
+    NumericalError,
     ShapeError,
     backprop,
     bishop_network,
@@ -222,3 +223,26 @@ def test_compare_hessians_reports_distances():
     assert report.eigenvalues["outer_product"][0] > -1e-12
     text = str(report)
     assert f"{report.outer_product_error:.3e}" in text and "diagonal vs diag(H)" in text
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # named by graphbp, not warned by numpy
+def test_a_second_order_overflow_is_named_not_returned():
+    # E = ½ (w_yh · w_hx · x)² = ½ is finite, and so is every z and δ; ∂²E/∂w_yh² = z_h² = 1e320 is not
+    G = nx.DiGraph([("x", "h", {"weight": 1e160}), ("h", "y", {"weight": 1e-160})])
+    G.nodes["h"]["activation"] = "identity"
+    x, t = [[1.0]], [[0.0]]
+    assert backprop(G, x, t).loss == pytest.approx(0.5)
+    both = r"at \(weight \('h', 'y'\), weight \('h', 'y'\)\): an overflow in the second-order pass"
+    with pytest.raises(NumericalError, match="the Hessian is inf " + both):
+        hessian(G, x, t)
+    with pytest.raises(NumericalError, match="the outer-product Hessian is inf " + both):
+        outer_product_hessian(G, x, t)
+    with pytest.raises(NumericalError, match=r"the diagonal Hessian is inf at \(weight \('h', 'y'\)\)"):
+        diagonal_hessian(G, x, t)
+    with pytest.raises(NumericalError, match=r"H v is inf at \(weight \('h', 'y'\)\) in direction 1"):
+        hvp(G, x, t, np.eye(4))
+    # an overflow in the pass itself is named at its node, as backprop names it (was NaN, and a raw OverflowError)
+    G.edges["h", "y"]["weight"] = 1e200
+    for second_order in (hessian, outer_product_hessian, diagonal_hessian):
+        with pytest.raises(NumericalError, match=r"z of node 'y' is inf in sample 0"):
+            second_order(G, [[1e10]], t)
