@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from .backward import backward_sweep
-from .exceptions import GraphBPError
+from .exceptions import GraphBPError, NumericalError
 from .forward import activation_tangent, propagate, stack_outputs, tangent_sweep
-from .batches import as_batch
+from .batches import as_batch, check_finite
 from .network import Network, read_network
 
 __all__ = ["jacobian"]
@@ -86,6 +86,8 @@ def jacobian(G, x, mode: str = "auto", weight: str = "weight") -> np.ndarray:
     ------
     GraphBPError
         An unknown `mode`, an invalid network, or `x` of the wrong shape.
+    NumericalError
+        A z_j that overflows (the node named), or a ∂y_k/∂x_i that does (the output, input and sample named).
 
     Examples
     --------
@@ -103,8 +105,15 @@ def jacobian(G, x, mode: str = "auto", weight: str = "weight") -> np.ndarray:
         raise GraphBPError(f"unknown Jacobian mode {mode!r}; use one of {', '.join(MODES)}")
     net = read_network(G, weight)
     X, single = as_batch(x, net.inputs, "x")
-    a, z = propagate(G, net, X)
-    if mode == "auto":
-        mode = "forward" if len(net.inputs) < len(net.outputs) else "reverse"
-    J = _forward_mode(G, net, a, z) if mode == "forward" else _reverse_mode(G, net, a, z)
+    with np.errstate(all="ignore"):  # an overflow is named below, not left to numpy's warning
+        a, z = propagate(G, net, X)
+        check_finite(net, z, "z")
+        if mode == "auto":
+            mode = "forward" if len(net.inputs) < len(net.outputs) else "reverse"
+        J = _forward_mode(G, net, a, z) if mode == "forward" else _reverse_mode(G, net, a, z)
+    if not np.isfinite(J).all():
+        n, k, i = (int(index) for index in np.argwhere(~np.isfinite(J))[0])
+        raise NumericalError(
+            f"∂y/∂x is {J[n, k, i]} for output {net.outputs[k]!r} and input {net.inputs[i]!r} in sample {n}: an overflow"
+        )
     return J[0] if single else J

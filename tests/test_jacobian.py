@@ -6,7 +6,7 @@ import pytest
 from derivative_graphs import irregular_graphs, sample_inputs
 from torch_engine import torch_forward
 
-from graphbp import GraphBPError, ShapeError, forward
+from graphbp import GraphBPError, NumericalError, ShapeError, forward
 from graphbp.jacobian import jacobian
 from graph_snapshot import unchanged
 
@@ -70,3 +70,16 @@ def test_bad_mode_and_bad_x():
         jacobian(G, [0.0, 0.0], mode="sideways")
     with unchanged(G), pytest.raises(ShapeError, match="expected"):
         jacobian(G, [0.0, 0.0, 1.0])
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # named by graphbp, not warned by numpy
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_an_overflow_is_named_not_returned(mode):
+    G = nx.DiGraph([("x", "h", {"weight": 1e160}), ("h", "y", {"weight": 1e160})])
+    G.nodes["h"]["activation"] = "identity"
+    # x = 1e-200: every z finite (y = 1e120), but ∂y/∂x = 1e320 is not
+    with pytest.raises(NumericalError, match=r"∂y/∂x is inf for output 'y' and input 'x' in sample 0: an overflow"):
+        jacobian(G, [[1e-200]], mode=mode)
+    # x = 1: z_y = 1e320 overflows first (was a NaN Jacobian)
+    with pytest.raises(NumericalError, match=r"z of node 'y' is inf in sample 1"):
+        jacobian(G, [[1e-200], [1.0]], mode=mode)
