@@ -195,11 +195,11 @@ PATHS = {  # every way an engine computes E: one call, chunk by chunk, the fast 
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # named by graphbp, not warned by numpy
-@pytest.mark.parametrize("path", sorted(PATHS))
-@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize(
+    ("engine", "path"),
+    [(engine, path) for engine in sorted(ENGINES) for path in sorted(PATHS) if engine != "reference" or path == "backprop"],
+)  # the reference has one path
 def test_an_error_that_overflows_is_named_not_returned_as_inf(engine, path):
-    if engine == "reference" and path != "backprop":
-        pytest.skip("the reference has one path")
     if engine.startswith("numba") and not compiled_backends.numba_available():
         missing("numba", "pip install -e '.[fast]'")
     X, T = np.array([[1.0], [2.0], [0.5]]), np.zeros((3, 1))
