@@ -42,6 +42,8 @@ __all__ = [
     "build_wiring",
     "edge_order",
     "checked_vector",
+    "beyond_range",
+    "check_range",
     "parameter_keys_of",
     "read_values",
     "write_values",
@@ -170,6 +172,25 @@ def checked_vector(theta, keys) -> np.ndarray:
         kind, key = keys[bad[0]]
         raise ShapeError(f"parameter vector entry {bad[0]} ({kind} {key!r}) is {theta[bad[0]]}; it must be finite")
     return theta
+
+
+def beyond_range(theta: np.ndarray, dtype) -> np.ndarray:
+    """The indices of the entries of θ (float64) that the work `dtype` cannot hold: inf once cast (none in float64)."""
+    limit = np.finfo(dtype).max
+    if np.dtype(dtype) == np.float64 or not theta.size or np.abs(theta).max() <= limit:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(np.abs(theta) > limit)
+
+
+def check_range(theta: np.ndarray, keys, dtype) -> None:
+    """ParameterError naming the first parameter of θ beyond the work `dtype`'s range (a float32 compile of 1e160)."""
+    beyond = beyond_range(theta, dtype)
+    if beyond.size:
+        kind, key = keys[beyond[0]]
+        raise ParameterError(
+            f"{kind} {key!r} is {float(theta[beyond[0]])!r}, beyond {np.dtype(dtype).name}'s range "
+            f"(±{np.finfo(dtype).max:.3g}): use float64 (dtype=float64)"
+        )
 
 
 def build_wiring(G, net: Network) -> Wiring:

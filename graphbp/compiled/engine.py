@@ -29,6 +29,7 @@ from ..forward import ForwardResult
 from ..network import read_network
 from ..wiring import (
     build_wiring,
+    check_range,
     checked_vector,
     parameter_keys_of,
     read_values,
@@ -150,6 +151,7 @@ class CompiledNetwork:
 
     def _load(self, theta: np.ndarray) -> None:
         """Take θ (a checked float vector nobody else writes to: the engine keeps it, and views of it)."""
+        check_range(theta, self._keys, self.dtype)  # float32 work arrays: a huge θ would be inf there
         self._theta = theta
         self._result_network = None  # its fingerprint is taken when a result first needs it
         n_edges = self.wiring.n_edges
@@ -180,6 +182,8 @@ class CompiledNetwork:
         ------
         ShapeError
             If θ has the wrong shape or holds NaN/inf (the parameter is named).
+        ParameterError
+            In a float32 compile, an entry beyond float32's range (the parameter is named).
         """
         theta = checked_vector(theta, self._keys)
         self._load(np.array(theta) if copy else theta)  # a copy, unless the caller hands θ over
@@ -521,7 +525,9 @@ def compile_network(
     ------
     GraphBPError
         An invalid network (as :func:`graphbp.read_network`), an unknown
-        `backend` or `dtype`, or ``backend="numba"`` without numba.
+        `backend` or `dtype`, or ``backend="numba"`` without numba; with
+        float32, a weight or bias beyond float32's range
+        (:class:`~graphbp.exceptions.ParameterError`, the parameter named).
 
     Examples
     --------

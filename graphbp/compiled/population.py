@@ -29,7 +29,9 @@ from ..wiring import (
     INPUT,
     SOFTMAX_CODE,
     Wiring,
+    beyond_range,
     build_wiring,
+    check_range,
     checked_vector,
     parameter_keys_of,
     read_values,
@@ -226,6 +228,11 @@ class CompiledPopulation:
 
     def load_flat(self, flat: np.ndarray) -> None:
         """Take the population's θ, each graph's after the other (a float vector nobody else writes to)."""
+        beyond = beyond_range(flat, self.dtype)  # float32 work arrays: a huge θ would be inf there
+        if beyond.size:
+            g = int(np.searchsorted(self.theta_offsets, beyond[0], side="right")) - 1
+            with _naming(g):
+                check_range(self._split(flat)[g], parameter_keys_of(self.wirings[g]), self.dtype)
         self._flat = flat
         union = np.empty_like(flat)
         union[self._union_of_flat] = flat

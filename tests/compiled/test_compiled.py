@@ -635,3 +635,22 @@ def test_the_kernels_exp_and_log_are_within_3_ulp_of_the_exact_value(numba, name
     out = np.empty(len(specials))
     row(np.array(specials), out)
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # named by graphbp, not numpy's "overflow encountered in cast"
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_a_parameter_beyond_float32_is_named_in_a_float32_compile(backend):
+    if backend == "numba" and not compiled_backends.numba_available():
+        missing("numba", "pip install -e '.[fast]'")
+    G = nx.DiGraph([("x", "h", {"weight": 1e160}), ("h", "y", {"weight": 1e-160})])
+    G.nodes["h"]["activation"] = "identity"
+    beyond = r"weight \('x', 'h'\) is 1e\+160, beyond float32's range \(±3.4e\+38\): use float64"
+    with pytest.raises(graphbp.ParameterError, match=beyond):
+        graphbp.compile(G, dtype=np.float32, backend=backend)
+    assert graphbp.compile(G, backend=backend).loss_and_gradient([1.0], [0.0])[0] == pytest.approx(0.5)  # float64 holds it
+    small = graphbp.compile(nx.DiGraph([("x", "y", {"weight": 1.0})]), dtype=np.float32, backend=backend)
+    with pytest.raises(graphbp.ParameterError, match=r"bias 'y' is -4e\+38, beyond float32's range"):
+        small.set_parameters([1.0, -4e38])
+    assert small.set_parameters([1.0, -3e38]).get_parameters()[1] == -3e38  # inside the range: taken
+    with pytest.raises(graphbp.ParameterError, match="graph 1 of the population: " + beyond):
+        graphbp.compile_many([nx.DiGraph([("x", "y", {"weight": 1.0})]), G], dtype=np.float32, backend=backend)

@@ -247,6 +247,10 @@ def test_bad_input_is_named(torch):
         module(torch.ones((3, 5)))
     with pytest.raises(GraphBPError, match="float32 and float64, got torch.float16"):
         to_torch(graphbp.bishop_network(), dtype=torch.float16)
+    huge = nx.DiGraph([("x", "y", {"weight": 1e160})])
+    with pytest.raises(GraphBPError, match=r"weight \('x', 'y'\) is 1e\+160, beyond float32's range"):
+        to_torch(huge, dtype=torch.float32)  # was "parameter vector entry 0 ... is inf", after numpy's cast warning
+    assert to_torch(huge, dtype=torch.float64).weight.item() == 1e160
     X = torch.tensor([[np.inf, 0.0]])
     with pytest.raises(NumericalError, match="z of node 'x1' is inf in sample 0"):
         module(X)
