@@ -230,9 +230,10 @@ class CompiledPopulation:
         """Take the population's θ, each graph's after the other (a float vector nobody else writes to)."""
         beyond = beyond_range(flat, self.dtype)  # float32 work arrays: a huge θ would be inf there
         if beyond.size:
-            g = int(np.searchsorted(self.theta_offsets, beyond[0], side="right")) - 1
+            g = self._member_of(beyond[0])
             with _naming(g):
-                check_range(self._split(flat)[g], parameter_keys_of(self.wirings[g]), self.dtype)
+                check_range(flat[self.theta_offsets[g] : self.theta_offsets[g + 1]], parameter_keys_of(self.wirings[g]),
+                            self.dtype)  # fmt: skip
         self._flat = flat
         union = np.empty_like(flat)
         union[self._union_of_flat] = flat
@@ -240,6 +241,10 @@ class CompiledPopulation:
         bias = np.zeros(self.wiring.n_nodes, dtype=self.dtype)
         bias[self.wiring.bias_rows] = union[n_edges:]
         self.kernels.load(union[:n_edges], bias)
+
+    def _member_of(self, entry: int) -> int:
+        """The graph whose θ holds entry `entry` of the population's flat θ."""
+        return int(np.searchsorted(self.theta_offsets, entry, side="right")) - 1
 
     def _split(self, flat: np.ndarray) -> list[np.ndarray]:
         return np.split(flat, self.theta_offsets[1:-1])
@@ -271,7 +276,7 @@ class CompiledPopulation:
                     checked_vector(theta, parameter_keys_of(self.wirings[g]))
         flat = np.concatenate(thetas).astype(np.float64)  # a copy: the caller may change theirs
         if not math.isfinite(flat.sum()):
-            g = int(np.searchsorted(self.theta_offsets, np.flatnonzero(~np.isfinite(flat))[0], side="right")) - 1
+            g = self._member_of(np.flatnonzero(~np.isfinite(flat))[0])
             with _naming(g):
                 checked_vector(thetas[g], parameter_keys_of(self.wirings[g]))
         self.load_flat(flat)
@@ -349,9 +354,8 @@ class CompiledPopulation:
         wiring = self.wiring
         with self.workspaces.lent(X.shape[0]) as arrays:
             a, z, delta = self._forward(X, arrays)
-            with np.errstate(all="ignore"):  # an E_n that overflows is named below, not warned of
+            with np.errstate(all="ignore"):  # a non-finite E_n or δ_j is named below, not warned of
                 sample_loss, direct = self._loss_terms(loss, a, z, T)
-            with np.errstate(all="ignore"):  # non-finite values are reported below, naming the node
                 grad_weight, row_sums = self.kernels.backward(a, z, direct, delta)
             if not math.isfinite(row_sums.sum()):
                 self._raise_non_finite(delta, "delta")
