@@ -81,7 +81,9 @@ def check_finite(net: Network, values: dict, name: str, reverse: bool = False) -
     ...
     graphbp.exceptions.NumericalError: z of node 'y' is inf in sample 0 (an overflow, or an activation undefined there)
     """
-    if math.isfinite(np.concatenate([values[node] for node in net.order], axis=None).sum()):
+    with np.errstate(over="ignore", invalid="ignore"):  # inf + (−inf) on the way to naming it
+        total = np.concatenate([values[node] for node in net.order], axis=None).sum()
+    if math.isfinite(total):
         return  # one sum for all (tiny networks pay per numpy call); one that overflows is searched below
     for node in reversed(net.order) if reverse else net.order:
         bad = ~np.isfinite(values[node])

@@ -121,12 +121,12 @@ def _check_structure(G) -> list:
         )
     if G.number_of_nodes() == 0:
         raise GraphStructureError("the graph is empty: a network needs at least one input and one output")
-    for n in nx.nodes_with_selfloops(G):
-        raise GraphStructureError(f"self-loop on node {n!r}: a feed-forward network has no edge ({n!r}, {n!r})")
     position = {n: k for k, n in enumerate(G)}
     order = _lexicographic_order(G._succ, position.__getitem__)  # O(V + E log V); find_cycle is far slower
     if order is not None:
         return order
+    for n in nx.nodes_with_selfloops(G):  # the shortest cycle, named as such
+        raise GraphStructureError(f"self-loop on node {n!r}: a feed-forward network has no edge ({n!r}, {n!r})")
     cycle = nx.find_cycle(G)
     path = " -> ".join(repr(u) for u, _ in cycle) + f" -> {cycle[0][0]!r}"
     raise GraphStructureError(f"the graph has a cycle, so it is not a feed-forward network: {path}")
@@ -163,8 +163,12 @@ def finite_number(value) -> bool:
 
 
 def _all_finite_floats(values: list) -> bool:
-    """Fast path for large graphs: every value a Python float and finite (one C-level pass each)."""
-    return all(type(v) is float for v in values) and bool(np.isfinite(np.array(values)).all())
+    """Fast path: every value a Python float, and finite (their sum is: NaN and ±inf stay in a sum).
+
+    False sends the caller looking value by value for the culprit, so a sum
+    that overflows though every value is finite costs only that search.
+    """
+    return set(map(type, values)) <= {float} and math.isfinite(sum(values))
 
 
 def _check_parameters(G, inputs, weight: str) -> dict:
@@ -175,19 +179,18 @@ def _check_parameters(G, inputs, weight: str) -> dict:
                 raise ParameterError(f"edge ({i!r}, {j!r}) has no {weight!r} attribute")
             if not finite_number(data[weight]):
                 raise ParameterError(f"edge ({i!r}, {j!r}) has {weight} {data[weight]!r}; it must be a finite number")
+    nodes = G._node  # the plain dict under G.nodes, in node order
+    for n in inputs:
+        data = nodes[n]
+        if data.get("bias", 0) != 0 or data.get("activation", "identity") not in ("identity", None):
+            raise GraphStructureError(f"input node {n!r} carries a bias or activation; inputs pass x through unchanged")
     input_set = set(inputs)
-    bias = {}
-    for n, data in G.nodes(data=True):
-        if n in input_set:
-            if data.get("bias", 0) != 0 or data.get("activation", "identity") not in ("identity", None):
-                raise GraphStructureError(
-                    f"input node {n!r} carries a bias or activation; inputs pass x through unchanged"
-                )
-            continue
-        b = data.get("bias", 0.0)
-        if not finite_number(b):
-            raise ParameterError(f"node {n!r} has bias {b!r}; it must be a finite number")
-        bias[n] = float(b)
+    bias = {n: data.get("bias", 0.0) for n, data in nodes.items() if n not in input_set}
+    if not _all_finite_floats(list(bias.values())):  # only then look node by node (and make ints floats)
+        for n, b in bias.items():
+            if not finite_number(b):
+                raise ParameterError(f"node {n!r} has bias {b!r}; it must be a finite number")
+            bias[n] = float(b)
     return bias
 
 
@@ -231,7 +234,7 @@ def _units_in_order(G, groups: tuple, order: list) -> tuple:
     that order of the nodes themselves (:func:`_check_structure`).
     """
     if not groups:
-        return tuple((n,) for n in order)
+        return tuple(zip(order))  # one 1-tuple per node
     position = {n: k for k, n in enumerate(G)}
     step_of = {n: (n,) for n in G}
     for group in groups:
@@ -365,7 +368,7 @@ def _validate(G, weight: str, key) -> Network:
     bias = _check_parameters(G, inputs, weight)
     activation, groups = _read_activations(G, inputs, outputs)
     units = _units_in_order(G, groups, node_order)
-    order = tuple(n for unit in units for n in unit)
+    order = tuple(node_order) if not groups else tuple(n for unit in units for n in unit)
     dead_ends = _check_reachability(G, inputs, outputs, order)
     return Network(
         fingerprint=key,

@@ -40,12 +40,14 @@ from .network import Network
 __all__ = [
     "Wiring",
     "build_wiring",
+    "build_wirings",
     "edge_order",
     "checked_vector",
     "beyond_range",
     "check_range",
     "parameter_keys_of",
     "read_values",
+    "read_thetas",
     "write_values",
     "unit_levels",
     "level_units",
@@ -149,9 +151,10 @@ def edge_order(G, net: Network) -> list[tuple]:
     edges and node insertion order only, so it survives ``G.copy()`` and a
     save/load round trip.
     """
-    node_rank = {node: k for k, node in enumerate(G)}
+    node_rank = {node: k for k, node in enumerate(G)}.__getitem__
     pred = G._pred  # the plain dict under G.pred: a view per node costs more than the sort
-    return [(i, j) for j in net.order for i in sorted(pred[j], key=node_rank.__getitem__)]
+    # a node of a small network has one or two sources: a sort call costs more than the edges
+    return [(i, j) for j in net.order for i in (pred[j] if len(pred[j]) < 2 else sorted(pred[j], key=node_rank))]
 
 
 def parameter_keys_of(wiring: Wiring) -> list[tuple]:
@@ -195,43 +198,66 @@ def check_range(theta: np.ndarray, keys, dtype) -> None:
 
 def build_wiring(G, net: Network) -> Wiring:
     """Number the nodes of a validated network and build its CSR arrays (one pass over the edges)."""
-    # Python lists made into arrays once at the end: a network of a population has a few dozen
-    # nodes, where one numpy call per array costs more than the list it is made from.
-    order = net.order
-    position = {node: p for p, node in enumerate(order)}
-    pred, succ = G._pred, G._succ  # plain dicts, as in edge_order
-    edges = edge_order(G, net)
-    edge_index = {edge: e for e, edge in enumerate(edges)}
-    outgoing = [(position[k], edge_index[j, k]) for j in order for k in succ[j]]
-    output_rows = [position[k] for k in net.outputs]
-    output_slot = [-1] * len(order)
-    for k, p in enumerate(output_rows):
-        output_slot[p] = k
-    input_set = set(net.inputs)
-    codes, activations = _unit_codes(net)
-    return Wiring(
-        net=net,
-        position=position,
-        edges=edges,
-        edge_index=edge_index,
-        pred_ptr=_ints(accumulate((len(pred[j]) for j in order), initial=0)),
-        pred_index=_ints([position[i] for i, _ in edges]),
-        succ_ptr=_ints(accumulate((len(succ[j]) for j in order), initial=0)),
-        succ_index=_ints([k for k, _ in outgoing]),
-        succ_edge=_ints([e for _, e in outgoing]),
-        unit_ptr=_ints(accumulate(map(len, net.units), initial=0)),
-        unit_code=_ints(codes),
-        activations=activations,
-        bias_rows=_ints([p for p, node in enumerate(order) if node not in input_set]),
-        input_rows=_ints([position[i] for i in net.inputs]),
-        output_rows=_ints(output_rows),
-        output_slot=_ints(output_slot),
-    )
+    return build_wirings([G], [net])[0]
 
 
-def _ints(values) -> np.ndarray:
-    """An int64 array of an iterable of ints."""
-    return np.array(values if isinstance(values, list) else list(values), dtype=np.int64)
+# The integer arrays of a Wiring, and the count each one's length is: nodes, edges, units, inputs,
+# outputs or non-input nodes, plus one for the CSR pointers.
+_ARRAY_LENGTHS = {
+    "pred_ptr": ("nodes", 1), "pred_index": ("edges", 0), "succ_ptr": ("nodes", 1), "succ_index": ("edges", 0),
+    "succ_edge": ("edges", 0), "unit_ptr": ("units", 1), "unit_code": ("units", 0), "bias_rows": ("biases", 0),
+    "input_rows": ("inputs", 0), "output_rows": ("outputs", 0), "output_slot": ("nodes", 0),
+}  # fmt: skip
+
+
+def build_wirings(graphs, nets) -> list[Wiring]:
+    """:func:`build_wiring` of each graph and its validated reading, with one numpy array per field for all.
+
+    A network of a population has a few dozen nodes, where one numpy call
+    per array costs more than the Python list it is made from: every
+    network's lists go into one list per field, made an array once, and
+    each wiring's arrays are slices (views) of those.
+    """
+    lists: dict = {name: [] for name in _ARRAY_LENGTHS}
+    made = []
+    for G, net in zip(graphs, nets):
+        order = net.order
+        position = dict(zip(order, range(len(order))))
+        pred, succ = G._pred, G._succ  # plain dicts, as in edge_order
+        edges = edge_order(G, net)
+        edge_index = dict(zip(edges, range(len(edges))))
+        output_rows = [position[k] for k in net.outputs]
+        output_slot = [-1] * len(order)
+        for k, p in enumerate(output_rows):
+            output_slot[p] = k
+        input_set = set(net.inputs)
+        codes, activations = _unit_codes(net)
+        lists["pred_ptr"] += accumulate((len(pred[j]) for j in order), initial=0)
+        lists["pred_index"] += [position[i] for i, _ in edges]
+        lists["succ_ptr"] += accumulate((len(succ[j]) for j in order), initial=0)
+        lists["succ_index"] += [position[k] for j in order for k in succ[j]]
+        lists["succ_edge"] += [edge_index[j, k] for j in order for k in succ[j]]
+        lists["unit_ptr"] += accumulate(map(len, net.units), initial=0)
+        lists["unit_code"] += codes
+        lists["bias_rows"] += [p for p, node in enumerate(order) if node not in input_set]
+        lists["input_rows"] += [position[i] for i in net.inputs]
+        lists["output_rows"] += output_rows
+        lists["output_slot"] += output_slot
+        counts = {"nodes": len(order), "edges": len(edges), "units": len(net.units), "inputs": len(net.inputs),
+                  "outputs": len(output_rows), "biases": len(order) - len(input_set)}  # fmt: skip
+        made.append((net, position, edges, edge_index, activations, counts))
+    arrays = {name: np.array(values, dtype=np.int64) for name, values in lists.items()}
+    starts = dict.fromkeys(arrays, 0)
+    wirings = []
+    for net, position, edges, edge_index, activations, counts in made:
+        views = {}
+        for name, (count, extra) in _ARRAY_LENGTHS.items():
+            stop = starts[name] + counts[count] + extra
+            views[name], starts[name] = arrays[name][starts[name] : stop], stop
+        wirings.append(
+            Wiring(net=net, position=position, edges=edges, edge_index=edge_index, activations=activations, **views)
+        )
+    return wirings
 
 
 def read_values(G, wiring: Wiring, weight: str) -> tuple[np.ndarray, np.ndarray]:
@@ -268,6 +294,31 @@ def read_values(G, wiring: Wiring, weight: str) -> tuple[np.ndarray, np.ndarray]
         node = next(node for node in wiring.bias_nodes if not _finite(nodes[node].get("bias", 0.0)))
         raise ParameterError(f"node {node!r} has bias {nodes[node].get('bias')!r}; it must be a finite number")
     return weights, biases
+
+
+def read_thetas(graphs, wirings, weight: str) -> np.ndarray | None:
+    """Every graph's θ (its weights, then its biases), each graph's after the other, read in one numpy call.
+
+    None when some graph fails a check of :func:`read_values` (it changed
+    since its wiring was built, or has a missing, non-numeric or non-finite
+    parameter): the caller then reads graph by graph, and read_values names
+    the first bad one.
+    """
+    values: list = []
+    for G, wiring in zip(graphs, wirings):
+        adjacency, nodes = G._adj, G._node  # plain dicts, as in read_values
+        if len(nodes) != wiring.n_nodes or sum(map(len, adjacency.values())) != wiring.n_edges:
+            return None
+        try:
+            values += [adjacency[i][j][weight] for i, j in wiring.edges]
+        except KeyError:
+            return None
+        values += [nodes[node].get("bias", 0.0) for node in wiring.bias_nodes]
+    try:
+        theta = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return theta if np.isfinite(theta).all() else None
 
 
 def unit_levels(wiring: Wiring) -> np.ndarray:

@@ -4,7 +4,7 @@ Topology search (NEAT and the like) trains a whole generation of small
 networks at once. Compiled one by one, each network pays the per-graph costs
 (its kernel set, its calls) many times over the arithmetic of its pass.
 :func:`compile_many` reads each graph once (:func:`graphbp.read_network`,
-:func:`~graphbp.wiring.build_wiring`), joins their arrays into the
+:func:`~graphbp.wiring.build_wirings`), joins their arrays into the
 arrays of their disjoint union (positions and edge numbers shifted by each
 graph's offset: no union graph is built) and makes one kernel set for the
 union. A pass over the population is one pass over the union: eqs. 5.48-5.56
@@ -30,10 +30,11 @@ from ..wiring import (
     SOFTMAX_CODE,
     Wiring,
     beyond_range,
-    build_wiring,
+    build_wirings,
     check_range,
     checked_vector,
     parameter_keys_of,
+    read_thetas,
     read_values,
     write_values,
 )
@@ -115,7 +116,7 @@ def join_wirings(wirings: list[Wiring]) -> tuple[Wiring, np.ndarray, np.ndarray]
         inputs=tuple(input_rows.tolist()),
         outputs=tuple(output_column),
         order=tuple(range(n_nodes)),
-        units=tuple(tuple(range(a, b)) for a, b in zip(unit_ptr[:-1].tolist(), unit_ptr[1:].tolist())),
+        units=tuple(map(tuple, map(range, unit_ptr[:-1].tolist(), unit_ptr[1:].tolist()))),
         activation={},  # the table entries are in `activations`, each graph's own reading in its wiring.net
         bias={},
         softmax_groups=tuple(
@@ -173,7 +174,7 @@ class CompiledPopulation:
         self.graphs, self.weight = list(graphs), weight
         if not self.graphs:
             raise GraphBPError("compile_many needs at least one graph; got an empty list")
-        self.networks, self.wirings = [], []
+        self.networks = []
         for index, G in enumerate(self.graphs):
             with _naming(index):
                 net = read_network(G, weight)
@@ -185,18 +186,21 @@ class CompiledPopulation:
                 )
             self._counts = counts
             self.networks.append(net)
-            self.wirings.append(build_wiring(G, net))
+        self.wirings = build_wirings(self.graphs, self.networks)
         self.wiring, self._node_offset, self._edge_offset = join_wirings(self.wirings)
         n_edges = self.wiring.n_edges
         # Each graph's θ (its weights then its biases, the order of parameter_keys) is a slice of the
         # population's flat vector; the union's θ has every weight, then every bias.
         bias_offset = np.cumsum([0] + [wiring.bias_rows.size for wiring in self.wirings])
         self.theta_offsets = self._edge_offset + bias_offset
-        self._union_of_flat = np.concatenate([
-            np.concatenate([np.arange(self._edge_offset[g], self._edge_offset[g + 1]),
-                            n_edges + np.arange(bias_offset[g], bias_offset[g + 1])])
-            for g in range(len(self.graphs))
-        ]).astype(np.int64)  # fmt: skip
+        # Entry k of the flat θ is graph g's entry k − theta_offsets[g]: a weight (union edge edge_offset[g] + that)
+        # or, past the graph's edges, a bias (union bias n_edges + bias_offset[g] + that − the graph's edge count).
+        graph = np.repeat(np.arange(len(self.graphs)), np.diff(self.theta_offsets))
+        local = np.arange(self.theta_offsets[-1]) - self.theta_offsets[graph]
+        edges_of = np.diff(self._edge_offset)[graph]
+        self._union_of_flat = np.where(
+            local < edges_of, self._edge_offset[graph] + local, n_edges + bias_offset[graph] + local - edges_of
+        ).astype(np.int64)
         self._input_columns = np.tile(np.arange(self._counts[0]), len(self.graphs))
         self._output_slopes = _output_slopes(self.networks)
         self._structures = _output_structures(self.networks)
@@ -218,11 +222,13 @@ class CompiledPopulation:
 
     def refresh(self) -> CompiledPopulation:
         """Re-read every graph's weights and biases (after the user changed them there)."""
-        flat = np.empty(self.theta_offsets[-1])
-        for g, (G, wiring) in enumerate(zip(self.graphs, self.wirings)):
-            with _naming(g):
-                weights, biases = read_values(G, wiring, self.weight)
-            flat[self.theta_offsets[g] : self.theta_offsets[g + 1]] = np.concatenate([weights, biases[wiring.bias_rows]])
+        flat = read_thetas(self.graphs, self.wirings, self.weight)
+        if flat is None:  # a graph that changed or a bad parameter: read graph by graph, naming the first
+            flat = np.empty(self.theta_offsets[-1])
+            for g, (G, wiring) in enumerate(zip(self.graphs, self.wirings)):
+                with _naming(g):
+                    weights, biases = read_values(G, wiring, self.weight)
+                flat[self.theta_offsets[g] : self.theta_offsets[g + 1]] = np.concatenate([weights, biases[wiring.bias_rows]])
         self.load_flat(flat)
         return self
 
@@ -408,7 +414,7 @@ class CompiledPopulation:
         """Name the first graph (and its node and sample, :func:`graphbp.batches.check_finite`) where `values` is not finite."""
         for g, wiring in enumerate(self.wirings):
             own = values[self._node_offset[g] : self._node_offset[g + 1]]
-            if not math.isfinite(own.sum()):
+            if not np.isfinite(own).all():  # not a sum: inf + (−inf) would warn on the way to the error
                 with _naming(g):
                     check_finite(wiring.net, ArrayMapping(wiring.position, own), name, reverse=name == "delta")
 

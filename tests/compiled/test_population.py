@@ -261,6 +261,58 @@ def test_bad_input_is_named():
         population.set_parameters(bad)
 
 
+@pytest.mark.parametrize("change", ["nan", "text", "missing", "bias", "new edge", "new node", "fine"])
+def test_refresh_reads_every_graph_at_once_and_names_the_graph_that_changed_badly(change):
+    # refresh reads all θ in one numpy call; any bad graph sends it graph by graph, naming the first bad one
+    graphs = _population("sse", seed=8, size=4)
+    population = graphbp.compile_many(graphs)
+    G = graphs[2]
+    (i, j), node = next(iter(G.edges)), population.parameter_keys()[2][-1][1]
+    if change == "nan":
+        G.edges[i, j]["weight"] = np.nan
+    elif change == "text":
+        G.edges[i, j]["weight"] = "heavy"
+    elif change == "missing":
+        del G.edges[i, j]["weight"]
+    elif change == "bias":
+        G.nodes[node]["bias"] = np.inf
+    elif change == "new edge":
+        G.add_edge(i, node, weight=1.0) if not G.has_edge(i, node) else G.remove_edge(i, node)
+    elif change == "new node":
+        G.add_node("late")
+    else:
+        G.edges[i, j]["weight"] = 0.25
+        G.nodes[node]["bias"] = -3
+        theta = population.refresh().get_parameters()[2]
+        assert theta[0] == 0.25 and theta[-1] == -3.0 and theta.dtype == np.float64
+        _close(theta, graphbp.get_parameters(G), 0)
+        return
+    edge = f"edge ({i!r}, {j!r})"
+    expected = {"nan": (graphbp.ParameterError, f"{edge} has weight nan"),
+                "text": (graphbp.ParameterError, f"{edge} has weight 'heavy'"),
+                "missing": (graphbp.ParameterError, f"{edge} has no 'weight' attribute"),
+                "bias": (graphbp.ParameterError, f"node {node!r} has bias inf"),
+                "new edge": (GraphStructureError, "the graph's nodes or edges changed since it was compiled"),
+                "new node": (GraphStructureError, "the graph's nodes or edges changed since it was compiled")}[change]  # fmt: skip
+    with pytest.raises(expected[0], match=re.escape("graph 2 of the population: " + expected[1])) as caught:
+        population.refresh()
+    assert caught.value.graph == 2
+
+
+def test_wirings_built_together_equal_each_graphs_own():
+    from graphbp.wiring import build_wiring
+
+    graphs = _population("ce", seed=9, size=5)
+    population = graphbp.compile_many(graphs)
+    for G, together in zip(graphs, population.wirings):
+        alone = build_wiring(G, graphbp.read_network(G))
+        assert (together.edges, together.position, together.activations) == (alone.edges, alone.position, alone.activations)
+        for name in ("pred_ptr", "pred_index", "succ_ptr", "succ_index", "succ_edge", "unit_ptr", "unit_code",
+                     "bias_rows", "input_rows", "output_rows", "output_slot"):  # fmt: skip
+            assert np.array_equal(getattr(together, name), getattr(alone, name)), name
+    assert population.wiring.n_edges == sum(G.number_of_edges() for G in graphs)
+
+
 def test_non_finite_values_are_errors_naming_the_graph_and_node():
     G = nx.DiGraph()
     nx.add_path(G, ["x", "a", "b", "y"], weight=1e200)

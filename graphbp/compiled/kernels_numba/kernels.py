@@ -75,7 +75,7 @@ class NumbaKernels:
             self.functions.append(h)
             self.derivatives.append(slope)
         python = {code for code, pair in enumerate(compiled) if pair is None}
-        self.codes = np.array([PYTHON if code in python else code for code in wiring.unit_code.tolist()], dtype=np.int64)
+        self.codes = np.where(np.isin(wiring.unit_code, list(python)), PYTHON, wiring.unit_code).astype(np.int64)
         n_units = len(wiring.unit_code)
         if plan is None:
             self.csr, self.units = wiring, np.arange(n_units, dtype=np.int64)
@@ -83,7 +83,7 @@ class NumbaKernels:
         else:
             self.csr, self.units = plan, plan.units
             self.seeded_forward, self.seeded_backward = plan.seeded_forward, plan.seeded_backward
-        customs = [k for k, u in enumerate(self.units.tolist()) if self.codes[u] == PYTHON]
+        customs = np.flatnonzero(self.codes[self.units] == PYTHON).tolist()
         forward_cuts, backward_cuts = (plan.forward_cuts, plan.backward_cuts) if plan else ({}, {})
         # Forward segments end just after a Python unit, backward ones start at it; both stop for a block.
         cuts = sorted({0, n_units, *[k + 1 for k in customs], *forward_cuts})
