@@ -7,7 +7,7 @@ import pytest
 import graphbp
 from graphbp import ShapeError
 from graphbp.generators import from_edges, random_dag, skip_mlp
-from graphbp.wiring import build_wiring, checked_vector, edge_order, level_plans, level_units
+from graphbp.wiring import beyond_range, build_wiring, checked_vector, edge_order, level_plans, level_units
 
 GRAPHS = {
     "bishop": graphbp.bishop_network,
@@ -117,3 +117,11 @@ def test_compiled_layout_is_the_wiring_with_a_deprecation_warning():
     with pytest.warns(DeprecationWarning, match="renamed CompiledNetwork.wiring"):
         assert compiled.layout is compiled.wiring
     assert compiled.wiring.n_edges == 12  # Bishop's 2-3-2 network: 2·3 + 3·2 weights
+
+
+def test_beyond_range_keeps_the_largest_float32_and_names_what_is_past_it():
+    largest = float(np.finfo(np.float32).max)
+    theta = np.array([largest, -largest, 1e39, 0.0, -np.nextafter(largest, np.inf)])
+    assert beyond_range(theta, np.float32).tolist() == [2, 4]
+    assert beyond_range(theta, np.float64).size == 0
+    assert beyond_range(np.array([largest, -largest]), np.float32).size == 0

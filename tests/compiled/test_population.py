@@ -299,6 +299,21 @@ def test_refresh_reads_every_graph_at_once_and_names_the_graph_that_changed_badl
     assert caught.value.graph == 2
 
 
+def test_refresh_of_unchanged_graphs_reads_them_in_one_go(monkeypatch):
+    # graph by graph (read_values) only to name a bad graph: a generation of small graphs pays one numpy call
+    from graphbp.compiled import population as population_module
+
+    graphs = _population("sse", seed=8, size=4)
+    population = graphbp.compile_many(graphs)
+    graphs[3].nodes[population.parameter_keys()[3][-1][1]]["bias"] = 0.5
+
+    def one_by_one(*args):
+        raise AssertionError("refresh read graph by graph though every graph is fine")
+
+    monkeypatch.setattr(population_module, "read_values", one_by_one)
+    assert population.refresh().get_parameters()[3][-1] == 0.5
+
+
 def test_wirings_built_together_equal_each_graphs_own():
     from graphbp.wiring import build_wiring
 
