@@ -326,6 +326,16 @@ def test_wirings_built_together_equal_each_graphs_own():
                      "bias_rows", "input_rows", "output_rows", "output_slot"):  # fmt: skip
             assert np.array_equal(getattr(together, name), getattr(alone, name)), name
     assert population.wiring.n_edges == sum(G.number_of_edges() for G in graphs)
+    # the union's reading: each graph's units, inputs, outputs and softmax groups at its positions, shifted
+    union, start, shifted = population.wiring.net, 0, {"units": [], "inputs": [], "outputs": [], "softmax_groups": []}
+    for wiring in population.wirings:
+        for name, items in shifted.items():
+            nodes = getattr(wiring.net, name)
+            items += ([tuple(start + wiring.position[n] for n in unit) for unit in nodes]
+                      if name in ("units", "softmax_groups") else [start + wiring.position[n] for n in nodes])
+        start += wiring.n_nodes
+    assert {name: list(getattr(union, name)) for name in shifted} == shifted
+    assert union.order == tuple(range(start)) and any(len(unit) > 1 for unit in union.units)
 
 
 def test_non_finite_values_are_errors_naming_the_graph_and_node():
