@@ -313,19 +313,22 @@ def write_parameters(G, genome, enabled: list, placeholders: list, weight: str =
     `enabled` and `placeholders` are the genome's edges as :func:`genome_edges` gives them. Nothing is
     written unless every value fits (a placeholder edge still 0, no changed weight into a response-0 node).
     """
+    adjacency, nodes = G._adj, G._node  # plain dicts: G.edges[u, v] builds a view per lookup
     for source, target in placeholders:
-        value = _parameter(G.edges[source, target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
+        value = _parameter(adjacency[source][target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
         if value != 0.0:
             raise ParameterError(
                 f"edge ({source!r}, {target!r}) has weight {value!r}, but it stands for no connection: the "
                 f"genome's output {target!r} depends on no input, and from_neat added this edge with weight "
                 "0 so that graphbp takes the network; a genome cannot hold another weight there"
             )
-    weights = []
+    weights, connections, genes = [], genome.connections, genome.nodes
     for source, target in enabled:
-        value = _parameter(G.edges[source, target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
-        gene = genome.connections[source, target]
-        response = genome.nodes[target].response
+        value = adjacency[source][target].get(weight)
+        if not (type(value) is float and math.isfinite(value)):  # the message is made only when it may be needed
+            value = _parameter(value, f"edge ({source!r}, {target!r}) has {weight}")
+        gene = connections[source, target]
+        response = genes[target].response
         if response * gene.weight == value:
             continue  # unchanged since from_neat: keep the genome's own number
         if response == 0:
@@ -334,8 +337,9 @@ def write_parameters(G, genome, enabled: list, placeholders: list, weight: str =
                 "the genome, so neat ignores its inputs: no neat weight gives this one"
             )
         weights.append((gene, value / response))
-    biases = [(gene, _parameter(G.nodes[node].get("bias", 0.0), f"node {node!r} has bias"))
-              for node, gene in genome.nodes.items()]
+    biases = [(gene, nodes[node].get("bias", 0.0)) for node, gene in genes.items()]
+    if not all(type(value) is float and math.isfinite(value) for _, value in biases):
+        biases = [(gene, _parameter(value, f"node {node!r} has bias")) for node, (gene, value) in zip(genes, biases)]
     for gene, value in weights:   # written only once every value is known to fit
         gene.weight = value
     for gene, value in biases:

@@ -586,6 +586,11 @@ def test_to_neat_rejects_invalid_values_and_writes_nothing(small):
     with pytest.raises(graphbp.ParameterError, match="node 0 has bias 'big'; it must be a finite number"):
         to_neat(G, genome, config)
     assert _parameters(genome) == _parameters(before)
+    G.nodes[0]["bias"], G.edges[-1, 0]["weight"] = 2, np.int64(3)  # whole numbers of any type are taken, as floats
+    written = to_neat(copy.deepcopy(G), copy.deepcopy(genome), config)
+    assert type(written.nodes[0].bias) is float and written.nodes[0].bias == 2.0
+    weight = written.connections[-1, 0].weight
+    assert type(weight) is float and weight * genome.nodes[0].response == pytest.approx(3.0, rel=1e-15)
     with pytest.raises(graphbp.GraphStructureError, match="a network must be a networkx DiGraph, got Graph"):
         to_neat(nx.Graph(G), genome, config)
     G.nodes[0]["bias"] = 0.5
