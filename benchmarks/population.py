@@ -60,20 +60,22 @@ def seconds(function) -> float:
 
 
 def activation_costs(activations, repeats: int, width: int = 4096) -> dict:
-    """label -> (ns per number of h and h' over a row, ratio to tanh timed just before), tanh and `activations`."""
+    """label -> (ns per number of h and h' over a row, ratio to tanh timed just before, ns of h alone, of h' alone)."""
     from graphbp.compiled.kernels_numba import row_kernels
 
     rng = np.random.default_rng(0)
     a = rng.normal(0.0, 2.0, size=(1, width))
     z, delta, through = np.empty_like(a), np.empty_like(a), np.ones_like(a)
 
-    def cost(name) -> float:
+    def cost(name, parts=("h", "h'")) -> float:
         activate, scale = row_kernels(graphbp.get_activation(name))
         calls = max(1, 200_000 // width)
         start = time.perf_counter()
         for _ in range(calls):
-            activate(a, z, 0, 0, width)
-            scale(a, z, through, delta, 0, 0, width)
+            if "h" in parts:
+                activate(a, z, 0, 0, width)
+            if "h'" in parts:
+                scale(a, z, through, delta, 0, 0, width)
         return (time.perf_counter() - start) / (calls * width) * 1e9
 
     names = {"tanh (graphbp)": "tanh", **{f"neat {name}": NEAT_ACTIVATIONS[name] for name in activations}}
@@ -82,12 +84,18 @@ def activation_costs(activations, repeats: int, width: int = 4096) -> dict:
     # Each activation timed right after tanh, so a busy moment of the machine tends to hit both of a pair.
     times = {label: [] for label in names}
     ratios = {label: [] for label in names}
+    alone = {label: ([], []) for label in names}
     for _ in range(repeats):
         for label, spec in names.items():
             tanh = cost("tanh")
             times[label].append(cost(spec))
             ratios[label].append(times[label][-1] / tanh)
-    return {label: (statistics.median(times[label]), statistics.median(ratios[label])) for label in names}
+            alone[label][0].append(cost(spec, ("h",)))
+            alone[label][1].append(cost(spec, ("h'",)))
+    return {
+        label: (statistics.median(times[label]), statistics.median(ratios[label]), *map(statistics.median, alone[label]))
+        for label in names
+    }
 
 
 # -- 2.-4. one grown generation ----------------------------------------------------------------------------
@@ -215,9 +223,9 @@ def main() -> None:
 
     print("1. neat activations in the numba row kernel (h and h' over a row of 4096 numbers)")
     costs = activation_costs(size["activations"], max(repeats, 7))
-    for label, (ns, ratio) in costs.items():
-        print(f"   {label:18s} {ns:7.2f} ns/number   x{ratio:5.2f} of tanh")
-    worst = max((ratio, label) for label, (_, ratio) in costs.items() if label.startswith("neat"))
+    for label, (ns, ratio, h, h_prime) in costs.items():
+        print(f"   {label:18s} {ns:7.2f} ns/number   x{ratio:5.2f} of tanh   (h alone {h:5.2f} ns, h' alone {h_prime:5.2f} ns)")
+    worst = max((ratio, label) for label, (_, ratio, *_) in costs.items() if label.startswith("neat"))
     targets.append(("every neat activation within 2x tanh (worst)", f"{worst[1]}: x{worst[0]:.2f}", worst[0] <= 2.0))
 
     config, genomes = grown_genomes(size["pop"], size["grow"])
