@@ -299,6 +299,7 @@ def test_every_animation_frame_is_legible(G):
 def frames_of(animation):
     """Draw each frame of `animation` in turn, as its save does (which first stops it starting on a draw)."""
     animation._fig.canvas.mpl_disconnect(animation._first_draw_id)
+    animation._draw_was_started = True  # as save's first draw sets it: no "deleted without rendering" warning
     for frame in animation.new_frame_seq():
         animation._func(frame)
         yield frame
