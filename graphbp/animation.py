@@ -55,7 +55,12 @@ def animate_backward(G, result, path: str | Path | None = None, *, sample: int =
     >>> matplotlib.use("Agg")
     >>> from graphbp import backprop, bishop_network
     >>> G = bishop_network()
-    >>> anim = animate_backward(G, backprop(G, [0.5, -1.0], [1.0, 0.0]))
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "sweep.gif")
+    ...     anim = animate_backward(G, backprop(G, [0.5, -1.0], [1.0, 0.0]), path, dpi=20)
+    ...     os.path.getsize(path) > 0
+    True
     >>> len(list(anim.new_frame_seq()))      # 7 nodes, then every δ (shown three frames long)
     10
     """
