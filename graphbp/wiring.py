@@ -217,6 +217,18 @@ def build_wirings(graphs, nets) -> list[Wiring]:
     per array costs more than the Python list it is made from: every
     network's lists go into one list per field, made an array once, and
     each wiring's arrays are slices (views) of those.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from graphbp import read_network
+    >>> graphs = [nx.DiGraph([("x", "y", {"weight": 1.0})]), nx.path_graph(["x", "h", "y"], create_using=nx.DiGraph)]
+    >>> nx.set_edge_attributes(graphs[1], 0.5, "weight")
+    >>> small, chain = build_wirings(graphs, [read_network(G) for G in graphs])
+    >>> chain.edges, chain.pred_ptr.tolist(), chain.pred_index.tolist()
+    ([('x', 'h'), ('h', 'y')], [0, 0, 1, 2], [0, 1])
+    >>> chain.pred_ptr.base is small.pred_ptr.base   # both slices of one array
+    True
     """
     lists: dict = {name: [] for name in _ARRAY_LENGTHS}
     made = []
@@ -303,6 +315,19 @@ def read_thetas(graphs, wirings, weight: str) -> np.ndarray | None:
     since its wiring was built, or has a missing, non-numeric or non-finite
     parameter): the caller then reads graph by graph, and read_values names
     the first bad one.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from graphbp import read_network
+    >>> G = nx.DiGraph([("x", "y", {"weight": 2.0})])
+    >>> G.nodes["y"]["bias"] = -1.0
+    >>> wirings = build_wirings([G, G], [read_network(G)] * 2)
+    >>> read_thetas([G, G], wirings, "weight").tolist()
+    [2.0, -1.0, 2.0, -1.0]
+    >>> G.edges["x", "y"]["weight"] = float("nan")
+    >>> read_thetas([G, G], wirings, "weight") is None   # read_values names the edge
+    True
     """
     values: list = []
     for G, wiring in zip(graphs, wirings):
