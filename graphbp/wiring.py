@@ -201,13 +201,9 @@ def build_wiring(G, net: Network) -> Wiring:
     return build_wirings([G], [net])[0]
 
 
-# The integer arrays of a Wiring, and the count each one's length is: nodes, edges, units, inputs,
-# outputs or non-input nodes, plus one for the CSR pointers.
-_ARRAY_LENGTHS = {
-    "pred_ptr": ("nodes", 1), "pred_index": ("edges", 0), "succ_ptr": ("nodes", 1), "succ_index": ("edges", 0),
-    "succ_edge": ("edges", 0), "unit_ptr": ("units", 1), "unit_code": ("units", 0), "bias_rows": ("biases", 0),
-    "input_rows": ("inputs", 0), "output_rows": ("outputs", 0), "output_slot": ("nodes", 0),
-}  # fmt: skip
+# The integer arrays of a Wiring (its CSR arrays, codes and rows).
+_ARRAYS = ("pred_ptr", "pred_index", "succ_ptr", "succ_index", "succ_edge", "unit_ptr", "unit_code", "bias_rows",
+           "input_rows", "output_rows", "output_slot")  # fmt: skip
 
 
 def build_wirings(graphs, nets) -> list[Wiring]:
@@ -230,8 +226,8 @@ def build_wirings(graphs, nets) -> list[Wiring]:
     >>> chain.pred_ptr.base is small.pred_ptr.base   # both slices of one array
     True
     """
-    lists: dict = {name: [] for name in _ARRAY_LENGTHS}
-    made = []
+    lists: dict = {name: [] for name in _ARRAYS}
+    made = []  # each network's own objects, and where its part of every list ends
     for G, net in zip(graphs, nets):
         order = net.order
         position = dict(zip(order, range(len(order))))
@@ -255,20 +251,15 @@ def build_wirings(graphs, nets) -> list[Wiring]:
         lists["input_rows"] += [position[i] for i in net.inputs]
         lists["output_rows"] += output_rows
         lists["output_slot"] += output_slot
-        counts = {"nodes": len(order), "edges": len(edges), "units": len(net.units), "inputs": len(net.inputs),
-                  "outputs": len(output_rows), "biases": len(order) - len(input_set)}  # fmt: skip
-        made.append((net, position, edges, edge_index, activations, counts))
-    arrays = {name: np.array(values, dtype=np.int64) for name, values in lists.items()}
-    starts = dict.fromkeys(arrays, 0)
-    wirings = []
-    for net, position, edges, edge_index, activations, counts in made:
-        views = {}
-        for name, (count, extra) in _ARRAY_LENGTHS.items():
-            stop = starts[name] + counts[count] + extra
-            views[name], starts[name] = arrays[name][starts[name] : stop], stop
+        made.append((net, position, edges, edge_index, activations, [len(values) for values in lists.values()]))
+    arrays = [np.array(values, dtype=np.int64) for values in lists.values()]
+    wirings, starts = [], [0] * len(arrays)
+    for net, position, edges, edge_index, activations, stops in made:
+        views = {name: array[start:stop] for name, array, start, stop in zip(_ARRAYS, arrays, starts, stops)}
         wirings.append(
             Wiring(net=net, position=position, edges=edges, edge_index=edge_index, activations=activations, **views)
         )
+        starts = stops
     return wirings
 
 

@@ -315,7 +315,7 @@ def write_parameters(G, genome, enabled: list, placeholders: list, weight: str =
     """
     adjacency, nodes = G._adj, G._node  # plain dicts: G.edges[u, v] builds a view per lookup
     for source, target in placeholders:
-        value = _parameter(adjacency[source][target].get(weight), f"edge ({source!r}, {target!r}) has {weight}")
+        value = _parameter(adjacency[source][target].get(weight), "edge ({!r}, {!r}) has {}", source, target, weight)
         if value != 0.0:
             raise ParameterError(
                 f"edge ({source!r}, {target!r}) has weight {value!r}, but it stands for no connection: the "
@@ -324,9 +324,7 @@ def write_parameters(G, genome, enabled: list, placeholders: list, weight: str =
             )
     weights, connections, genes = [], genome.connections, genome.nodes
     for source, target in enabled:
-        value = adjacency[source][target].get(weight)
-        if not (type(value) is float and math.isfinite(value)):  # the message is made only when it may be needed
-            value = _parameter(value, f"edge ({source!r}, {target!r}) has {weight}")
+        value = _parameter(adjacency[source][target].get(weight), "edge ({!r}, {!r}) has {}", source, target, weight)
         gene = connections[source, target]
         response = genes[target].response
         if response * gene.weight == value:
@@ -337,9 +335,7 @@ def write_parameters(G, genome, enabled: list, placeholders: list, weight: str =
                 "the genome, so neat ignores its inputs: no neat weight gives this one"
             )
         weights.append((gene, value / response))
-    biases = [(gene, nodes[node].get("bias", 0.0)) for node, gene in genes.items()]
-    if not all(type(value) is float and math.isfinite(value) for _, value in biases):
-        biases = [(gene, _parameter(value, f"node {node!r} has bias")) for node, (gene, value) in zip(genes, biases)]
+    biases = [(gene, _parameter(nodes[node].get("bias", 0.0), "node {!r} has bias", node)) for node, gene in genes.items()]
     for gene, value in weights:   # written only once every value is known to fit
         gene.weight = value
     for gene, value in biases:
@@ -347,12 +343,15 @@ def write_parameters(G, genome, enabled: list, placeholders: list, weight: str =
     return genome
 
 
-def _parameter(value, what: str) -> float:
-    """`value` as a float, or a ParameterError saying `what` (e.g. "edge (-1, 0) has weight") it is."""
+def _parameter(value, what: str, *parts) -> float:
+    """`value` as a float, or a ParameterError saying `what` it is: ``what.format(*parts)``, e.g. "edge (-1, 0) has weight".
+
+    The message is formatted only for that error: the write-back of a generation checks every weight.
+    """
     if type(value) is float and math.isfinite(value):
         return value  # the usual case, without the abstract-class check of finite_number
     if not finite_number(value):
-        raise ParameterError(f"{what} {value!r}; it must be a finite number")
+        raise ParameterError(f"{what.format(*parts)} {value!r}; it must be a finite number")
     return float(value)
 
 
